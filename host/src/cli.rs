@@ -1,0 +1,249 @@
+//! The command line: `hookgate serve` and `hookgate check`. Errors end here as readable
+//! messages and a non-zero exit code (anyhow lives only at this edge).
+
+use crate::config::{self, Backend, Config};
+use crate::runtime::{Limits, Registry, Runtime, SecretRequirement};
+use crate::server::{self, AppState};
+use crate::store::{SqliteStore, Store};
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    name = "hookgate",
+    version,
+    about = "Self-hosted webhook gateway: verified, normalized, durably stored webhooks"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Log format on stderr.
+    #[arg(
+        long,
+        global = true,
+        env = "HOOKGATE_LOG_FORMAT",
+        default_value = "human"
+    )]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway.
+    Serve(ConfigArg),
+    /// Validate the config and the plugins without serving; exits non-zero listing every problem.
+    Check(ConfigArg),
+}
+
+#[derive(Args)]
+struct ConfigArg {
+    /// Config file (default: ./hookgate.toml).
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("hookgate")
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("hookgate: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(arg) => serve(load_config(arg)?).await,
+            Command::Check(arg) => check(load_config(arg)?).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hookgate: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HOOKGATE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+fn load_config(arg: ConfigArg) -> anyhow::Result<Config> {
+    let path = match arg.config {
+        Some(path) => path,
+        None => {
+            let default = PathBuf::from(config::DEFAULT_PATH);
+            if !default.exists() {
+                bail!(
+                    "no config file: pass --config FILE, or create ./{} (a commented example is examples/hookgate.toml)",
+                    config::DEFAULT_PATH
+                );
+            }
+            default
+        }
+    };
+    Ok(Config::load(&path)?)
+}
+
+async fn load_plugins(config: &Config) -> anyhow::Result<Arc<Registry>> {
+    let runtime = Runtime::new(Limits {
+        call_timeout: config.plugins.call_timeout,
+        memory_limit_bytes: config.plugins.memory_limit_bytes,
+    })?;
+    let registry = Arc::new(Registry::new(runtime));
+    if let Err(e) = registry.load_dir(&config.plugins.dir).await {
+        tracing::error!(dir = %config.plugins.dir.display(), error = %e, "cannot read the plugins directory");
+    }
+    Ok(registry)
+}
+
+/// Problems between sources and their loaded plugins; `missing` lists absent plugins apart,
+/// because at serve time they are not fatal (the source answers 503 until the file appears).
+fn source_problems(config: &Config, registry: &Registry) -> (Vec<String>, Vec<String>) {
+    let (mut problems, mut missing) = (Vec::new(), Vec::new());
+    for (name, source) in &config.sources {
+        match registry.get(&source.plugin) {
+            None => missing.push(format!(
+                "sources.{name}.plugin: plugin {:?} is not loaded from {}",
+                source.plugin,
+                config.plugins.dir.display()
+            )),
+            Some(p)
+                if p.info.secrets == SecretRequirement::Required && source.secrets.is_empty() =>
+            {
+                problems.push(format!(
+                    "sources.{name}.secrets: plugin {:?} requires at least one secret ({})",
+                    source.plugin, p.info.description
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    (problems, missing)
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let config = Arc::new(config);
+    let registry = load_plugins(&config).await?;
+    let (problems, missing) = source_problems(&config, &registry);
+    if !problems.is_empty() {
+        bail!(
+            "{}: invalid config:\n  - {}",
+            config.file.display(),
+            problems.join("\n  - ")
+        );
+    }
+    for m in missing {
+        tracing::error!("{m}; the source answers 503 until it is loaded");
+    }
+    let store: Arc<dyn Store> = match &config.storage.backend {
+        Backend::Sqlite => {
+            Arc::new(SqliteStore::open(&config.storage.path).context("opening the event store")?)
+        }
+        Backend::Redis { .. } => bail!(
+            "storage.backend = \"redis\" is not available in this version yet; use \"sqlite\""
+        ),
+    };
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, sources = config.sources.len(), plugins = registry.list().len(), "hookgate listening");
+    // One line on stdout for scripts and tests that start the gateway on port 0.
+    println!("hookgate listening on http://{addr}");
+    let state = Arc::new(AppState::new(config.clone(), registry, store));
+    server::serve(
+        listener,
+        server::app(state),
+        config.server.header_timeout,
+        Duration::from_secs(10),
+        shutdown_signal(),
+    )
+    .await?;
+    tracing::info!("hookgate stopped");
+    Ok(())
+}
+
+async fn check(config: Config) -> anyhow::Result<()> {
+    let registry = load_plugins(&config).await?;
+    for p in registry.list() {
+        println!(
+            "plugin {} {} (wit {}) from {}",
+            p.info.name,
+            p.info.version,
+            p.info.wit_version,
+            p.info.file.display()
+        );
+    }
+    let (mut problems, missing) = source_problems(&config, &registry);
+    problems.extend(missing);
+    problems.extend(
+        registry
+            .errors()
+            .into_iter()
+            .map(|(file, e)| format!("{}: {e}", file.display())),
+    );
+    if problems.is_empty() {
+        println!(
+            "{}: ok ({} sources)",
+            config.file.display(),
+            config.sources.len()
+        );
+        Ok(())
+    } else {
+        bail!(
+            "{}: {} problem(s):\n  - {}",
+            config.file.display(),
+            problems.len(),
+            problems.join("\n  - ")
+        )
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}

@@ -1,0 +1,719 @@
+//! The TOML configuration: parsed strictly (unknown fields are errors), then validated as a
+//! whole so that every problem is reported at once, each with the file and field it concerns.
+//! Relative paths are relative to the config file, so a config means the same thing whatever
+//! directory the gateway is started from.
+
+mod secret;
+
+pub use secret::{Secret, SecretSpec};
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The default config file looked for when `--config` is not given.
+pub const DEFAULT_PATH: &str = "hookgate.toml";
+
+/// A config that was refused, with every problem found.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{file}: cannot read config: {reason}")]
+    Read {
+        /// The config file.
+        file: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The file is not valid TOML or does not have the expected shape.
+    #[error("{file}: {message}")]
+    Parse {
+        /// The config file.
+        file: PathBuf,
+        /// The parser's message, which names the line, column and field.
+        message: String,
+    },
+    /// The file parsed but some values are wrong.
+    #[error("{file}: invalid config:\n{}", problems.iter().map(|p| format!("  - {}: {}", p.field, p.message)).collect::<Vec<_>>().join("\n"))]
+    Invalid {
+        /// The config file.
+        file: PathBuf,
+        /// Every problem found.
+        problems: Vec<Problem>,
+    },
+}
+
+/// One invalid value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Dotted path of the field, e.g. `sources.stripe.secrets[0]`.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was loaded from.
+    pub file: PathBuf,
+    /// HTTP listener settings.
+    pub server: ServerConfig,
+    /// Admin API settings.
+    pub admin: AdminConfig,
+    /// Storage settings.
+    pub storage: StorageConfig,
+    /// Plugin runtime settings.
+    pub plugins: PluginsConfig,
+    /// Outbound HTTP policy for actions.
+    pub egress: EgressConfig,
+    /// Webhook sources by name (served at `POST /webhooks/{name}`).
+    pub sources: BTreeMap<String, SourceConfig>,
+    /// Delivery routes.
+    pub routes: Vec<RouteConfig>,
+    /// Scheduled triggers.
+    pub schedules: Vec<ScheduleConfig>,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address of the webhook, health and metrics listener.
+    pub listen: SocketAddr,
+    /// Default body limit per source.
+    pub max_body_bytes: u64,
+    /// Time a client has to send the request head (slowloris protection).
+    pub header_timeout: Duration,
+    /// Time a client has to send the body.
+    pub body_timeout: Duration,
+}
+
+/// `[admin]`.
+#[derive(Debug, Clone)]
+pub struct AdminConfig {
+    /// Environment variable holding the Bearer token; the admin API is off when it is unset.
+    pub token_env: String,
+}
+
+/// Storage backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite in `path`.
+    Sqlite,
+    /// Shared Redis at `url`.
+    Redis {
+        /// Connection URL.
+        url: String,
+    },
+}
+
+/// `[storage]`.
+#[derive(Debug, Clone)]
+pub struct StorageConfig {
+    /// Which backend.
+    pub backend: Backend,
+    /// Data directory (database, compiled-plugin cache).
+    pub path: PathBuf,
+    /// How long a redelivery is recognised as a duplicate.
+    pub dedupe_window: Duration,
+}
+
+/// `[plugins]`.
+#[derive(Debug, Clone)]
+pub struct PluginsConfig {
+    /// Directory of `*.wasm` plugins.
+    pub dir: PathBuf,
+    /// CPU deadline of one plugin call.
+    pub call_timeout: Duration,
+    /// Linear memory cap of one plugin instance, in bytes.
+    pub memory_limit_bytes: u64,
+}
+
+/// `[egress]`.
+#[derive(Debug, Clone)]
+pub struct EgressConfig {
+    /// CIDRs actions may reach although they are not globally routable.
+    pub allow_private: Vec<String>,
+    /// Total timeout of one outbound request.
+    pub timeout: Duration,
+}
+
+/// `[sources.NAME]`.
+#[derive(Debug, Clone)]
+pub struct SourceConfig {
+    /// Platform plugin name.
+    pub plugin: String,
+    /// Secrets, newest first; several during rotation.
+    pub secrets: Vec<Secret>,
+    /// Replay window for signed timestamps.
+    pub tolerance_secs: u64,
+    /// The public URL the platform calls, for platforms that sign it.
+    pub public_url: Option<String>,
+    /// Body limit; `None` uses the plugin's suggestion or the server default.
+    pub max_body_bytes: Option<u64>,
+    /// Ingest rate limit.
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// A token-bucket rate limit.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    /// Sustained requests per second.
+    pub per_second: f64,
+    /// Burst size.
+    pub burst: u32,
+}
+
+/// `[[routes]]`.
+#[derive(Debug, Clone)]
+pub struct RouteConfig {
+    /// Source name or `*`.
+    pub source: String,
+    /// Globs on the normalized event type.
+    pub events: Vec<String>,
+    /// Action plugin name.
+    pub action: String,
+    /// Action configuration, passed to the action as JSON.
+    pub config: serde_json::Value,
+    /// Retry delays.
+    pub retry_schedule: Option<Vec<Duration>>,
+    /// Standard Webhooks signing secret for forwarded events.
+    pub signing_secret: Option<Secret>,
+}
+
+/// `[[schedules]]`.
+#[derive(Debug, Clone)]
+pub struct ScheduleConfig {
+    /// Cron expression.
+    pub cron: String,
+    /// Action plugin name.
+    pub action: String,
+    /// Action configuration.
+    pub config: serde_json::Value,
+}
+
+// ---- the file's shape -------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawConfig {
+    server: RawServer,
+    admin: RawAdmin,
+    storage: RawStorage,
+    plugins: RawPlugins,
+    egress: RawEgress,
+    sources: BTreeMap<String, RawSource>,
+    routes: Vec<RawRoute>,
+    schedules: Vec<RawSchedule>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawServer {
+    listen: String,
+    max_body_bytes: u64,
+    header_timeout_ms: u64,
+    body_timeout_ms: u64,
+}
+
+impl Default for RawServer {
+    fn default() -> Self {
+        RawServer {
+            listen: "127.0.0.1:8080".into(),
+            max_body_bytes: 1024 * 1024,
+            header_timeout_ms: 5_000,
+            body_timeout_ms: 30_000,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawAdmin {
+    token_env: String,
+}
+
+impl Default for RawAdmin {
+    fn default() -> Self {
+        RawAdmin {
+            token_env: "HOOKGATE_ADMIN_TOKEN".into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawStorage {
+    backend: String,
+    path: String,
+    url: Option<String>,
+    dedupe_window_days: u64,
+}
+
+impl Default for RawStorage {
+    fn default() -> Self {
+        RawStorage {
+            backend: "sqlite".into(),
+            path: "hookgate-data".into(),
+            url: None,
+            dedupe_window_days: 7,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawPlugins {
+    dir: String,
+    call_timeout_ms: u64,
+    memory_limit_mib: u64,
+}
+
+impl Default for RawPlugins {
+    fn default() -> Self {
+        RawPlugins {
+            dir: "plugins".into(),
+            call_timeout_ms: 100,
+            memory_limit_mib: 64,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawEgress {
+    allow_private: Vec<String>,
+    timeout_ms: u64,
+}
+
+impl Default for RawEgress {
+    fn default() -> Self {
+        RawEgress {
+            allow_private: Vec::new(),
+            timeout_ms: 10_000,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    plugin: String,
+    #[serde(default)]
+    secrets: Vec<SecretSpec>,
+    #[serde(default = "default_tolerance")]
+    tolerance_secs: u64,
+    public_url: Option<String>,
+    max_body_bytes: Option<u64>,
+    rate_limit: Option<RateLimit>,
+}
+
+fn default_tolerance() -> u64 {
+    300
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoute {
+    source: String,
+    #[serde(default = "all_events")]
+    events: Vec<String>,
+    action: String,
+    #[serde(default)]
+    config: toml::Table,
+    retry: Option<RawRetry>,
+    signing_secret: Option<SecretSpec>,
+}
+
+fn all_events() -> Vec<String> {
+    vec!["*".into()]
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetry {
+    schedule: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSchedule {
+    cron: String,
+    action: String,
+    #[serde(default)]
+    config: toml::Table,
+}
+
+// ---- loading and validation -------------------------------------------------------------
+
+impl Config {
+    /// Loads and validates `file`.
+    pub fn load(file: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(file).map_err(|e| ConfigError::Read {
+            file: file.to_owned(),
+            reason: e.to_string(),
+        })?;
+        Self::parse(&text, file)
+    }
+
+    /// Parses and validates config text that was read from `file`.
+    pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            file: file.to_owned(),
+            message: e.to_string().trim_end().to_owned(),
+        })?;
+        let base = file
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let mut v = Validator {
+            problems: Vec::new(),
+        };
+        let config = v.config(raw, base, file);
+        if v.problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigError::Invalid {
+                file: file.to_owned(),
+                problems: v.problems,
+            })
+        }
+    }
+
+    /// The body limit for a source: its own, else the plugin's suggestion when larger than
+    /// the server default, else the server default.
+    pub fn body_limit(&self, source: &SourceConfig, plugin_suggestion: Option<u64>) -> u64 {
+        source.max_body_bytes.unwrap_or_else(|| {
+            plugin_suggestion.map_or(self.server.max_body_bytes, |s| {
+                s.max(self.server.max_body_bytes)
+            })
+        })
+    }
+}
+
+struct Validator {
+    problems: Vec<Problem>,
+}
+
+impl Validator {
+    fn problem(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+
+    fn positive(&mut self, field: &str, value: u64) -> u64 {
+        if value == 0 {
+            self.problem(field, "must be greater than 0");
+        }
+        value
+    }
+
+    fn millis(&mut self, field: &str, value: u64, max: u64) -> Duration {
+        if value == 0 || value > max {
+            self.problem(field, format!("must be between 1 and {max} milliseconds"));
+        }
+        Duration::from_millis(value)
+    }
+
+    fn config(&mut self, raw: RawConfig, base: &Path, file: &Path) -> Config {
+        let listen = raw.server.listen.parse().unwrap_or_else(|_| {
+            self.problem(
+                "server.listen",
+                format!(
+                    "{:?} is not an address like 127.0.0.1:8080",
+                    raw.server.listen
+                ),
+            );
+            SocketAddr::from(([127, 0, 0, 1], 8080))
+        });
+        let server = ServerConfig {
+            listen,
+            max_body_bytes: self.positive("server.max_body_bytes", raw.server.max_body_bytes),
+            header_timeout: self.millis(
+                "server.header_timeout_ms",
+                raw.server.header_timeout_ms,
+                600_000,
+            ),
+            body_timeout: self.millis(
+                "server.body_timeout_ms",
+                raw.server.body_timeout_ms,
+                3_600_000,
+            ),
+        };
+        if raw.admin.token_env.is_empty() {
+            self.problem("admin.token_env", "must name an environment variable");
+        }
+        let backend = match (raw.storage.backend.as_str(), raw.storage.url) {
+            ("sqlite", None) => Backend::Sqlite,
+            ("sqlite", Some(_)) => {
+                self.problem("storage.url", "only used with backend = \"redis\"");
+                Backend::Sqlite
+            }
+            ("redis", Some(url)) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+                Backend::Redis { url }
+            }
+            ("redis", _) => {
+                self.problem(
+                    "storage.url",
+                    "backend = \"redis\" needs url = \"redis://host:port/db\"",
+                );
+                Backend::Sqlite
+            }
+            (other, _) => {
+                self.problem(
+                    "storage.backend",
+                    format!("{other:?} is not a backend; use \"sqlite\" or \"redis\""),
+                );
+                Backend::Sqlite
+            }
+        };
+        if raw.storage.path.is_empty() {
+            self.problem("storage.path", "must not be empty");
+        }
+        let storage = StorageConfig {
+            backend,
+            path: base.join(&raw.storage.path),
+            dedupe_window: Duration::from_secs(
+                86_400
+                    * self.positive("storage.dedupe_window_days", raw.storage.dedupe_window_days),
+            ),
+        };
+        if raw.plugins.dir.is_empty() {
+            self.problem("plugins.dir", "must not be empty");
+        }
+        if !(1..=4096).contains(&raw.plugins.memory_limit_mib) {
+            self.problem("plugins.memory_limit_mib", "must be between 1 and 4096");
+        }
+        let plugins = PluginsConfig {
+            dir: base.join(&raw.plugins.dir),
+            call_timeout: self.millis(
+                "plugins.call_timeout_ms",
+                raw.plugins.call_timeout_ms,
+                60_000,
+            ),
+            memory_limit_bytes: raw.plugins.memory_limit_mib.clamp(1, 4096) * 1024 * 1024,
+        };
+        for (i, cidr) in raw.egress.allow_private.iter().enumerate() {
+            if let Err(e) = parse_cidr(cidr) {
+                self.problem(format!("egress.allow_private[{i}]"), e);
+            }
+        }
+        let egress = EgressConfig {
+            allow_private: raw.egress.allow_private,
+            timeout: self.millis("egress.timeout_ms", raw.egress.timeout_ms, 600_000),
+        };
+        let sources = raw
+            .sources
+            .into_iter()
+            .map(|(name, s)| {
+                let source = self.source(&name, s, base);
+                (name, source)
+            })
+            .collect::<BTreeMap<_, _>>();
+        let routes = raw
+            .routes
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| self.route(i, r, &sources, base))
+            .collect();
+        let schedules = raw
+            .schedules
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| {
+                if s.cron.split_whitespace().count() < 5 {
+                    self.problem(
+                        format!("schedules[{i}].cron"),
+                        format!("{:?} is not a cron expression like \"*/5 * * * *\"", s.cron),
+                    );
+                }
+                if s.action.is_empty() {
+                    self.problem(
+                        format!("schedules[{i}].action"),
+                        "must name an action plugin",
+                    );
+                }
+                ScheduleConfig {
+                    cron: s.cron,
+                    action: s.action,
+                    config: toml_to_json(s.config),
+                }
+            })
+            .collect();
+        Config {
+            file: file.to_owned(),
+            server,
+            admin: AdminConfig {
+                token_env: raw.admin.token_env,
+            },
+            storage,
+            plugins,
+            egress,
+            sources,
+            routes,
+            schedules,
+        }
+    }
+
+    fn source(&mut self, name: &str, s: RawSource, base: &Path) -> SourceConfig {
+        let path = format!("sources.{name}");
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        {
+            self.problem(
+                &path,
+                "source names may only use a-z, 0-9, '-' and '_' (they are URL path segments)",
+            );
+        }
+        if s.plugin.is_empty() {
+            self.problem(format!("{path}.plugin"), "must name a platform plugin");
+        }
+        let secrets = s
+            .secrets
+            .iter()
+            .enumerate()
+            .filter_map(|(i, spec)| {
+                spec.resolve(base)
+                    .map_err(|e| self.problem(format!("{path}.secrets[{i}]"), e))
+                    .ok()
+            })
+            .collect();
+        if let Some(url) = &s.public_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            self.problem(
+                format!("{path}.public_url"),
+                "must be an absolute http(s) URL",
+            );
+        }
+        if s.max_body_bytes == Some(0) {
+            self.problem(format!("{path}.max_body_bytes"), "must be greater than 0");
+        }
+        if let Some(rl) = &s.rate_limit
+            && (!(rl.per_second > 0.0 && rl.per_second.is_finite()) || rl.burst == 0)
+        {
+            self.problem(
+                format!("{path}.rate_limit"),
+                "per_second must be > 0 and burst >= 1",
+            );
+        }
+        SourceConfig {
+            plugin: s.plugin,
+            secrets,
+            tolerance_secs: s.tolerance_secs,
+            public_url: s.public_url,
+            max_body_bytes: s.max_body_bytes,
+            rate_limit: s.rate_limit,
+        }
+    }
+
+    fn route(
+        &mut self,
+        i: usize,
+        r: RawRoute,
+        sources: &BTreeMap<String, SourceConfig>,
+        base: &Path,
+    ) -> RouteConfig {
+        let path = format!("routes[{i}]");
+        if r.source != "*" && !sources.contains_key(&r.source) {
+            self.problem(
+                format!("{path}.source"),
+                format!("no source named {:?} (use \"*\" for all sources)", r.source),
+            );
+        }
+        if r.events.is_empty() || r.events.iter().any(String::is_empty) {
+            self.problem(
+                format!("{path}.events"),
+                "must list at least one non-empty glob",
+            );
+        }
+        if r.action.is_empty() {
+            self.problem(format!("{path}.action"), "must name an action plugin");
+        }
+        let retry_schedule = r.retry.map(|retry| {
+            if retry.schedule.is_empty() {
+                self.problem(
+                    format!("{path}.retry.schedule"),
+                    "must list at least one delay",
+                );
+            }
+            retry
+                .schedule
+                .iter()
+                .enumerate()
+                .filter_map(|(j, d)| {
+                    parse_duration(d)
+                        .map_err(|e| self.problem(format!("{path}.retry.schedule[{j}]"), e))
+                        .ok()
+                })
+                .collect()
+        });
+        let signing_secret = r.signing_secret.and_then(|spec| {
+            spec.resolve(base)
+                .map_err(|e| self.problem(format!("{path}.signing_secret"), e))
+                .ok()
+        });
+        RouteConfig {
+            source: r.source,
+            events: r.events,
+            action: r.action,
+            config: toml_to_json(r.config),
+            retry_schedule,
+            signing_secret,
+        }
+    }
+}
+
+fn toml_to_json(table: toml::Table) -> serde_json::Value {
+    serde_json::to_value(table).unwrap_or(serde_json::Value::Null)
+}
+
+/// Parses a delay such as `5s`, `30m`, `2h`, `1d` or `250ms`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like \"5s\", \"30m\" or \"2h\""))?;
+    let secs = match unit {
+        "ms" => return Ok(Duration::from_millis(n)),
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("{text:?} has no unit; use ms, s, m, h or d")),
+    };
+    Ok(Duration::from_secs(n.saturating_mul(secs)))
+}
+
+/// Parses an IPv4 or IPv6 CIDR (`10.0.0.0/8`, `::1/128`); a bare address means a single host.
+pub fn parse_cidr(text: &str) -> Result<(std::net::IpAddr, u8), String> {
+    let (addr, len) = match text.split_once('/') {
+        Some((a, l)) => (a, Some(l)),
+        None => (text, None),
+    };
+    let ip: std::net::IpAddr = addr
+        .parse()
+        .map_err(|_| format!("{text:?} is not a CIDR like \"127.0.0.1/32\""))?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let len = match len {
+        None => max,
+        Some(l) => l
+            .parse::<u8>()
+            .ok()
+            .filter(|l| *l <= max)
+            .ok_or_else(|| format!("{text:?} has an invalid prefix length"))?,
+    };
+    Ok((ip, len))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,293 @@
+//! hookgate's normalized event schema, and the one conversion from a verified request to the
+//! records the store persists.
+//!
+//! Event ids are derived, not random: `evt_` + the first 128 bits of
+//! SHA-256(source, platform event id). A redelivery therefore has the same id on every node and
+//! after every restart, which is what makes duplicate detection a plain unique key.
+
+use crate::runtime::{Payload, PluginEvent, Verified};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Type given to a verified payload that its plugin could not normalize.
+pub const UNNORMALIZED_TYPE: &str = "hookgate.unnormalized";
+
+/// Lifecycle state of a stored event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventStatus {
+    /// Stored, waiting for delivery.
+    Pending,
+    /// Stored but not deliverable (normalization failed, or delivery gave up); kept with its
+    /// error for inspection and replay.
+    DeadLettered,
+}
+
+impl EventStatus {
+    /// The stable text stored in databases.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventStatus::Pending => "pending",
+            EventStatus::DeadLettered => "dead_lettered",
+        }
+    }
+
+    /// Parses the stored text.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "pending" => Some(EventStatus::Pending),
+            "dead_lettered" => Some(EventStatus::DeadLettered),
+            _ => None,
+        }
+    }
+}
+
+/// The normalized event without its payload: what actions receive, with `payload` added.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Envelope {
+    /// hookgate event id (stable across redeliveries).
+    pub id: String,
+    /// Source name (the URL segment it arrived on).
+    pub source: String,
+    /// Platform plugin name.
+    pub platform: String,
+    /// Normalized type.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// RFC 3339, UTC.
+    pub occurred_at: String,
+    /// Object the event concerns.
+    pub entity_id: Option<String>,
+    /// Kind of that object.
+    pub entity_type: Option<String>,
+    /// User concerned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Amount in minor units.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<i64>,
+    /// ISO 4217, upper case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// Extra facts.
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// One event as handed to the store.
+#[derive(Debug, Clone)]
+pub struct EventRecord {
+    /// hookgate event id.
+    pub id: String,
+    /// Source name.
+    pub source: String,
+    /// The platform's own id (or `sha256:<body hash>` for unnormalizable payloads).
+    pub platform_event_id: String,
+    /// Normalized type.
+    pub event_type: String,
+    /// Initial status.
+    pub status: EventStatus,
+    /// Why it is dead-lettered.
+    pub error: Option<String>,
+    /// Receive time, Unix milliseconds.
+    pub received_at_ms: i64,
+    /// The envelope as JSON.
+    pub envelope: String,
+    /// The original payload bytes (JSON unless the platform sent something else).
+    pub payload: Vec<u8>,
+}
+
+/// The events of one verified request. Only [`NewEvents::from_verified`] builds one, so the
+/// store can only ever be asked to persist verified input.
+#[derive(Debug)]
+pub struct NewEvents {
+    records: Vec<EventRecord>,
+}
+
+impl NewEvents {
+    /// Records built directly, for the storage conformance suite (which has no plugin).
+    pub(crate) fn from_records(records: Vec<EventRecord>) -> NewEvents {
+        NewEvents { records }
+    }
+
+    /// The records, in request order.
+    pub fn records(&self) -> &[EventRecord] {
+        &self.records
+    }
+
+    /// Turns a verified request into records: one per normalized event, or a single
+    /// dead-lettered record carrying the normalization error.
+    pub fn from_verified(
+        source: &str,
+        platform: &str,
+        verified: Verified,
+        received_at: SystemTime,
+    ) -> NewEvents {
+        let received_at_ms = unix_ms(received_at);
+        let body = verified.request.body;
+        let records = match verified.normalized {
+            Ok(events) if !events.is_empty() => {
+                let mut body = Some(body);
+                let count = events.len();
+                events
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, e)| {
+                        // The body moves into the last event that uses it; earlier ones copy.
+                        let payload = match &e.payload {
+                            Payload::Json(text) => text.clone().into_bytes(),
+                            Payload::WholeBody if i + 1 == count => body.take().unwrap_or_default(),
+                            Payload::WholeBody => body.clone().unwrap_or_default(),
+                        };
+                        record(source, platform, e, payload, received_at_ms)
+                    })
+                    .collect()
+            }
+            Ok(_) => vec![dead_letter(
+                source,
+                platform,
+                body,
+                "plugin returned no events".into(),
+                received_at_ms,
+            )],
+            Err(reason) => vec![dead_letter(source, platform, body, reason, received_at_ms)],
+        };
+        NewEvents { records }
+    }
+}
+
+/// The hookgate id of a platform event arriving on `source`.
+pub fn event_id(source: &str, platform_event_id: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(source)
+        .chain_update([0u8])
+        .chain_update(platform_event_id)
+        .finalize();
+    format!("evt_{}", hex::encode(&digest[..16]))
+}
+
+fn record(
+    source: &str,
+    platform: &str,
+    e: PluginEvent,
+    payload: Vec<u8>,
+    received_at_ms: i64,
+) -> EventRecord {
+    let id = event_id(source, &e.platform_event_id);
+    let occurred_at = e
+        .occurred_at
+        .as_deref()
+        .and_then(normalize_rfc3339)
+        .unwrap_or_else(|| rfc3339_ms(received_at_ms));
+    let envelope = Envelope {
+        id: id.clone(),
+        source: source.to_owned(),
+        platform: platform.to_owned(),
+        event_type: e.event_type.clone(),
+        occurred_at,
+        entity_id: e.entity_id,
+        entity_type: e.entity_type,
+        user_id: e.user_id,
+        amount: e.amount,
+        currency: e.currency.map(|c| c.to_ascii_uppercase()),
+        metadata: e.metadata.into_iter().collect(),
+    };
+    EventRecord {
+        id,
+        source: source.to_owned(),
+        platform_event_id: e.platform_event_id,
+        event_type: e.event_type,
+        status: EventStatus::Pending,
+        error: None,
+        received_at_ms,
+        envelope: serde_json::to_string(&envelope).expect("envelopes always serialize"),
+        payload,
+    }
+}
+
+fn dead_letter(
+    source: &str,
+    platform: &str,
+    body: Vec<u8>,
+    reason: String,
+    received_at_ms: i64,
+) -> EventRecord {
+    // No platform id is available, so the body's hash stands in: a redelivery of the same
+    // broken payload is still recognised as a duplicate.
+    let platform_event_id = format!("sha256:{}", hex::encode(Sha256::digest(&body)));
+    let id = event_id(source, &platform_event_id);
+    let envelope = Envelope {
+        id: id.clone(),
+        source: source.to_owned(),
+        platform: platform.to_owned(),
+        event_type: UNNORMALIZED_TYPE.to_owned(),
+        occurred_at: rfc3339_ms(received_at_ms),
+        entity_id: None,
+        entity_type: None,
+        user_id: None,
+        amount: None,
+        currency: None,
+        metadata: BTreeMap::new(),
+    };
+    EventRecord {
+        id,
+        source: source.to_owned(),
+        platform_event_id,
+        event_type: UNNORMALIZED_TYPE.to_owned(),
+        status: EventStatus::DeadLettered,
+        error: Some(format!("normalization failed: {reason}")),
+        received_at_ms,
+        envelope: serde_json::to_string(&envelope).expect("envelopes always serialize"),
+        payload: body,
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn unix_ms(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// RFC 3339 (UTC, milliseconds) of Unix milliseconds.
+pub fn rfc3339_ms(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let f = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    t.format(f).unwrap_or_default()
+}
+
+/// Validates a plugin's RFC 3339 time and converts it to UTC; `None` when unparsable.
+fn normalize_rfc3339(text: &str) -> Option<String> {
+    let t =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&time::format_description::well_known::Rfc3339)
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_stable_and_scoped_by_source() {
+        let a = event_id("stripe", "evt_1");
+        assert_eq!(a, event_id("stripe", "evt_1"));
+        assert_ne!(a, event_id("stripe-eu", "evt_1"));
+        assert_ne!(event_id("ab", "c"), event_id("a", "bc"));
+        assert!(a.starts_with("evt_") && a.len() == 36);
+    }
+
+    #[test]
+    fn times_are_normalized_to_utc() {
+        assert_eq!(
+            normalize_rfc3339("2023-03-29T14:00:27-04:00").as_deref(),
+            Some("2023-03-29T18:00:27Z")
+        );
+        assert_eq!(normalize_rfc3339("yesterday"), None);
+        assert_eq!(rfc3339_ms(1_492_774_577_123), "2017-04-21T11:36:17.123Z");
+    }
+}

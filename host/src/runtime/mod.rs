@@ -1,0 +1,188 @@
+//! The WebAssembly plugin runtime: one wasmtime engine, each plugin compiled once and
+//! pre-instantiated, a fresh instance per request with a CPU deadline (epoch interruption) and
+//! a memory cap (store limiter). A plugin that traps, spins or hoards memory costs only its
+//! own call an error; the host and every other request carry on.
+
+mod bindings;
+mod host_imports;
+mod platform;
+mod registry;
+mod state;
+
+pub use bindings::{
+    Event as PluginEvent, HandshakeResponse, Header, Payload, Request, SecretRequirement,
+    VerifyContext, VerifyError,
+};
+pub use platform::{Outcome, PlatformPlugin, PluginInfo, Verified};
+pub use registry::{LoadError, Registry};
+pub use state::Cutoff;
+
+use state::CallState;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// How often the engine's epoch advances. A spinning plugin is noticed within one tick.
+const EPOCH_TICK: Duration = Duration::from_millis(1);
+/// Plugin instances that may exist at once; further calls wait for a slot (never fail).
+const MAX_CONCURRENT_INSTANCES: u32 = 128;
+
+/// Why a plugin call produced no answer. Every variant is hookgate's (or the plugin's) fault,
+/// never the sender's: the ingest maps all of them to 503 + Retry-After.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginFault {
+    /// The plugin trapped (panic, unreachable, stack overflow...).
+    #[error("plugin {plugin} trapped: {message}")]
+    Trap {
+        /// Plugin name.
+        plugin: String,
+        /// The trap message.
+        message: String,
+    },
+    /// The plugin exceeded its CPU deadline.
+    #[error("plugin {plugin} exceeded its {limit_ms} ms CPU deadline")]
+    Timeout {
+        /// Plugin name.
+        plugin: String,
+        /// The deadline.
+        limit_ms: u128,
+    },
+    /// The plugin exceeded its memory cap.
+    #[error("plugin {plugin} exceeded its {limit_mib} MiB memory limit")]
+    Memory {
+        /// Plugin name.
+        plugin: String,
+        /// The limit.
+        limit_mib: u64,
+    },
+}
+
+impl PluginFault {
+    /// A short label for logs and metrics: `trap`, `timeout` or `memory`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PluginFault::Trap { .. } => "trap",
+            PluginFault::Timeout { .. } => "timeout",
+            PluginFault::Memory { .. } => "memory",
+        }
+    }
+}
+
+/// Limits applied to every plugin call.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// CPU deadline of one export call.
+    pub call_timeout: Duration,
+    /// Linear memory cap of one instance, in bytes.
+    pub memory_limit_bytes: u64,
+}
+
+/// The engine, the linker with the host imports, and the limits.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<CallState>,
+    limits: Limits,
+    slots: tokio::sync::Semaphore,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Runtime {
+    /// Creates the engine (pooling allocator, epoch interruption) and starts the epoch ticker.
+    pub fn new(limits: Limits) -> anyhow::Result<Arc<Runtime>> {
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        config.epoch_interruption(true);
+        config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+        // Guest stack overflow becomes a trap well before the host's async stack runs out.
+        config.max_wasm_stack(1 << 20);
+        config.async_stack_size(2 << 20);
+        let memory_limit = usize::try_from(limits.memory_limit_bytes).unwrap_or(usize::MAX);
+        let mut pool = PoolingAllocationConfig::new();
+        pool.total_component_instances(MAX_CONCURRENT_INSTANCES)
+            .total_core_instances(MAX_CONCURRENT_INSTANCES * 8)
+            .total_memories(MAX_CONCURRENT_INSTANCES * 2)
+            .total_tables(MAX_CONCURRENT_INSTANCES * 8)
+            .total_stacks(MAX_CONCURRENT_INSTANCES)
+            .max_memory_size(memory_limit)
+            // Reusing warm slots without zeroing their first pages is what makes a fresh
+            // instance per request cheap (measured: 119 µs → 48 µs per request).
+            .linear_memory_keep_resident(8 << 20)
+            .table_keep_resident(1 << 20)
+            .max_unused_warm_slots(32)
+            .pagemap_scan(Enabled::Auto);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine =
+            Engine::new(&config).map_err(|e| anyhow::anyhow!("creating the wasm engine: {e}"))?;
+
+        let mut linker = Linker::new(&engine);
+        bindings::PlatformPlugin::add_to_linker::<CallState, wasmtime::component::HasSelf<CallState>>(&mut linker, |s| s)
+            .map_err(|e| anyhow::anyhow!("linking host imports: {e}"))?;
+
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        let (ticker_engine, stop) = (engine.weak(), ticker_stop.clone());
+        std::thread::Builder::new()
+            .name("hookgate-epoch".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    match ticker_engine.upgrade() {
+                        Some(engine) => engine.increment_epoch(),
+                        None => break,
+                    }
+                }
+            })?;
+        Ok(Arc::new(Runtime {
+            engine,
+            linker,
+            limits,
+            slots: tokio::sync::Semaphore::new(MAX_CONCURRENT_INSTANCES as usize),
+            ticker_stop,
+        }))
+    }
+
+    /// The limits applied to every call.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Compiles a component. Blocking and slow (~120 ms): call it off the async runtime.
+    pub(crate) fn compile(&self, bytes: &[u8]) -> Result<Component, String> {
+        Component::new(&self.engine, bytes).map_err(|e| format!("{e:#}"))
+    }
+
+    /// Creates the store for one call, with limits, deadline and the yielding epoch callback.
+    pub(crate) fn store(&self, plugin: Arc<str>) -> wasmtime::Store<CallState> {
+        let memory_limit = usize::try_from(self.limits.memory_limit_bytes).unwrap_or(usize::MAX);
+        let mut store = wasmtime::Store::new(
+            &self.engine,
+            CallState::new(plugin, memory_limit, self.limits.call_timeout),
+        );
+        store.limiter(|s| s);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|mut cx| {
+            if cx.data_mut().deadline_passed() {
+                Err(wasmtime::format_err!("CPU deadline exceeded"))
+            } else {
+                // Let other requests run while a long call is in progress.
+                Ok(wasmtime::UpdateDeadline::Yield(1))
+            }
+        });
+        store
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,216 @@
+//! A loaded platform plugin and the per-request call sequence: handshake → verify → normalize,
+//! all in one fresh instance.
+
+use super::bindings::{self, Event, HandshakeResponse, Request, VerifyContext, VerifyError};
+use super::state::{CallState, Cutoff};
+use super::{PluginFault, Runtime};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+/// What a plugin reported about itself at load time, plus where it came from.
+#[derive(Debug, Clone)]
+pub struct PluginInfo {
+    /// Name sources refer to.
+    pub name: Arc<str>,
+    /// Plugin version.
+    pub version: String,
+    /// WIT package version it was built against.
+    pub wit_version: String,
+    /// Description.
+    pub description: String,
+    /// Whether it needs secrets.
+    pub secrets: bindings::SecretRequirement,
+    /// Largest body the platform sends.
+    pub suggested_max_body_bytes: Option<u64>,
+    /// Whether it answers handshakes.
+    pub has_handshake: bool,
+    /// The file it was loaded from.
+    pub file: PathBuf,
+    /// SHA-256 of the file, hex.
+    pub sha256: String,
+    /// When it was loaded.
+    pub loaded_at: SystemTime,
+}
+
+/// A compiled, pre-instantiated platform plugin.
+pub struct PlatformPlugin {
+    /// What it is.
+    pub info: PluginInfo,
+    pre: bindings::PlatformPluginPre<CallState>,
+    calls: AtomicU64,
+    failures: AtomicU64,
+}
+
+impl std::fmt::Debug for PlatformPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlatformPlugin")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The result of running a request through a plugin.
+#[derive(Debug)]
+pub enum Outcome {
+    /// A handshake the plugin answered; nothing is stored.
+    Handshake(HandshakeResponse),
+    /// The request is not genuine: 401, nothing stored.
+    Refused(VerifyError),
+    /// The request is genuine.
+    Verified(Verified),
+}
+
+/// A request whose signature the plugin verified, with its normalized events or the reason it
+/// could not be normalized. Only this module can create one: storage accepts nothing else, so
+/// nothing unverified can ever be acknowledged.
+#[derive(Debug)]
+pub struct Verified {
+    /// The verified request (the body is the exact bytes received).
+    pub request: Request,
+    /// The events, or the normalization error to dead-letter the payload with.
+    pub normalized: Result<Vec<Event>, String>,
+    _proof: (),
+}
+
+enum Step {
+    Handshake(HandshakeResponse),
+    Refused(VerifyError),
+    Normalized(Result<Vec<Event>, String>),
+}
+
+impl PlatformPlugin {
+    pub(crate) fn new(info: PluginInfo, pre: bindings::PlatformPluginPre<CallState>) -> Self {
+        PlatformPlugin {
+            info,
+            pre,
+            calls: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+        }
+    }
+
+    /// Calls since load.
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    /// Calls that ended in a fault since load.
+    pub fn failures(&self) -> u64 {
+        self.failures.load(Ordering::Relaxed)
+    }
+
+    /// Calls `metadata` in a fresh, limited instance.
+    pub(crate) async fn metadata(
+        pre: &bindings::PlatformPluginPre<CallState>,
+        runtime: &Runtime,
+        label: Arc<str>,
+    ) -> Result<bindings::PluginMetadata, PluginFault> {
+        let mut store = runtime.store(label.clone());
+        let result = async {
+            let instance = pre.instantiate_async(&mut store).await?;
+            store.data_mut().start_call();
+            instance
+                .hookgate_plugin_platform()
+                .call_metadata(&mut store)
+                .await
+        };
+        let result = tokio::time::timeout(backstop(runtime), result).await;
+        settle(result, &store, &label, runtime)
+    }
+
+    /// Runs `request` through the plugin: handshake (when the plugin has one), verify, and
+    /// normalize, each call under its own CPU deadline, all in one fresh instance.
+    pub async fn process(
+        &self,
+        runtime: &Runtime,
+        request: Request,
+        context: &VerifyContext,
+    ) -> Result<Outcome, PluginFault> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let _slot = runtime
+            .slots
+            .acquire()
+            .await
+            .expect("the slot semaphore is never closed");
+        let mut store = runtime.store(self.info.name.clone());
+        let has_handshake = self.info.has_handshake;
+        let steps = async {
+            let instance = self.pre.instantiate_async(&mut store).await?;
+            let api = instance.hookgate_plugin_platform();
+            if has_handshake {
+                store.data_mut().start_call();
+                if let Some(answer) = api.call_handshake(&mut store, &request, context).await? {
+                    return Ok(Step::Handshake(answer));
+                }
+            }
+            store.data_mut().start_call();
+            if let Err(reason) = api.call_verify(&mut store, &request, context).await? {
+                return Ok(Step::Refused(reason));
+            }
+            store.data_mut().start_call();
+            Ok(Step::Normalized(
+                api.call_normalize(&mut store, &request).await?,
+            ))
+        };
+        let result = tokio::time::timeout(backstop(runtime), steps).await;
+        match settle(result, &store, &self.info.name, runtime) {
+            Ok(Step::Handshake(h)) => Ok(Outcome::Handshake(h)),
+            Ok(Step::Refused(r)) => Ok(Outcome::Refused(r)),
+            Ok(Step::Normalized(normalized)) => Ok(Outcome::Verified(Verified {
+                request,
+                normalized,
+                _proof: (),
+            })),
+            Err(fault) => {
+                self.failures.fetch_add(1, Ordering::Relaxed);
+                Err(fault)
+            }
+        }
+    }
+}
+
+/// The outer wall-clock bound on a whole call sequence; the epoch deadline normally fires long
+/// before this, which only catches a call stuck somewhere the epoch check cannot reach.
+fn backstop(runtime: &Runtime) -> Duration {
+    runtime.limits.call_timeout * 4 + Duration::from_millis(250)
+}
+
+/// Turns a call's result into a value or a precise fault.
+fn settle<T>(
+    result: Result<wasmtime::Result<T>, tokio::time::error::Elapsed>,
+    store: &wasmtime::Store<CallState>,
+    plugin: &str,
+    runtime: &Runtime,
+) -> Result<T, PluginFault> {
+    let timeout = || PluginFault::Timeout {
+        plugin: plugin.to_owned(),
+        limit_ms: runtime.limits.call_timeout.as_millis(),
+    };
+    match result {
+        Ok(Ok(value)) => Ok(value),
+        Err(_elapsed) => Err(timeout()),
+        Ok(Err(error)) => Err(match store.data().cutoff {
+            Some(Cutoff::Deadline) => timeout(),
+            Some(Cutoff::Memory) => PluginFault::Memory {
+                plugin: plugin.to_owned(),
+                limit_mib: runtime.limits.memory_limit_bytes >> 20,
+            },
+            None => PluginFault::Trap {
+                plugin: plugin.to_owned(),
+                message: trap_message(&error),
+            },
+        }),
+    }
+}
+
+/// The first line of a trap, without the wasm backtrace.
+fn trap_message(error: &wasmtime::Error) -> String {
+    let text = format!("{error:#}");
+    text.lines()
+        .next()
+        .unwrap_or("trap")
+        .chars()
+        .take(300)
+        .collect()
+}

@@ -1,0 +1,251 @@
+//! The set of loaded platform plugins, keyed by the name each plugin reports (not its file
+//! name). Lookups are lock-free (`ArcSwap`): a request holds an `Arc` to the version it started
+//! with, so swapping in a new version never disturbs requests in flight.
+
+use super::bindings::{self, PluginMetadata};
+use super::platform::{PlatformPlugin, PluginInfo};
+use super::{PluginFault, Runtime};
+use arc_swap::ArcSwap;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+/// The WIT package major version this host serves.
+pub const SUPPORTED_WIT_MAJOR: &str = "1";
+
+/// Why a plugin file was not loaded. The previous version (if any) keeps serving.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read: {0}")]
+    Read(String),
+    /// A core wasm module, not a component.
+    #[error("is a core WebAssembly module, not a component (build for wasm32-wasip2)")]
+    CoreModule,
+    /// Not WebAssembly at all, or corrupt.
+    #[error("is not a valid WebAssembly component: {0}")]
+    Invalid(String),
+    /// A component for another world.
+    #[error("is not a hookgate platform plugin: {0}")]
+    WrongWorld(String),
+    /// Calling `metadata` failed.
+    #[error("metadata call failed: {0}")]
+    Metadata(PluginFault),
+    /// The metadata is unusable.
+    #[error("invalid metadata: {0}")]
+    BadMetadata(String),
+    /// Another file already provides this plugin name.
+    #[error("plugin name {name:?} is already provided by {existing}")]
+    DuplicateName {
+        /// The contested name.
+        name: String,
+        /// The file that keeps it.
+        existing: String,
+    },
+}
+
+/// Loaded plugins plus the last load error of each file that failed.
+pub struct Registry {
+    runtime: Arc<Runtime>,
+    plugins: ArcSwap<HashMap<Arc<str>, Arc<PlatformPlugin>>>,
+    errors: Mutex<BTreeMap<PathBuf, String>>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("plugins", &self.plugins.load().keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new(runtime: Arc<Runtime>) -> Self {
+        Registry {
+            runtime,
+            plugins: ArcSwap::default(),
+            errors: Mutex::default(),
+        }
+    }
+
+    /// The runtime plugins run in.
+    pub fn runtime(&self) -> &Arc<Runtime> {
+        &self.runtime
+    }
+
+    /// Loads every `*.wasm` in `dir` (in file-name order). Files that fail are logged and
+    /// recorded; they never stop the others from loading.
+    pub async fn load_dir(&self, dir: &Path) -> std::io::Result<()> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "wasm") && p.is_file())
+            .collect();
+        files.sort();
+        for file in files {
+            match load_file(&self.runtime, &file).await {
+                Ok(plugin) => {
+                    if let Err(e) = self.insert(plugin) {
+                        self.record_error(&file, &e);
+                    }
+                }
+                Err(e) => self.record_error(&file, &e),
+            }
+        }
+        Ok(())
+    }
+
+    fn record_error(&self, file: &Path, error: &LoadError) {
+        tracing::error!(file = %file.display(), reason = %error, "plugin rejected");
+        self.errors
+            .lock()
+            .expect("lock poisoned")
+            .insert(file.to_owned(), error.to_string());
+    }
+
+    /// Adds a plugin unless another file already provides its name.
+    pub fn insert(&self, plugin: PlatformPlugin) -> Result<(), LoadError> {
+        let current = self.plugins.load();
+        if let Some(existing) = current.get(&plugin.info.name)
+            && existing.info.file != plugin.info.file
+        {
+            return Err(LoadError::DuplicateName {
+                name: plugin.info.name.to_string(),
+                existing: existing.info.file.display().to_string(),
+            });
+        }
+        tracing::info!(
+            plugin = %plugin.info.name,
+            version = %plugin.info.version,
+            wit = %plugin.info.wit_version,
+            file = %plugin.info.file.display(),
+            "plugin loaded"
+        );
+        self.errors
+            .lock()
+            .expect("lock poisoned")
+            .remove(&plugin.info.file);
+        let mut next = HashMap::clone(&current);
+        next.insert(plugin.info.name.clone(), Arc::new(plugin));
+        self.plugins.store(Arc::new(next));
+        Ok(())
+    }
+
+    /// The plugin serving `name`, if loaded.
+    pub fn get(&self, name: &str) -> Option<Arc<PlatformPlugin>> {
+        self.plugins.load().get(name).cloned()
+    }
+
+    /// Every loaded plugin, by name.
+    pub fn list(&self) -> Vec<Arc<PlatformPlugin>> {
+        let mut all: Vec<_> = self.plugins.load().values().cloned().collect();
+        all.sort_by(|a, b| a.info.name.cmp(&b.info.name));
+        all
+    }
+
+    /// The last load error of each file that failed to load.
+    pub fn errors(&self) -> BTreeMap<PathBuf, String> {
+        self.errors.lock().expect("lock poisoned").clone()
+    }
+}
+
+/// Reads, compiles (off the async runtime), links and smoke-tests one plugin file.
+pub async fn load_file(runtime: &Arc<Runtime>, file: &Path) -> Result<PlatformPlugin, LoadError> {
+    let bytes = tokio::fs::read(file)
+        .await
+        .map_err(|e| LoadError::Read(e.to_string()))?;
+    check_header(&bytes)?;
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    let compiler = runtime.clone();
+    let component = tokio::task::spawn_blocking(move || compiler.compile(&bytes))
+        .await
+        .map_err(|e| LoadError::Invalid(format!("compiler task failed: {e}")))?
+        .map_err(LoadError::Invalid)?;
+    let mut linker = runtime.linker.clone();
+    // Rust's standard library makes components import WASI interfaces; they are granted as
+    // traps, so a plugin compiles normally but cannot use them.
+    linker
+        .define_unknown_imports_as_traps(&component)
+        .map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
+    let instance_pre = linker
+        .instantiate_pre(&component)
+        .map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
+    let pre = bindings::PlatformPluginPre::new(instance_pre)
+        .map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
+    let label: Arc<str> = Arc::from(
+        file.file_name()
+            .map_or_else(|| "plugin".into(), |n| n.to_string_lossy())
+            .as_ref(),
+    );
+    let meta = PlatformPlugin::metadata(&pre, runtime, label)
+        .await
+        .map_err(LoadError::Metadata)?;
+    let info = info(meta, file.to_owned(), sha256)?;
+    Ok(PlatformPlugin::new(info, pre))
+}
+
+/// Tells a component from a core module or garbage before handing bytes to the compiler.
+fn check_header(bytes: &[u8]) -> Result<(), LoadError> {
+    match bytes.get(..8) {
+        Some([0, b'a', b's', b'm', 1, 0, 0, 0]) => Err(LoadError::CoreModule),
+        Some([0, b'a', b's', b'm', _, _, 1, 0]) => Ok(()),
+        _ => Err(LoadError::Invalid(
+            "missing the WebAssembly component header".into(),
+        )),
+    }
+}
+
+fn info(meta: PluginMetadata, file: PathBuf, sha256: String) -> Result<PluginInfo, LoadError> {
+    let valid_name = !meta.name.is_empty()
+        && meta.name.len() <= 64
+        && meta
+            .name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if !valid_name {
+        return Err(LoadError::BadMetadata(format!(
+            "name {:?} must be 1-64 of [a-z0-9_-]",
+            meta.name
+        )));
+    }
+    let major = meta.wit_version.split('.').next().unwrap_or_default();
+    if major != SUPPORTED_WIT_MAJOR {
+        return Err(LoadError::BadMetadata(format!(
+            "built for hookgate:plugin@{}, this host serves {SUPPORTED_WIT_MAJOR}.x",
+            meta.wit_version
+        )));
+    }
+    Ok(PluginInfo {
+        name: Arc::from(meta.name.as_str()),
+        version: meta.version,
+        wit_version: meta.wit_version,
+        description: meta.description,
+        secrets: meta.secrets,
+        suggested_max_body_bytes: meta.suggested_max_body_bytes,
+        has_handshake: meta.has_handshake,
+        file,
+        sha256,
+        loaded_at: SystemTime::now(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_check_tells_modules_from_components() {
+        assert!(matches!(
+            check_header(b"\0asm\x01\0\0\0rest"),
+            Err(LoadError::CoreModule)
+        ));
+        assert!(check_header(b"\0asm\x0d\0\x01\0rest").is_ok());
+        assert!(matches!(
+            check_header(b"garbage!"),
+            Err(LoadError::Invalid(_))
+        ));
+        assert!(matches!(check_header(b""), Err(LoadError::Invalid(_))));
+    }
+}

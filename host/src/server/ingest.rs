@@ -1,0 +1,154 @@
+//! `POST /webhooks/{source}`: raw bytes in, plugin verify + normalize, durable write, 202.
+
+use super::AppState;
+use super::error::IngestError;
+use crate::event::NewEvents;
+use crate::runtime::{HandshakeResponse, Header, Outcome, Request as PluginRequest, VerifyContext};
+use crate::store::{Inserted, Receipt};
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// The ingest handler.
+pub async fn ingest(
+    State(state): State<Arc<AppState>>,
+    Path(source_name): Path<String>,
+    request: Request<Body>,
+) -> Result<Response, IngestError> {
+    let received_at = SystemTime::now();
+    let source = state
+        .sources
+        .get(source_name.as_str())
+        .ok_or(IngestError::UnknownSource)?;
+    if let Some(bucket) = &source.rate_limit {
+        bucket.try_acquire().map_err(IngestError::RateLimited)?;
+    }
+    let plugin = state
+        .registry
+        .get(&source.config.plugin)
+        .ok_or_else(|| IngestError::PluginNotLoaded(source.config.plugin.clone()))?;
+    let limit = state
+        .config
+        .body_limit(&source.config, plugin.info.suggested_max_body_bytes);
+
+    let (parts, body) = request.into_parts();
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(IngestError::TooLarge(limit));
+    }
+    let limited = Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX));
+    let body = match tokio::time::timeout(state.config.server.body_timeout, limited.collect()).await
+    {
+        Err(_) => return Err(IngestError::BodyTimeout),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            return Err(IngestError::TooLarge(limit));
+        }
+        Ok(Err(_)) => return Err(IngestError::BadBody),
+        Ok(Ok(collected)) => collected.to_bytes(),
+    };
+
+    let url = match &source.config.public_url {
+        Some(url) => url.clone(),
+        None => reconstruct_url(&parts.headers, &parts.uri),
+    };
+    let plugin_request = PluginRequest {
+        method: parts.method.as_str().to_owned(),
+        url,
+        headers: parts
+            .headers
+            .iter()
+            .map(|(name, value)| Header {
+                name: name.as_str().to_owned(),
+                value: value.as_bytes().to_vec(),
+            })
+            .collect(),
+        body: Vec::from(body),
+    };
+    let context = VerifyContext {
+        secrets: source.secrets.clone(),
+        tolerance_secs: source.config.tolerance_secs,
+        now_unix_secs: crate::event::unix_ms(received_at) / 1000,
+    };
+
+    let runtime = state.registry.runtime();
+    let outcome = plugin.process(runtime, plugin_request, &context).await.inspect_err(|fault| {
+        tracing::error!(source = %source_name, plugin = %plugin.info.name, kind = fault.kind(), error = %fault, "plugin failed; answering 503");
+    })?;
+    match outcome {
+        Outcome::Handshake(answer) => {
+            tracing::info!(source = %source_name, status = answer.status, "handshake answered");
+            Ok(handshake_response(answer))
+        }
+        Outcome::Refused(reason) => {
+            let error = IngestError::from(reason);
+            tracing::info!(source = %source_name, reason = %error, "webhook refused");
+            Err(error)
+        }
+        Outcome::Verified(verified) => {
+            let events =
+                NewEvents::from_verified(&source_name, &plugin.info.name, verified, received_at);
+            let dead: Vec<String> = events
+                .records()
+                .iter()
+                .filter(|r| r.error.is_some())
+                .map(|r| r.id.clone())
+                .collect();
+            let receipt = state.store.insert(events).await.inspect_err(|e| {
+                tracing::error!(source = %source_name, error = %e, "store write failed; answering 503");
+            })?;
+            for (id, inserted) in receipt.events() {
+                tracing::info!(source = %source_name, event_id = %id, duplicate = (*inserted == Inserted::Duplicate), "webhook stored");
+            }
+            for id in &dead {
+                tracing::warn!(source = %source_name, event_id = %id, "verified payload could not be normalized; stored dead-lettered");
+            }
+            Ok(accepted(&receipt, &dead))
+        }
+    }
+}
+
+/// The only way to a 2xx for a webhook: from a store receipt, i.e. after the commit.
+fn accepted(receipt: &Receipt, dead_lettered: &[String]) -> Response {
+    let ids: Vec<&str> = receipt.events().iter().map(|(id, _)| id.as_str()).collect();
+    let (status, label) = if receipt.all_duplicates() {
+        (StatusCode::OK, "duplicate")
+    } else {
+        (StatusCode::ACCEPTED, "accepted")
+    };
+    let mut body = serde_json::json!({ "status": label, "events": ids });
+    if !dead_lettered.is_empty() {
+        body["dead_lettered"] = serde_json::json!(dead_lettered);
+    }
+    (status, Json(body)).into_response()
+}
+
+fn handshake_response(answer: HandshakeResponse) -> Response {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+    let mut response = (status, answer.body).into_response();
+    for (name, value) in answer.headers {
+        // Plugin-supplied headers are checked like any untrusted input; invalid ones are dropped.
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
+}
+
+/// `http://{Host}{path?query}` — what the platform addressed, as far as the request shows it.
+/// Sources whose platform signs the URL should configure `public_url` instead.
+fn reconstruct_url(headers: &HeaderMap, uri: &axum::http::Uri) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    format!("http://{host}{path}")
+}

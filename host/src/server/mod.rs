@@ -1,0 +1,128 @@
+//! The HTTP side: the router (a plain function of the app state, so tests can drive the real
+//! stack without a socket) and the listener loop with slow-client protection.
+
+mod error;
+mod health;
+mod ingest;
+
+pub use error::IngestError;
+
+use crate::config::{Config, SourceConfig};
+use crate::ratelimit::TokenBucket;
+use crate::runtime::Registry;
+use crate::store::Store;
+use axum::Router;
+use axum::routing::{get, post};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// A configured source with what the hot path needs precomputed.
+#[derive(Debug)]
+pub struct Source {
+    /// Its configuration.
+    pub config: SourceConfig,
+    /// Secret bytes in the form handed to plugins, newest first.
+    pub secrets: Vec<Vec<u8>>,
+    /// Its rate limiter, if limited.
+    pub rate_limit: Option<TokenBucket>,
+}
+
+/// Everything request handlers share.
+#[derive(Debug)]
+pub struct AppState {
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// Loaded plugins.
+    pub registry: Arc<Registry>,
+    /// The event store.
+    pub store: Arc<dyn Store>,
+    /// Sources by name.
+    pub sources: HashMap<String, Source>,
+}
+
+impl AppState {
+    /// Builds the state from a validated config.
+    pub fn new(config: Arc<Config>, registry: Arc<Registry>, store: Arc<dyn Store>) -> Self {
+        let sources = config
+            .sources
+            .iter()
+            .map(|(name, s)| {
+                let source = Source {
+                    config: s.clone(),
+                    secrets: s.secrets.iter().map(|k| k.expose().to_vec()).collect(),
+                    rate_limit: s
+                        .rate_limit
+                        .map(|r| TokenBucket::new(r.per_second, r.burst)),
+                };
+                (name.clone(), source)
+            })
+            .collect();
+        AppState {
+            config,
+            registry,
+            store,
+            sources,
+        }
+    }
+}
+
+/// The router: webhooks, health and readiness.
+pub fn app(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/webhooks/{source}", post(ingest::ingest))
+        .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
+        .with_state(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then lets open connections finish
+/// (bounded by `drain`). Clients get `header_timeout` to send a request head; a silent or
+/// slow client is disconnected (slowloris).
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    header_timeout: Duration,
+    drain: Duration,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .keep_alive(true);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, _peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(app.clone());
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            // Errors here are client-side (reset, timeout, malformed request): nothing to do.
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(drain, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after the drain deadline; closing them");
+    }
+    Ok(())
+}

@@ -1,0 +1,311 @@
+//! The embedded SQLite backend: WAL with `synchronous=FULL` (an acknowledged event survives
+//! power loss), one writer thread that group-commits whatever arrived while the previous fsync
+//! ran (one transaction, one fsync, many requests), and short-lived reader connections. All
+//! SQLite work happens on dedicated or blocking threads, never on the async runtime.
+
+use super::{Inserted, Receipt, Store, StoreError, StoredEvent};
+use crate::event::{EventRecord, EventStatus, NewEvents};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
+
+/// Requests waiting for the writer beyond this are refused (503) instead of queueing forever
+/// behind a stalled disk.
+const WRITE_QUEUE_CAPACITY: usize = 8192;
+/// Upper bound on requests per transaction, so one commit never holds replies back for long.
+const MAX_BATCH: usize = 1024;
+/// Idle reader connections kept open.
+const MAX_IDLE_READERS: usize = 4;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS events (
+    id                TEXT PRIMARY KEY,
+    source            TEXT NOT NULL,
+    platform_event_id TEXT NOT NULL,
+    type              TEXT NOT NULL,
+    status            TEXT NOT NULL,
+    error             TEXT,
+    received_at_ms    INTEGER NOT NULL,
+    envelope          TEXT NOT NULL,
+    payload           BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_status_received ON events (status, received_at_ms);
+";
+
+const INSERT: &str = "INSERT INTO events
+    (id, source, platform_event_id, type, status, error, received_at_ms, envelope, payload)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+    ON CONFLICT (id) DO NOTHING";
+
+struct WriteJob {
+    events: NewEvents,
+    reply: oneshot::Sender<Result<Receipt, StoreError>>,
+}
+
+/// SQLite-backed [`Store`].
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: SyncSender<WriteJob>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `dir/hookgate.db` and starts the writer thread.
+    pub fn open(dir: &Path) -> Result<SqliteStore, StoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| unavailable(format!("creating {}: {e}", dir.display())))?;
+        let path = dir.join("hookgate.db");
+        let conn = Connection::open(&path)
+            .map_err(|e| unavailable(format!("opening {}: {e}", path.display())))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA busy_timeout = 5000;
+             PRAGMA journal_size_limit = 67108864;",
+        )
+        .map_err(unavailable)?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .map_err(unavailable)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(unavailable(format!(
+                "{} cannot use WAL mode (got {mode})",
+                path.display()
+            )));
+        }
+        conn.execute_batch(SCHEMA).map_err(unavailable)?;
+        let (tx, rx) = std::sync::mpsc::sync_channel(WRITE_QUEUE_CAPACITY);
+        std::thread::Builder::new()
+            .name("hookgate-sqlite-writer".into())
+            .spawn(move || writer_loop(conn, rx))
+            .map_err(unavailable)?;
+        Ok(SqliteStore {
+            path,
+            writer: tx,
+            readers: Arc::default(),
+        })
+    }
+
+    /// Runs `f` with a reader connection on a blocking thread.
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (path, readers) = (self.path.clone(), self.readers.clone());
+        tokio::task::spawn_blocking(move || {
+            let conn = match readers.lock().expect("lock poisoned").pop() {
+                Some(c) => c,
+                None => {
+                    let c = Connection::open_with_flags(
+                        &path,
+                        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                    )
+                    .map_err(unavailable)?;
+                    c.busy_timeout(std::time::Duration::from_secs(5))
+                        .map_err(unavailable)?;
+                    c
+                }
+            };
+            let result = f(&conn).map_err(unavailable);
+            let mut idle = readers.lock().expect("lock poisoned");
+            if result.is_ok() && idle.len() < MAX_IDLE_READERS {
+                idle.push(conn);
+            }
+            result
+        })
+        .await
+        .map_err(|e| unavailable(format!("reader task failed: {e}")))?
+    }
+}
+
+/// The single writer: takes everything queued, writes it in one transaction, commits (one
+/// fsync), then answers every request of the batch.
+fn writer_loop(mut conn: Connection, rx: Receiver<WriteJob>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        match write_batch(&mut conn, &batch) {
+            Ok(outcomes) => {
+                for (job, outcome) in batch.into_iter().zip(outcomes) {
+                    let _ = job.reply.send(Ok(Receipt::committed(outcome)));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, requests = batch.len(), "event store write failed; requests answered 503");
+                let error = unavailable(e);
+                for job in batch {
+                    let _ = job.reply.send(Err(error.clone()));
+                }
+            }
+        }
+    }
+}
+
+fn write_batch(
+    conn: &mut Connection,
+    batch: &[WriteJob],
+) -> rusqlite::Result<Vec<Vec<(String, Inserted)>>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    {
+        let mut stmt = tx.prepare_cached(INSERT)?;
+        for job in batch {
+            let mut outcome = Vec::with_capacity(job.events.records().len());
+            for r in job.events.records() {
+                let changed = insert_one(&mut stmt, r)?;
+                outcome.push((
+                    r.id.clone(),
+                    if changed == 1 {
+                        Inserted::New
+                    } else {
+                        Inserted::Duplicate
+                    },
+                ));
+            }
+            outcomes.push(outcome);
+        }
+    }
+    tx.commit()?;
+    Ok(outcomes)
+}
+
+fn insert_one(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    r: &EventRecord,
+) -> rusqlite::Result<usize> {
+    stmt.execute(params![
+        r.id,
+        r.source,
+        r.platform_event_id,
+        r.event_type,
+        r.status.as_str(),
+        r.error,
+        r.received_at_ms,
+        r.envelope,
+        r.payload,
+    ])
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    async fn insert(&self, events: NewEvents) -> Result<Receipt, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        match self.writer.try_send(WriteJob { events, reply }) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => return Err(StoreError::Overloaded),
+            Err(TrySendError::Disconnected(_)) => {
+                return Err(unavailable("the writer thread has stopped"));
+            }
+        }
+        answer
+            .await
+            .map_err(|_| unavailable("the writer thread has stopped"))?
+    }
+
+    async fn get_event(&self, id: &str) -> Result<Option<StoredEvent>, StoreError> {
+        let id = id.to_owned();
+        let row = self
+            .read(move |c| {
+                c.query_row(
+                    "SELECT id, source, platform_event_id, type, status, error, received_at_ms, envelope, payload
+                     FROM events WHERE id = ?1",
+                    [id],
+                    |r| {
+                        Ok((
+                            StoredEvent {
+                                id: r.get(0)?,
+                                source: r.get(1)?,
+                                platform_event_id: r.get(2)?,
+                                event_type: r.get(3)?,
+                                status: EventStatus::Pending,
+                                error: r.get(5)?,
+                                received_at_ms: r.get(6)?,
+                                envelope: r.get(7)?,
+                                payload: r.get(8)?,
+                            },
+                            r.get::<_, String>(4)?,
+                        ))
+                    },
+                )
+                .optional()
+            })
+            .await?;
+        row.map(|(mut event, status)| {
+            event.status = EventStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown status {status:?}")))?;
+            Ok(event)
+        })
+        .transpose()
+    }
+
+    async fn count_events(&self) -> Result<u64, StoreError> {
+        self.read(|c| c.query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0)))
+            .await
+            .map(|n| n.max(0) as u64)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|c| {
+            c.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                r.get::<_, i64>(0)
+            })
+        })
+        .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_passes_the_conformance_suite() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        super::super::conformance::run_all(store).await;
+    }
+
+    #[tokio::test]
+    async fn data_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = {
+            let store = SqliteStore::open(dir.path()).unwrap();
+            let receipt = store
+                .insert(super::super::conformance::sample("stripe", "evt_reopen"))
+                .await
+                .unwrap();
+            receipt.events()[0].0.clone()
+        };
+        let store = SqliteStore::open(dir.path()).unwrap();
+        assert!(store.get_event(&id).await.unwrap().is_some());
+    }
+
+    #[test]
+    fn unwritable_directory_is_a_clear_error() {
+        let err = SqliteStore::open(Path::new("/proc/hookgate-cannot-exist")).unwrap_err();
+        assert!(
+            err.to_string().contains("/proc/hookgate-cannot-exist"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,35 @@
+//! hookgate platform plugin for **GitHub** webhooks.
+//!
+//! Verifies `X-Hub-Signature-256` (`sha256=<hex HMAC-SHA256 of the body>`), takes the event
+//! name from `X-GitHub-Event` and the id from `X-GitHub-Delivery`. GitHub signs no timestamp:
+//! replays are caught by duplicate detection on the delivery id.
+
+pub mod normalize;
+pub mod verify;
+
+use hookgate_sdk::prelude::*;
+
+/// The GitHub platform.
+pub struct GitHub;
+
+impl Platform for GitHub {
+    fn metadata() -> Metadata {
+        Metadata::new(
+            "github",
+            "GitHub webhooks (X-Hub-Signature-256, HMAC-SHA256)",
+        )
+        .secret_description("webhook secret")
+        // GitHub caps payloads at 25 MB and never retries a 413.
+        .suggested_max_body_bytes(25 * 1024 * 1024)
+    }
+
+    fn verify(request: &Request, context: &VerifyContext) -> Result<(), VerifyError> {
+        verify::verify(request, context)
+    }
+
+    fn normalize(request: &Request) -> Result<Vec<Event>, NormalizeError> {
+        normalize::normalize(request).map(|e| vec![e])
+    }
+}
+
+hookgate_sdk::export_platform!(GitHub);

@@ -1,0 +1,33 @@
+//! hookgate platform plugin for **Stripe** webhooks.
+//!
+//! Verifies `Stripe-Signature` (`t=…,v1=…`, several `v1` during secret rotation) over
+//! `{t}.{body}` with HMAC-SHA256 and the endpoint's `whsec_…` secret, enforces the timestamp
+//! tolerance, and normalizes Stripe events (`payment_intent.succeeded` → `payment.completed`…).
+
+pub mod normalize;
+pub mod verify;
+
+use hookgate_sdk::prelude::*;
+
+/// The Stripe platform.
+pub struct Stripe;
+
+impl Platform for Stripe {
+    fn metadata() -> Metadata {
+        Metadata::new(
+            "stripe",
+            "Stripe webhooks (Stripe-Signature, HMAC-SHA256, timestamped)",
+        )
+        .secret_description("endpoint signing secret (whsec_…)")
+    }
+
+    fn verify(request: &Request, context: &VerifyContext) -> Result<(), VerifyError> {
+        verify::verify(request, context)
+    }
+
+    fn normalize(request: &Request) -> Result<Vec<Event>, NormalizeError> {
+        normalize::normalize(request).map(|e| vec![e])
+    }
+}
+
+hookgate_sdk::export_platform!(Stripe);

@@ -1,0 +1,107 @@
+//! Hex and base64, the encodings platforms put signatures in. Decoders are strict: padding and
+//! alphabet errors are errors, so a mangled signature is reported as malformed, not mismatched.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
+
+/// Error from a strict decoder; the signature or key was not in the expected encoding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError;
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("invalid encoding")
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// Lower-case hex of `bytes`.
+pub fn hex_encode(bytes: &[u8]) -> String {
+    hex::encode(bytes)
+}
+
+/// Decodes hex (either case). Odd lengths and non-hex characters are errors.
+pub fn hex_decode(text: &str) -> Result<Vec<u8>, DecodeError> {
+    hex::decode(text).map_err(|_| DecodeError)
+}
+
+/// Standard base64 with padding.
+pub fn base64_encode(bytes: &[u8]) -> String {
+    STANDARD.encode(bytes)
+}
+
+/// Decodes standard base64 (with padding), falling back to the URL-safe alphabet with or
+/// without padding, which some platforms use for keys.
+pub fn base64_decode(text: &str) -> Result<Vec<u8>, DecodeError> {
+    STANDARD
+        .decode(text)
+        .or_else(|_| URL_SAFE.decode(text))
+        .or_else(|_| URL_SAFE_NO_PAD.decode(text))
+        .map_err(|_| DecodeError)
+}
+
+/// The first value of `key` in an `application/x-www-form-urlencoded` body, percent-decoded
+/// (`+` is a space). `None` when absent or not valid UTF-8 after decoding.
+pub fn form_value(body: &[u8], key: &str) -> Option<String> {
+    body.split(|&b| b == b'&')
+        .find_map(|pair| {
+            let (k, v) = match pair.iter().position(|&b| b == b'=') {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &b""[..]),
+            };
+            (percent_decode(k)? == key.as_bytes())
+                .then(|| percent_decode(v))
+                .flatten()
+        })
+        .and_then(|v| String::from_utf8(v).ok())
+}
+
+fn percent_decode(input: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while i < input.len() {
+        match input[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = input.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn form_values_are_percent_decoded() {
+        let body = b"token=abc&payload=%7B%22a%22%3A+1%7D&empty=&flag";
+        assert_eq!(form_value(body, "payload").as_deref(), Some("{\"a\": 1}"));
+        assert_eq!(form_value(body, "token").as_deref(), Some("abc"));
+        assert_eq!(form_value(body, "empty").as_deref(), Some(""));
+        assert_eq!(form_value(body, "missing"), None);
+        assert_eq!(form_value(b"a=%zz", "a"), None);
+    }
+
+    use super::*;
+
+    #[test]
+    fn hex_round_trip_and_strictness() {
+        assert_eq!(hex_encode(&[0xde, 0xad]), "dead");
+        assert_eq!(hex_decode("DEad").unwrap(), vec![0xde, 0xad]);
+        assert!(hex_decode("abc").is_err());
+        assert!(hex_decode("zz").is_err());
+    }
+
+    #[test]
+    fn base64_accepts_standard_and_url_safe() {
+        assert_eq!(base64_decode("+/8=").unwrap(), vec![0xfb, 0xff]);
+        assert_eq!(base64_decode("-_8").unwrap(), vec![0xfb, 0xff]);
+        assert!(base64_decode("***").is_err());
+        assert_eq!(base64_encode(b"hi"), "aGk=");
+    }
+}
