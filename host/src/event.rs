@@ -125,8 +125,9 @@ impl NewEvents {
         received_at: SystemTime,
     ) -> NewEvents {
         let received_at_ms = unix_ms(received_at);
-        let body = verified.request.body;
-        let records = match verified.normalized {
+        let (request, normalized) = verified.into_parts();
+        let body = request.body;
+        let records = match normalized {
             Ok(events) if !events.is_empty() => {
                 let mut body = Some(body);
                 let count = events.len();

@@ -1,1 +1,19 @@
+//! Harness for hookgate's end-to-end tests: start the real `hookgate` binary on a free
+//! loopback port with real plugins, sign requests the way each platform does (independently of
+//! the plugins' own code), poll for conditions instead of sleeping, and read the SQLite store.
 
+pub mod db;
+pub mod gateway;
+pub mod poll;
+pub mod sign;
+
+pub use gateway::{Gateway, GatewayConfig};
+pub use poll::eventually;
+
+/// Seconds since the Unix epoch, for signed timestamps.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs() as i64
+}

@@ -5,8 +5,7 @@ use serde::Deserialize;
 use std::path::Path;
 
 /// Where a secret comes from, as written in the config.
-#[derive(Clone, Deserialize, PartialEq, Eq)]
-#[serde(untagged, deny_unknown_fields)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum SecretSpec {
     /// The secret itself.
     Inline(String),
@@ -21,6 +20,21 @@ pub enum SecretSpec {
         /// Path of the file.
         file: String,
     },
+}
+
+impl<'de> Deserialize<'de> for SecretSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const EXPECTED: &str = "a secret must be a string, { env = \"VAR\" } or { file = \"path\" }";
+        match toml::Value::deserialize(deserializer)? {
+            toml::Value::String(s) => Ok(SecretSpec::Inline(s)),
+            toml::Value::Table(t) if t.len() == 1 => match t.into_iter().next() {
+                Some((k, toml::Value::String(v))) if k == "env" => Ok(SecretSpec::Env { env: v }),
+                Some((k, toml::Value::String(v))) if k == "file" => Ok(SecretSpec::File { file: v }),
+                _ => Err(serde::de::Error::custom(EXPECTED)),
+            },
+            _ => Err(serde::de::Error::custom(EXPECTED)),
+        }
+    }
 }
 
 impl std::fmt::Debug for SecretSpec {

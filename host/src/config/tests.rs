@@ -72,7 +72,7 @@ fn bad_configs_name_the_field() {
         ),
         (
             "[sources.s]\nplugin = \"stripe\"\nsecrets = [{ vault = \"x\" }]",
-            &["sources.s.secrets"],
+            &["line 3", "{ env = \"VAR\" }"],
         ),
         (
             "[sources.s]\nplugin = \"\"\nrate_limit = { per_second = 0, burst = 0 }",

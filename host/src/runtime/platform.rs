@@ -67,11 +67,16 @@ pub enum Outcome {
 /// nothing unverified can ever be acknowledged.
 #[derive(Debug)]
 pub struct Verified {
-    /// The verified request (the body is the exact bytes received).
-    pub request: Request,
-    /// The events, or the normalization error to dead-letter the payload with.
-    pub normalized: Result<Vec<Event>, String>,
-    _proof: (),
+    request: Request,
+    normalized: Result<Vec<Event>, String>,
+}
+
+impl Verified {
+    /// The verified request (its body is the exact bytes received) and its events, or the
+    /// normalization error to dead-letter the payload with.
+    pub fn into_parts(self) -> (Request, Result<Vec<Event>, String>) {
+        (self.request, self.normalized)
+    }
 }
 
 enum Step {
@@ -157,11 +162,7 @@ impl PlatformPlugin {
         match settle(result, &store, &self.info.name, runtime) {
             Ok(Step::Handshake(h)) => Ok(Outcome::Handshake(h)),
             Ok(Step::Refused(r)) => Ok(Outcome::Refused(r)),
-            Ok(Step::Normalized(normalized)) => Ok(Outcome::Verified(Verified {
-                request,
-                normalized,
-                _proof: (),
-            })),
+            Ok(Step::Normalized(normalized)) => Ok(Outcome::Verified(Verified { request, normalized })),
             Err(fault) => {
                 self.failures.fetch_add(1, Ordering::Relaxed);
                 Err(fault)

@@ -80,7 +80,7 @@ pub async fn ingest(
 
     let runtime = state.registry.runtime();
     let outcome = plugin.process(runtime, plugin_request, &context).await.inspect_err(|fault| {
-        tracing::error!(source = %source_name, plugin = %plugin.info.name, kind = fault.kind(), error = %fault, "plugin failed; answering 503");
+        tracing::error!(source = %source_name, plugin = %plugin.info.name, kind = %fault.kind(), error = %fault, "plugin failed; answering 503");
     })?;
     match outcome {
         Outcome::Handshake(answer) => {

@@ -1,0 +1,51 @@
+//! Nothing acknowledged is lost: `kill -9` right after a burst of 2xx, then restart.
+
+use crate::{json, start};
+use hookgate_testkit::{db, now, sign};
+use std::sync::Arc;
+use tokio::sync::Mutex;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_acknowledged_event_survives_kill_9() {
+    let mut gw = start(&["stripe"], "[sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"whsec_dur\"]\n").await;
+    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let client = gw.client().clone();
+    let url = gw.url("/webhooks/stripe");
+    // 16 concurrent senders; the process is killed while they are still sending.
+    let senders: Vec<_> = (0..16)
+        .map(|w| {
+            let (client, url, acked) = (client.clone(), url.clone(), acked.clone());
+            tokio::spawn(async move {
+                for i in 0.. {
+                    let body = format!(r#"{{"id":"evt_dur_{w}_{i}","type":"charge.succeeded","created":1700000000,"data":{{"object":{{}}}}}}"#);
+                    let sig = sign::stripe(&["whsec_dur"], now(), body.as_bytes());
+                    let Ok(response) = client.post(&url).header("stripe-signature", sig).body(body).send().await else { break };
+                    if response.status() != 202 {
+                        break;
+                    }
+                    let Ok(reply) = response.json::<serde_json::Value>().await else { break };
+                    acked.lock().await.push(reply["events"][0].as_str().unwrap().to_owned());
+                }
+            })
+        })
+        .collect();
+    hookgate_testkit::eventually(std::time::Duration::from_secs(30), "300 acknowledgements", || async {
+        (acked.lock().await.len() >= 300).then_some(())
+    })
+    .await;
+    gw.kill9();
+    for s in senders {
+        let _ = s.await;
+    }
+    let acked = acked.lock().await.clone();
+    let stored: std::collections::HashSet<String> = db::ids(&gw.data_dir()).into_iter().collect();
+    let lost: Vec<&String> = acked.iter().filter(|id| !stored.contains(*id)).collect();
+    assert!(lost.is_empty(), "{} of {} acknowledged events lost: {:?}", lost.len(), acked.len(), &lost[..lost.len().min(5)]);
+
+    // The restarted gateway serves from the same store and recognises a redelivery.
+    gw.restart().await;
+    let body = r#"{"id":"evt_dur_0_0","type":"charge.succeeded","created":1700000000,"data":{"object":{}}}"#;
+    let response = gw.post("stripe", &[("stripe-signature", sign::stripe(&["whsec_dur"], now(), body.as_bytes()))], body).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(json(response).await["status"], "duplicate");
+}

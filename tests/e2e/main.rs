@@ -1,0 +1,41 @@
+//! End-to-end tests: the real `hookgate` binary, the real plugins, real HTTP on loopback.
+//! One test binary (faster to build and link), one module per capability.
+
+mod config;
+mod durability;
+mod ingest;
+mod platforms;
+mod sandbox;
+
+use hookgate_testkit::{Gateway, GatewayConfig};
+use std::path::{Path, PathBuf};
+
+/// The gateway binary cargo built for this test run.
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_hookgate"))
+}
+
+/// A first-party plugin built by the host's build script.
+pub fn plugin(name: &str) -> PathBuf {
+    Path::new(env!("HOOKGATE_BUILT_PLUGINS_DIR")).join(format!("{name}.wasm"))
+}
+
+/// A test-only plugin.
+pub fn test_plugin(name: &str) -> PathBuf {
+    Path::new(env!("HOOKGATE_BUILT_TEST_PLUGINS_DIR")).join(format!("{name}.wasm"))
+}
+
+/// Starts a gateway with the given plugins and config body.
+pub async fn start(plugins: &[&str], body: &str) -> Gateway {
+    start_with(GatewayConfig { plugin_files: plugins.iter().map(|p| plugin(p)).collect(), body: body.into(), ..Default::default() }).await
+}
+
+/// Starts a gateway from a full harness config.
+pub async fn start_with(config: GatewayConfig) -> Gateway {
+    Gateway::start(&binary(), config).await
+}
+
+/// The JSON body of a response.
+pub async fn json(response: reqwest::Response) -> serde_json::Value {
+    response.json().await.expect("JSON response")
+}

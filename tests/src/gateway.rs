@@ -1,0 +1,148 @@
+//! A real `hookgate` process on a free loopback port, in its own temporary directory.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// What goes into the gateway's config besides what the harness fixes (listen on port 0, a
+/// private data directory, a private plugins directory).
+#[derive(Debug, Clone, Default)]
+pub struct GatewayConfig {
+    /// Plugin files copied into the gateway's plugins directory.
+    pub plugin_files: Vec<PathBuf>,
+    /// Extra `[server]` lines.
+    pub server: String,
+    /// Extra `[plugins]` lines.
+    pub plugins: String,
+    /// Everything else: `[sources.*]`, `[[routes]]`...
+    pub body: String,
+}
+
+/// A running gateway. Killed when dropped.
+pub struct Gateway {
+    binary: PathBuf,
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+    addr: SocketAddr,
+    client: reqwest::Client,
+}
+
+impl Gateway {
+    /// Writes the config, copies the plugins and starts the binary; returns once it listens.
+    pub async fn start(binary: &Path, config: GatewayConfig) -> Gateway {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let plugins = dir.path().join("plugins");
+        std::fs::create_dir_all(&plugins).expect("plugins dir");
+        for file in &config.plugin_files {
+            std::fs::copy(file, plugins.join(file.file_name().expect("file name"))).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        }
+        let text = format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n{}\n\n[storage]\npath = \"data\"\n\n[plugins]\ndir = \"plugins\"\n{}\n\n{}\n",
+            config.server, config.plugins, config.body
+        );
+        std::fs::write(dir.path().join("hookgate.toml"), text).expect("write config");
+        let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().expect("client");
+        let mut gateway = Gateway { binary: binary.to_owned(), dir, child: None, addr: ([127, 0, 0, 1], 0).into(), client };
+        gateway.spawn().await;
+        gateway
+    }
+
+    async fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path()).expect("log file");
+        let mut child = Command::new(&self.binary)
+            .args(["serve", "--config"])
+            .arg(self.config_path())
+            .env("HOOKGATE_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("spawn hookgate");
+        let stdout = child.stdout.take().expect("stdout piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(addr) = line.strip_prefix("hookgate listening on http://") {
+                    let _ = tx.send(addr.parse::<SocketAddr>().expect("address"));
+                }
+            }
+        });
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        self.addr = loop {
+            if let Ok(addr) = rx.try_recv() {
+                break addr;
+            }
+            if let Some(status) = child.try_wait().expect("wait") {
+                panic!("hookgate exited with {status} before listening:\n{}", self.logs());
+            }
+            assert!(std::time::Instant::now() < deadline, "hookgate did not start:\n{}", self.logs());
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        self.child = Some(child);
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://addr{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A shared HTTP client.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// `POST /webhooks/{source}` with headers and body.
+    pub async fn post(&self, source: &str, headers: &[(&str, String)], body: impl Into<reqwest::Body>) -> reqwest::Response {
+        let mut request = self.client.post(self.url(&format!("/webhooks/{source}"))).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// The gateway's data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// The config file.
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("hookgate.toml")
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.dir.path().join("hookgate.log")
+    }
+
+    /// Everything the gateway logged so far.
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// `kill -9`: no shutdown code runs.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the gateway again on the same directory (new port).
+    pub async fn restart(&mut self) {
+        self.kill9();
+        self.spawn().await;
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
