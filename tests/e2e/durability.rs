@@ -7,7 +7,11 @@ use tokio::sync::Mutex;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_acknowledged_event_survives_kill_9() {
-    let mut gw = start(&["stripe"], "[sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"whsec_dur\"]\n").await;
+    let mut gw = start(
+        &["stripe"],
+        "[sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"whsec_dur\"]\n",
+    )
+    .await;
     let acked = Arc::new(Mutex::new(Vec::<String>::new()));
     let client = gw.client().clone();
     let url = gw.url("/webhooks/stripe");
@@ -29,9 +33,11 @@ async fn every_acknowledged_event_survives_kill_9() {
             })
         })
         .collect();
-    hookgate_testkit::eventually(std::time::Duration::from_secs(30), "300 acknowledgements", || async {
-        (acked.lock().await.len() >= 300).then_some(())
-    })
+    hookgate_testkit::eventually(
+        std::time::Duration::from_secs(30),
+        "300 acknowledgements",
+        || async { (acked.lock().await.len() >= 300).then_some(()) },
+    )
     .await;
     gw.kill9();
     for s in senders {
@@ -40,12 +46,27 @@ async fn every_acknowledged_event_survives_kill_9() {
     let acked = acked.lock().await.clone();
     let stored: std::collections::HashSet<String> = db::ids(&gw.data_dir()).into_iter().collect();
     let lost: Vec<&String> = acked.iter().filter(|id| !stored.contains(*id)).collect();
-    assert!(lost.is_empty(), "{} of {} acknowledged events lost: {:?}", lost.len(), acked.len(), &lost[..lost.len().min(5)]);
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged events lost: {:?}",
+        lost.len(),
+        acked.len(),
+        &lost[..lost.len().min(5)]
+    );
 
     // The restarted gateway serves from the same store and recognises a redelivery.
     gw.restart().await;
     let body = r#"{"id":"evt_dur_0_0","type":"charge.succeeded","created":1700000000,"data":{"object":{}}}"#;
-    let response = gw.post("stripe", &[("stripe-signature", sign::stripe(&["whsec_dur"], now(), body.as_bytes()))], body).await;
+    let response = gw
+        .post(
+            "stripe",
+            &[(
+                "stripe-signature",
+                sign::stripe(&["whsec_dur"], now(), body.as_bytes()),
+            )],
+            body,
+        )
+        .await;
     assert_eq!(response.status(), 200);
     assert_eq!(json(response).await["status"], "duplicate");
 }

@@ -6,14 +6,20 @@ use hookgate_testkit::{GatewayConfig, db, eventually, now, sign};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const STRIPE: &str = "[sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"whsec_ingest\"]\nmax_body_bytes = 4096\n";
+const STRIPE: &str =
+    "[sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"whsec_ingest\"]\nmax_body_bytes = 4096\n";
 
 fn stripe_body(id: &str) -> String {
-    format!(r#"{{"id":"{id}","object":"event","type":"charge.succeeded","created":1700000000,"data":{{"object":{{"id":"ch_1","object":"charge"}}}}}}"#)
+    format!(
+        r#"{{"id":"{id}","object":"event","type":"charge.succeeded","created":1700000000,"data":{{"object":{{"id":"ch_1","object":"charge"}}}}}}"#
+    )
 }
 
 fn stripe_headers(body: &str) -> Vec<(&'static str, String)> {
-    vec![("stripe-signature", sign::stripe(&["whsec_ingest"], now(), body.as_bytes()))]
+    vec![(
+        "stripe-signature",
+        sign::stripe(&["whsec_ingest"], now(), body.as_bytes()),
+    )]
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -21,7 +27,15 @@ async fn unknown_source_is_404_and_health_endpoints_answer() {
     let gw = start(&["stripe"], STRIPE).await;
     let response = gw.post("nope", &[], "{}").await;
     assert_eq!(response.status(), 404);
-    assert_eq!(gw.client().get(gw.url("/health")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        gw.client()
+            .get(gw.url("/health"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     let ready = gw.client().get(gw.url("/ready")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
     assert_eq!(json(ready).await["ready"], true);
@@ -40,7 +54,9 @@ async fn oversize_bodies_get_413_declared_or_chunked() {
     stream.write_all(head.as_bytes()).await.unwrap();
     for _ in 0..8 {
         let chunk = "x".repeat(1000);
-        let _ = stream.write_all(format!("{:x}\r\n{chunk}\r\n", chunk.len()).as_bytes()).await;
+        let _ = stream
+            .write_all(format!("{:x}\r\n{chunk}\r\n", chunk.len()).as_bytes())
+            .await;
     }
     let _ = stream.write_all(b"0\r\n\r\n").await;
     let mut reply = String::new();
@@ -67,7 +83,10 @@ async fn concurrent_copies_of_one_delivery_are_stored_once() {
     let mut ids = std::collections::HashSet::new();
     for t in tasks {
         let (status, reply) = t.await.unwrap();
-        assert!(status == 202 || status == 200, "every copy gets a 2xx, got {status}");
+        assert!(
+            status == 202 || status == 200,
+            "every copy gets a 2xx, got {status}"
+        );
         accepted += usize::from(reply["status"] == "accepted");
         assert!(reply["status"] == "accepted" || reply["status"] == "duplicate");
         ids.insert(reply["events"][0].as_str().unwrap().to_owned());
@@ -76,7 +95,9 @@ async fn concurrent_copies_of_one_delivery_are_stored_once() {
     assert_eq!(ids.len(), 1, "every copy names the same event");
     assert_eq!(db::count(&gw.data_dir()), 1);
     // A later redelivery is a duplicate too.
-    let again = gw.post("stripe", &stripe_headers(&body), body.clone()).await;
+    let again = gw
+        .post("stripe", &stripe_headers(&body), body.clone())
+        .await;
     assert_eq!(again.status(), 200);
     assert_eq!(json(again).await["status"], "duplicate");
 }
@@ -88,7 +109,10 @@ async fn verified_but_unnormalizable_payloads_are_dead_lettered_not_dropped() {
     let response = gw.post("stripe", &stripe_headers(body), body).await;
     assert_eq!(response.status(), 202);
     let reply = json(response).await;
-    let id = reply["dead_lettered"][0].as_str().expect("dead-lettered id").to_owned();
+    let id = reply["dead_lettered"][0]
+        .as_str()
+        .expect("dead-lettered id")
+        .to_owned();
     let row = db::event(&gw.data_dir(), &id).expect("stored");
     assert_eq!(row.status, "dead_lettered");
     assert!(row.error.unwrap().contains("normalization failed"));
@@ -107,52 +131,97 @@ async fn slow_and_silent_clients_are_cut_off() {
     // Headers that never finish (slowloris): the connection is closed.
     let started = Instant::now();
     let mut stream = tokio::net::TcpStream::connect(gw.addr()).await.unwrap();
-    stream.write_all(b"POST /webhooks/stripe HTTP/1.1\r\nHost: localhost\r\nX-Slow: ").await.unwrap();
+    stream
+        .write_all(b"POST /webhooks/stripe HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
+        .await
+        .unwrap();
     let mut buf = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut buf)).await.expect("connection closed by the server");
-    assert!(started.elapsed() < Duration::from_secs(3), "cut off after {:?}", started.elapsed());
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut buf))
+        .await
+        .expect("connection closed by the server");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "cut off after {:?}",
+        started.elapsed()
+    );
 
     // A body that stalls half-way: 408, nothing stored.
     let body = stripe_body("evt_slow_body");
     let sig = sign::stripe(&["whsec_ingest"], now(), body.as_bytes());
     let mut stream = tokio::net::TcpStream::connect(gw.addr()).await.unwrap();
-    let head = format!("POST /webhooks/stripe HTTP/1.1\r\nHost: localhost\r\nStripe-Signature: {sig}\r\nContent-Length: {}\r\n\r\n", body.len());
+    let head = format!(
+        "POST /webhooks/stripe HTTP/1.1\r\nHost: localhost\r\nStripe-Signature: {sig}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
     stream.write_all(head.as_bytes()).await.unwrap();
     stream.write_all(&body.as_bytes()[..10]).await.unwrap();
     let mut reply = vec![0u8; 1024];
-    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut reply)).await.expect("answered").unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut reply))
+        .await
+        .expect("answered")
+        .unwrap();
     let reply = String::from_utf8_lossy(&reply[..n]);
     assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
     assert_eq!(db::count(&gw.data_dir()), 0);
     // The gateway still serves normal clients.
     let body = stripe_body("evt_after_slow");
-    assert_eq!(gw.post("stripe", &stripe_headers(&body), body.clone()).await.status(), 202);
+    assert_eq!(
+        gw.post("stripe", &stripe_headers(&body), body.clone())
+            .await
+            .status(),
+        202
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_source_whose_plugin_is_missing_answers_503_and_ready_names_it() {
-    let gw = start(&["stripe"], &format!("{STRIPE}\n[sources.acme]\nplugin = \"acme\"\nsecrets = [\"s\"]\n")).await;
+    let gw = start(
+        &["stripe"],
+        &format!("{STRIPE}\n[sources.acme]\nplugin = \"acme\"\nsecrets = [\"s\"]\n"),
+    )
+    .await;
     let response = gw.post("acme", &[], "{}").await;
     assert_eq!(response.status(), 503);
     assert!(response.headers().contains_key("retry-after"));
     let ready = gw.client().get(gw.url("/ready")).send().await.unwrap();
     assert_eq!(ready.status(), 503);
     let reply = json(ready).await;
-    assert!(reply["failing"][0].as_str().unwrap().contains("acme"), "{reply}");
+    assert!(
+        reply["failing"][0].as_str().unwrap().contains("acme"),
+        "{reply}"
+    );
     // Other sources are unaffected.
     let body = stripe_body("evt_other");
-    assert_eq!(gw.post("stripe", &stripe_headers(&body), body.clone()).await.status(), 202);
+    assert_eq!(
+        gw.post("stripe", &stripe_headers(&body), body.clone())
+            .await
+            .status(),
+        202
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limited_sources_get_429_with_retry_after() {
-    let gw = start(&["stripe"], &format!("{STRIPE}rate_limit = {{ per_second = 1, burst = 2 }}\n")).await;
+    let gw = start(
+        &["stripe"],
+        &format!("{STRIPE}rate_limit = {{ per_second = 1, burst = 2 }}\n"),
+    )
+    .await;
     let mut statuses = Vec::new();
     for i in 0..4 {
         let body = stripe_body(&format!("evt_rl_{i}"));
-        let response = gw.post("stripe", &stripe_headers(&body), body.clone()).await;
+        let response = gw
+            .post("stripe", &stripe_headers(&body), body.clone())
+            .await;
         if response.status() == 429 {
-            assert!(response.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+            assert!(
+                response.headers()["retry-after"]
+                    .to_str()
+                    .unwrap()
+                    .parse::<u64>()
+                    .unwrap()
+                    >= 1
+            );
         }
         statuses.push(response.status().as_u16());
     }
@@ -160,7 +229,11 @@ async fn rate_limited_sources_get_429_with_retry_after() {
     assert!(statuses[2..].contains(&429), "{statuses:?}");
     eventually(Duration::from_secs(5), "a token to come back", || async {
         let body = stripe_body("evt_rl_late");
-        (gw.post("stripe", &stripe_headers(&body), body.clone()).await.status() == 202).then_some(())
+        (gw.post("stripe", &stripe_headers(&body), body.clone())
+            .await
+            .status()
+            == 202)
+            .then_some(())
     })
     .await;
 }

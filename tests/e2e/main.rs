@@ -27,7 +27,12 @@ pub fn test_plugin(name: &str) -> PathBuf {
 
 /// Starts a gateway with the given plugins and config body.
 pub async fn start(plugins: &[&str], body: &str) -> Gateway {
-    start_with(GatewayConfig { plugin_files: plugins.iter().map(|p| plugin(p)).collect(), body: body.into(), ..Default::default() }).await
+    start_with(GatewayConfig {
+        plugin_files: plugins.iter().map(|p| plugin(p)).collect(),
+        body: body.into(),
+        ..Default::default()
+    })
+    .await
 }
 
 /// Starts a gateway from a full harness config.

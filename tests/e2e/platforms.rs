@@ -49,7 +49,10 @@ fn platforms() -> Vec<Platform> {
                 vec![
                     ("x-hub-signature-256", sign::github(s, b)),
                     ("x-github-event", "push".into()),
-                    ("x-github-delivery", "0a1b2c3d-e2e0-11ee-8000-000000000001".into()),
+                    (
+                        "x-github-delivery",
+                        "0a1b2c3d-e2e0-11ee-8000-000000000001".into(),
+                    ),
                 ]
             },
             signature_header: "x-hub-signature-256",
@@ -67,7 +70,10 @@ fn platforms() -> Vec<Platform> {
                 vec![
                     ("x-shopify-hmac-sha256", sign::shopify(s, b)),
                     ("x-shopify-topic", "orders/create".into()),
-                    ("x-shopify-event-id", "98880550-7158-44d4-b7cd-2c97c8a091b5".into()),
+                    (
+                        "x-shopify-event-id",
+                        "98880550-7158-44d4-b7cd-2c97c8a091b5".into(),
+                    ),
                 ]
             },
             signature_header: "x-shopify-hmac-sha256",
@@ -81,7 +87,12 @@ fn platforms() -> Vec<Platform> {
             plugin: "slack",
             secret: "e2e-slack-signing-secret",
             body: SLACK_BODY,
-            signer: |s, ts, b| vec![("x-slack-signature", sign::slack(s, ts, b)), ("x-slack-request-timestamp", ts.to_string())],
+            signer: |s, ts, b| {
+                vec![
+                    ("x-slack-signature", sign::slack(s, ts, b)),
+                    ("x-slack-request-timestamp", ts.to_string()),
+                ]
+            },
             signature_header: "x-slack-signature",
             malformed: "v9=zz",
             empty: "v0=",
@@ -97,7 +108,10 @@ fn platforms() -> Vec<Platform> {
                 vec![
                     ("svix-id", "msg_e2e_1".into()),
                     ("svix-timestamp", ts.to_string()),
-                    ("svix-signature", sign::standard_webhooks(s, "msg_e2e_1", ts, b)),
+                    (
+                        "svix-signature",
+                        sign::standard_webhooks(s, "msg_e2e_1", ts, b),
+                    ),
                 ]
             },
             signature_header: "svix-signature",
@@ -112,15 +126,32 @@ fn platforms() -> Vec<Platform> {
 fn config() -> String {
     platforms()
         .iter()
-        .map(|p| format!("[sources.{}]\nplugin = \"{}\"\nsecrets = [\"{}\"]\n", p.source, p.plugin, p.secret))
+        .map(|p| {
+            format!(
+                "[sources.{}]\nplugin = \"{}\"\nsecrets = [\"{}\"]\n",
+                p.source, p.plugin, p.secret
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
 
-fn with_header(headers: &[(&'static str, String)], name: &str, value: Option<&str>) -> Vec<(&'static str, String)> {
-    let mut out: Vec<_> = headers.iter().filter(|(n, _)| *n != name).cloned().collect();
+fn with_header(
+    headers: &[(&'static str, String)],
+    name: &str,
+    value: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    let mut out: Vec<_> = headers
+        .iter()
+        .filter(|(n, _)| *n != name)
+        .cloned()
+        .collect();
     if let Some(v) = value {
-        let static_name = headers.iter().find(|(n, _)| *n == name).map(|(n, _)| *n).expect("header exists");
+        let static_name = headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(n, _)| *n)
+            .expect("header exists");
         out.push((static_name, v.to_owned()));
     }
     out
@@ -128,38 +159,80 @@ fn with_header(headers: &[(&'static str, String)], name: &str, value: Option<&st
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_genuine_requests_are_stored_for_every_platform() {
-    let gw = start(&["stripe", "github", "shopify", "slack", "standard-webhooks"], &config()).await;
+    let gw = start(
+        &["stripe", "github", "shopify", "slack", "standard-webhooks"],
+        &config(),
+    )
+    .await;
     for (index, p) in platforms().into_iter().enumerate() {
         let ts = now();
         let body = p.body.as_bytes();
         let valid = (p.signer)(p.secret, ts, body);
         let mut refusals: Vec<(&str, Headers, Vec<u8>)> = vec![
-            ("tampered body", valid.clone(), p.body.replace('1', "2").into_bytes()),
-            ("wrong secret", (p.signer)("not-the-secret-whsec_AAAA", ts, body), body.to_vec()),
-            ("missing signature", with_header(&valid, p.signature_header, None), body.to_vec()),
-            ("malformed signature", with_header(&valid, p.signature_header, Some(p.malformed)), body.to_vec()),
-            ("empty signature", with_header(&valid, p.signature_header, Some(p.empty)), body.to_vec()),
+            (
+                "tampered body",
+                valid.clone(),
+                p.body.replace('1', "2").into_bytes(),
+            ),
+            (
+                "wrong secret",
+                (p.signer)("not-the-secret-whsec_AAAA", ts, body),
+                body.to_vec(),
+            ),
+            (
+                "missing signature",
+                with_header(&valid, p.signature_header, None),
+                body.to_vec(),
+            ),
+            (
+                "malformed signature",
+                with_header(&valid, p.signature_header, Some(p.malformed)),
+                body.to_vec(),
+            ),
+            (
+                "empty signature",
+                with_header(&valid, p.signature_header, Some(p.empty)),
+                body.to_vec(),
+            ),
         ];
         if p.timestamped {
-            refusals.push(("stale timestamp", (p.signer)(p.secret, ts - 301, body), body.to_vec()));
-            refusals.push(("future timestamp", (p.signer)(p.secret, ts + 301, body), body.to_vec()));
+            refusals.push((
+                "stale timestamp",
+                (p.signer)(p.secret, ts - 301, body),
+                body.to_vec(),
+            ));
+            refusals.push((
+                "future timestamp",
+                (p.signer)(p.secret, ts + 301, body),
+                body.to_vec(),
+            ));
         }
         for (case, headers, body) in refusals {
             let response = gw.post(p.source, &headers, body).await;
             assert_eq!(response.status(), 401, "{}: {case}", p.source);
         }
-        assert_eq!(db::count(&gw.data_dir()), index as u64, "{}: nothing refused may be stored", p.source);
+        assert_eq!(
+            db::count(&gw.data_dir()),
+            index as u64,
+            "{}: nothing refused may be stored",
+            p.source
+        );
 
         let response = gw.post(p.source, &valid, body.to_vec()).await;
         assert_eq!(response.status(), 202, "{}: valid request", p.source);
         let reply = json(response).await;
         assert_eq!(reply["status"], "accepted");
         let id = reply["events"][0].as_str().expect("event id").to_owned();
-        let row = db::event(&gw.data_dir(), &id).unwrap_or_else(|| panic!("{}: acknowledged event {id} is stored", p.source));
+        let row = db::event(&gw.data_dir(), &id)
+            .unwrap_or_else(|| panic!("{}: acknowledged event {id} is stored", p.source));
         assert_eq!(row.source, p.source);
         assert_eq!(row.event_type, p.expected_type, "{}", p.source);
         assert_eq!(row.status, "pending");
-        assert_eq!(row.payload, body, "{}: the payload is stored byte for byte", p.source);
+        assert_eq!(
+            row.payload, body,
+            "{}: the payload is stored byte for byte",
+            p.source
+        );
         assert_eq!(row.envelope["platform"], p.plugin);
         assert_eq!(db::count(&gw.data_dir()), index as u64 + 1);
     }
@@ -169,19 +242,55 @@ async fn only_genuine_requests_are_stored_for_every_platform() {
 async fn normalized_fields_follow_the_contract() {
     let gw = start(&["stripe", "shopify"], &config()).await;
     let p = &platforms()[0];
-    let reply = json(gw.post("stripe", &(p.signer)(p.secret, now(), STRIPE_BODY.as_bytes()), STRIPE_BODY).await).await;
+    let reply = json(
+        gw.post(
+            "stripe",
+            &(p.signer)(p.secret, now(), STRIPE_BODY.as_bytes()),
+            STRIPE_BODY,
+        )
+        .await,
+    )
+    .await;
     let row = db::event(&gw.data_dir(), reply["events"][0].as_str().unwrap()).unwrap();
     let e = &row.envelope;
     assert_eq!(e["id"], reply["events"][0]);
-    assert_eq!((e["source"].as_str(), e["platform"].as_str(), e["type"].as_str()), (Some("stripe"), Some("stripe"), Some("payment.completed")));
+    assert_eq!(
+        (
+            e["source"].as_str(),
+            e["platform"].as_str(),
+            e["type"].as_str()
+        ),
+        (Some("stripe"), Some("stripe"), Some("payment.completed"))
+    );
     assert_eq!(e["occurred_at"], "2024-07-01T15:20:00Z");
-    assert_eq!((e["entity_type"].as_str(), e["entity_id"].as_str()), (Some("payment_intent"), Some("pi_1")));
-    assert_eq!((e["amount"].as_i64(), e["currency"].as_str(), e["user_id"].as_str()), (Some(2000), Some("USD"), Some("cus_1")));
+    assert_eq!(
+        (e["entity_type"].as_str(), e["entity_id"].as_str()),
+        (Some("payment_intent"), Some("pi_1"))
+    );
+    assert_eq!(
+        (
+            e["amount"].as_i64(),
+            e["currency"].as_str(),
+            e["user_id"].as_str()
+        ),
+        (Some(2000), Some("USD"), Some("cus_1"))
+    );
 
     let shop = &platforms()[2];
-    let reply = json(gw.post("shopify", &(shop.signer)(shop.secret, 0, SHOPIFY_BODY.as_bytes()), SHOPIFY_BODY).await).await;
+    let reply = json(
+        gw.post(
+            "shopify",
+            &(shop.signer)(shop.secret, 0, SHOPIFY_BODY.as_bytes()),
+            SHOPIFY_BODY,
+        )
+        .await,
+    )
+    .await;
     let row = db::event(&gw.data_dir(), reply["events"][0].as_str().unwrap()).unwrap();
-    assert_eq!(row.envelope["amount"], 1999, "Shopify's \"19.99\" is 1999 minor units, exactly");
+    assert_eq!(
+        row.envelope["amount"], 1999,
+        "Shopify's \"19.99\" is 1999 minor units, exactly"
+    );
     assert_eq!(row.envelope["occurred_at"], "2023-03-29T18:00:27Z");
 }
 
@@ -192,34 +301,74 @@ async fn secret_rotation_accepts_old_and_new() {
     let gw = start(&["stripe", "github"], body).await;
     for (i, secret) in ["whsec_old", "whsec_new"].iter().enumerate() {
         let payload = STRIPE_BODY.replace("evt_e2e_1", &format!("evt_rot_{i}"));
-        let response = gw.post("stripe", &[("stripe-signature", sign::stripe(&[secret], now(), payload.as_bytes()))], payload).await;
+        let response = gw
+            .post(
+                "stripe",
+                &[(
+                    "stripe-signature",
+                    sign::stripe(&[secret], now(), payload.as_bytes()),
+                )],
+                payload,
+            )
+            .await;
         assert_eq!(response.status(), 202, "stripe signed with {secret}");
     }
     // During Stripe's own roll one header carries a signature per secret.
     let payload = STRIPE_BODY.replace("evt_e2e_1", "evt_rot_both");
     let both = sign::stripe(&["whsec_unknown", "whsec_old"], now(), payload.as_bytes());
-    assert_eq!(gw.post("stripe", &[("stripe-signature", both)], payload).await.status(), 202);
+    assert_eq!(
+        gw.post("stripe", &[("stripe-signature", both)], payload)
+            .await
+            .status(),
+        202
+    );
     for (i, secret) in ["gh-old", "gh-new"].iter().enumerate() {
         let headers = [
-            ("x-hub-signature-256", sign::github(secret, GITHUB_BODY.as_bytes())),
+            (
+                "x-hub-signature-256",
+                sign::github(secret, GITHUB_BODY.as_bytes()),
+            ),
             ("x-github-event", "push".to_owned()),
             ("x-github-delivery", format!("rot-{i}")),
         ];
-        assert_eq!(gw.post("github", &headers, GITHUB_BODY).await.status(), 202, "github signed with {secret}");
+        assert_eq!(
+            gw.post("github", &headers, GITHUB_BODY).await.status(),
+            202,
+            "github signed with {secret}"
+        );
     }
     assert_eq!(db::count(&gw.data_dir()), 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slack_url_verification_is_answered_only_when_signed() {
-    let gw = start(&["slack"], "[sources.slack]\nplugin = \"slack\"\nsecrets = [\"slack-secret\"]\n").await;
+    let gw = start(
+        &["slack"],
+        "[sources.slack]\nplugin = \"slack\"\nsecrets = [\"slack-secret\"]\n",
+    )
+    .await;
     let body = r#"{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#;
     let ts = now();
-    let headers = [("x-slack-signature", sign::slack("slack-secret", ts, body.as_bytes())), ("x-slack-request-timestamp", ts.to_string())];
+    let headers = [
+        (
+            "x-slack-signature",
+            sign::slack("slack-secret", ts, body.as_bytes()),
+        ),
+        ("x-slack-request-timestamp", ts.to_string()),
+    ];
     let response = gw.post("slack", &headers, body).await;
     assert_eq!(response.status(), 200);
-    assert_eq!(response.text().await.unwrap(), "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
-    let forged = [("x-slack-signature", sign::slack("wrong", ts, body.as_bytes())), ("x-slack-request-timestamp", ts.to_string())];
+    assert_eq!(
+        response.text().await.unwrap(),
+        "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+    );
+    let forged = [
+        (
+            "x-slack-signature",
+            sign::slack("wrong", ts, body.as_bytes()),
+        ),
+        ("x-slack-request-timestamp", ts.to_string()),
+    ];
     assert_eq!(gw.post("slack", &forged, body).await.status(), 401);
     assert_eq!(db::count(&gw.data_dir()), 0, "handshakes are not events");
 }

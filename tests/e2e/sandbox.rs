@@ -22,27 +22,63 @@ async fn hostile_plugins_are_contained() {
             let gw = gw.clone();
             tokio::spawn(async move {
                 let started = Instant::now();
-                let response = gw.post("evil", &[("x-hostile-mode", mode.to_owned()), ("x-event-id", format!("e-{mode}"))], "{}").await;
-                (response.status().as_u16(), response.headers().contains_key("retry-after"), started.elapsed())
+                let response = gw
+                    .post(
+                        "evil",
+                        &[
+                            ("x-hostile-mode", mode.to_owned()),
+                            ("x-event-id", format!("e-{mode}")),
+                        ],
+                        "{}",
+                    )
+                    .await;
+                (
+                    response.status().as_u16(),
+                    response.headers().contains_key("retry-after"),
+                    started.elapsed(),
+                )
             })
         };
-        let body = format!(r#"{{"id":"evt_sb_{mode}","type":"charge.succeeded","created":1700000000,"data":{{"object":{{}}}}}}"#);
+        let body = format!(
+            r#"{{"id":"evt_sb_{mode}","type":"charge.succeeded","created":1700000000,"data":{{"object":{{}}}}}}"#
+        );
         let started = Instant::now();
-        let ok = gw.post("stripe", &[("stripe-signature", sign::stripe(&["whsec_sb"], now(), body.as_bytes()))], body).await;
+        let ok = gw
+            .post(
+                "stripe",
+                &[(
+                    "stripe-signature",
+                    sign::stripe(&["whsec_sb"], now(), body.as_bytes()),
+                )],
+                body,
+            )
+            .await;
         assert_eq!(ok.status(), 202, "stripe while {mode}");
-        assert!(started.elapsed() < Duration::from_secs(2), "stripe slowed to {:?} by {mode}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "stripe slowed to {:?} by {mode}",
+            started.elapsed()
+        );
 
         let (status, retry_after, elapsed) = hostile.await.unwrap();
         assert_eq!(status, 503, "{mode}");
         assert!(retry_after, "{mode}: 503 carries Retry-After");
-        assert!(elapsed < Duration::from_secs(2), "{mode}: cut off after {elapsed:?}");
+        assert!(
+            elapsed < Duration::from_secs(2),
+            "{mode}: cut off after {elapsed:?}"
+        );
     }
     // The plugin itself still works for well-formed calls: no state leaks between instances.
-    let response = gw.post("evil", &[("x-event-id", "fine".to_owned())], "{}").await;
+    let response = gw
+        .post("evil", &[("x-event-id", "fine".to_owned())], "{}")
+        .await;
     assert_eq!(response.status(), 202);
     assert_eq!(json(response).await["status"], "accepted");
     let logs = gw.logs();
     for kind in ["kind=timeout", "kind=memory", "kind=trap"] {
-        assert!(logs.contains(kind) && logs.contains("plugin=hostile"), "logs name the plugin and {kind}:\n{logs}");
+        assert!(
+            logs.contains(kind) && logs.contains("plugin=hostile"),
+            "logs name the plugin and {kind}:\n{logs}"
+        );
     }
 }

@@ -12,8 +12,14 @@ use std::time::Instant;
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let url = args.get(1).cloned().unwrap_or_else(|| "http://127.0.0.1:8080/webhooks/stripe".into());
-    let secret = args.get(2).cloned().unwrap_or_else(|| "whsec_quickstart_example_secret".into());
+    let url = args
+        .get(1)
+        .cloned()
+        .unwrap_or_else(|| "http://127.0.0.1:8080/webhooks/stripe".into());
+    let secret = args
+        .get(2)
+        .cloned()
+        .unwrap_or_else(|| "whsec_quickstart_example_secret".into());
     let total: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(20_000);
     let concurrency: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(32);
     let run = std::process::id();
@@ -29,20 +35,32 @@ async fn main() {
             })
             .collect(),
     );
-    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .unwrap();
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let workers: Vec<_> = (0..concurrency)
         .map(|_| {
-            let (client, url, requests, next) = (client.clone(), url.clone(), requests.clone(), next.clone());
+            let (client, url, requests, next) =
+                (client.clone(), url.clone(), requests.clone(), next.clone());
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 let mut failures = 0usize;
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((body, sig)) = requests.get(i) else { break };
+                    let Some((body, sig)) = requests.get(i) else {
+                        break;
+                    };
                     let t = Instant::now();
-                    let ok = match client.post(&url).header("stripe-signature", sig).body(body.clone()).send().await {
+                    let ok = match client
+                        .post(&url)
+                        .header("stripe-signature", sig)
+                        .body(body.clone())
+                        .send()
+                        .await
+                    {
                         Ok(r) => r.status() == 202 && r.bytes().await.is_ok(),
                         Err(_) => false,
                     };
@@ -62,7 +80,9 @@ async fn main() {
     }
     let elapsed = started.elapsed();
     latencies.sort_unstable();
-    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)] as f64 / 1000.0;
+    let pct = |p: f64| {
+        latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)] as f64 / 1000.0
+    };
     println!(
         "{total} requests, concurrency {concurrency}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, failures {failures}",
         total as f64 / elapsed.as_secs_f64(),

@@ -24,12 +24,17 @@ pub struct Row {
 
 fn open(data_dir: &Path) -> Option<Connection> {
     let path = data_dir.join("hookgate.db");
-    path.exists().then(|| Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open store"))
+    path.exists().then(|| {
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open store")
+    })
 }
 
 /// Number of stored events (0 before the store exists).
 pub fn count(data_dir: &Path) -> u64 {
-    open(data_dir).map_or(0, |c| c.query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0)).expect("count") as u64)
+    open(data_dir).map_or(0, |c| {
+        c.query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0))
+            .expect("count") as u64
+    })
 }
 
 /// The event with `id`, if stored.
@@ -56,7 +61,12 @@ pub fn event(data_dir: &Path, id: &str) -> Option<Row> {
 
 /// Every stored event id.
 pub fn ids(data_dir: &Path) -> Vec<String> {
-    let Some(conn) = open(data_dir) else { return Vec::new() };
+    let Some(conn) = open(data_dir) else {
+        return Vec::new();
+    };
     let mut stmt = conn.prepare("SELECT id FROM events").expect("prepare");
-    stmt.query_map([], |r| r.get(0)).expect("query").map(|r| r.expect("row")).collect()
+    stmt.query_map([], |r| r.get(0))
+        .expect("query")
+        .map(|r| r.expect("row"))
+        .collect()
 }

@@ -36,21 +36,35 @@ impl Gateway {
         let plugins = dir.path().join("plugins");
         std::fs::create_dir_all(&plugins).expect("plugins dir");
         for file in &config.plugin_files {
-            std::fs::copy(file, plugins.join(file.file_name().expect("file name"))).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            std::fs::copy(file, plugins.join(file.file_name().expect("file name")))
+                .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         }
         let text = format!(
             "[server]\nlisten = \"127.0.0.1:0\"\n{}\n\n[storage]\npath = \"data\"\n\n[plugins]\ndir = \"plugins\"\n{}\n\n{}\n",
             config.server, config.plugins, config.body
         );
         std::fs::write(dir.path().join("hookgate.toml"), text).expect("write config");
-        let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().expect("client");
-        let mut gateway = Gateway { binary: binary.to_owned(), dir, child: None, addr: ([127, 0, 0, 1], 0).into(), client };
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(64)
+            .build()
+            .expect("client");
+        let mut gateway = Gateway {
+            binary: binary.to_owned(),
+            dir,
+            child: None,
+            addr: ([127, 0, 0, 1], 0).into(),
+            client,
+        };
         gateway.spawn().await;
         gateway
     }
 
     async fn spawn(&mut self) {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path()).expect("log file");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .expect("log file");
         let mut child = Command::new(&self.binary)
             .args(["serve", "--config"])
             .arg(self.config_path())
@@ -75,9 +89,16 @@ impl Gateway {
                 break addr;
             }
             if let Some(status) = child.try_wait().expect("wait") {
-                panic!("hookgate exited with {status} before listening:\n{}", self.logs());
+                panic!(
+                    "hookgate exited with {status} before listening:\n{}",
+                    self.logs()
+                );
             }
-            assert!(std::time::Instant::now() < deadline, "hookgate did not start:\n{}", self.logs());
+            assert!(
+                std::time::Instant::now() < deadline,
+                "hookgate did not start:\n{}",
+                self.logs()
+            );
             tokio::time::sleep(Duration::from_millis(10)).await;
         };
         self.child = Some(child);
@@ -99,8 +120,16 @@ impl Gateway {
     }
 
     /// `POST /webhooks/{source}` with headers and body.
-    pub async fn post(&self, source: &str, headers: &[(&str, String)], body: impl Into<reqwest::Body>) -> reqwest::Response {
-        let mut request = self.client.post(self.url(&format!("/webhooks/{source}"))).body(body);
+    pub async fn post(
+        &self,
+        source: &str,
+        headers: &[(&str, String)],
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(self.url(&format!("/webhooks/{source}")))
+            .body(body);
         for (name, value) in headers {
             request = request.header(*name, value);
         }

@@ -18,14 +18,20 @@ pub fn stripe(secrets: &[&str], t: i64, body: &[u8]) -> String {
     payload.extend_from_slice(body);
     let mut header = format!("t={t}");
     for secret in secrets {
-        header.push_str(&format!(",v1={}", hex::encode(hmac_sha256(secret.as_bytes(), &payload))));
+        header.push_str(&format!(
+            ",v1={}",
+            hex::encode(hmac_sha256(secret.as_bytes(), &payload))
+        ));
     }
     header
 }
 
 /// `X-Hub-Signature-256: sha256=…`.
 pub fn github(secret: &str, body: &[u8]) -> String {
-    format!("sha256={}", hex::encode(hmac_sha256(secret.as_bytes(), body)))
+    format!(
+        "sha256={}",
+        hex::encode(hmac_sha256(secret.as_bytes(), body))
+    )
 }
 
 /// `X-Shopify-Hmac-Sha256` (base64).
@@ -43,7 +49,9 @@ pub fn slack(secret: &str, ts: i64, body: &[u8]) -> String {
 /// `webhook-signature: v1,…` over `{id}.{ts}.{body}` with a `whsec_` base64 secret.
 pub fn standard_webhooks(secret: &str, id: &str, ts: i64, body: &[u8]) -> String {
     // A secret that is not base64 (tests of wrong secrets) signs with its raw bytes.
-    let key = STANDARD.decode(secret.trim_start_matches("whsec_")).unwrap_or_else(|_| secret.as_bytes().to_vec());
+    let key = STANDARD
+        .decode(secret.trim_start_matches("whsec_"))
+        .unwrap_or_else(|_| secret.as_bytes().to_vec());
     let mut content = format!("{id}.{ts}.").into_bytes();
     content.extend_from_slice(body);
     format!("v1,{}", STANDARD.encode(hmac_sha256(&key, &content)))

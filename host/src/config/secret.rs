@@ -24,12 +24,15 @@ pub enum SecretSpec {
 
 impl<'de> Deserialize<'de> for SecretSpec {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const EXPECTED: &str = "a secret must be a string, { env = \"VAR\" } or { file = \"path\" }";
+        const EXPECTED: &str =
+            "a secret must be a string, { env = \"VAR\" } or { file = \"path\" }";
         match toml::Value::deserialize(deserializer)? {
             toml::Value::String(s) => Ok(SecretSpec::Inline(s)),
             toml::Value::Table(t) if t.len() == 1 => match t.into_iter().next() {
                 Some((k, toml::Value::String(v))) if k == "env" => Ok(SecretSpec::Env { env: v }),
-                Some((k, toml::Value::String(v))) if k == "file" => Ok(SecretSpec::File { file: v }),
+                Some((k, toml::Value::String(v))) if k == "file" => {
+                    Ok(SecretSpec::File { file: v })
+                }
                 _ => Err(serde::de::Error::custom(EXPECTED)),
             },
             _ => Err(serde::de::Error::custom(EXPECTED)),

@@ -162,7 +162,10 @@ impl PlatformPlugin {
         match settle(result, &store, &self.info.name, runtime) {
             Ok(Step::Handshake(h)) => Ok(Outcome::Handshake(h)),
             Ok(Step::Refused(r)) => Ok(Outcome::Refused(r)),
-            Ok(Step::Normalized(normalized)) => Ok(Outcome::Verified(Verified { request, normalized })),
+            Ok(Step::Normalized(normalized)) => Ok(Outcome::Verified(Verified {
+                request,
+                normalized,
+            })),
             Err(fault) => {
                 self.failures.fetch_add(1, Ordering::Relaxed);
                 Err(fault)
