@@ -12,7 +12,8 @@ use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// (cargo package, output file name, is it a test-only plugin)
+/// (cargo package, output file name, test-only: goes to `target/test-plugins`, not served by
+/// the sample config)
 const PLUGINS: &[(&str, &str, bool)] = &[
     ("hookgate-plugin-stripe", "stripe", false),
     ("hookgate-plugin-github", "github", false),
@@ -24,6 +25,7 @@ const PLUGINS: &[(&str, &str, bool)] = &[
         false,
     ),
     ("hookgate-test-plugin-hostile", "hostile", true),
+    ("acme-hookgate-plugin", "acme", true),
 ];
 
 const TARGET: &str = "wasm32-wasip2";
@@ -34,7 +36,13 @@ fn main() {
         .parent()
         .expect("host/ sits in the workspace root")
         .to_path_buf();
-    for dir in ["plugins", "sdk", "wit", "tests/plugins"] {
+    for dir in [
+        "plugins",
+        "sdk",
+        "wit",
+        "tests/plugins",
+        "examples/acme-plugin",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
     println!(

@@ -160,7 +160,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         );
     }
     for m in missing {
-        tracing::error!("{m}; the source answers 503 until it is loaded");
+        tracing::error!(
+            "{m}; the source answers 503 until the plugin is added and hookgate restarted"
+        );
     }
     let store: Arc<dyn Store> = match &config.storage.backend {
         Backend::Sqlite => {

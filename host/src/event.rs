@@ -75,8 +75,8 @@ pub struct Envelope {
     pub metadata: BTreeMap<String, String>,
 }
 
-/// One event as handed to the store.
-#[derive(Debug, Clone)]
+/// One event as handed to the store, and as read back from it.
+#[derive(Debug, Clone, PartialEq)]
 pub struct EventRecord {
     /// hookgate event id.
     pub id: String,
@@ -86,7 +86,7 @@ pub struct EventRecord {
     pub platform_event_id: String,
     /// Normalized type.
     pub event_type: String,
-    /// Initial status.
+    /// Status (`pending` when first stored).
     pub status: EventStatus,
     /// Why it is dead-lettered.
     pub error: Option<String>,

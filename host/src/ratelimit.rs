@@ -38,7 +38,10 @@ impl TokenBucket {
             Ok(())
         } else {
             *state = (tokens, now);
-            Err(Duration::from_secs_f64((1.0 - tokens) / self.per_second))
+            // Capped at a day, so a tiny rate cannot overflow the conversion.
+            let wait = Duration::try_from_secs_f64((1.0 - tokens) / self.per_second)
+                .unwrap_or(Duration::MAX);
+            Err(wait.min(Duration::from_secs(86_400)))
         }
     }
 }

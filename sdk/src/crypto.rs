@@ -67,20 +67,31 @@ mod imp {
         }
     }
 
-    fn parts(message: &[&[u8]]) -> Vec<Vec<u8>> {
-        message.iter().map(|p| p.to_vec()).collect()
+    /// Splits parts into (prefix, last part) for the host call. The common case — a short
+    /// signed prefix and the body — crosses the boundary without copying the body here.
+    fn split<R>(message: &[&[u8]], f: impl FnOnce(&[u8], &[u8]) -> R) -> R {
+        match message {
+            [] => f(&[], &[]),
+            [only] => f(&[], only),
+            [prefix, last] => f(prefix, last),
+            [init @ .., last] => f(&init.concat(), last),
+        }
     }
 
     pub fn hmac(hash: Hash, key: &[u8], message: &[&[u8]]) -> Vec<u8> {
-        host::hmac(alg(hash), key, &parts(message))
+        split(message, |prefix, last| {
+            host::hmac(alg(hash), key, prefix, last)
+        })
     }
 
     pub fn hmac_verify(hash: Hash, key: &[u8], message: &[&[u8]], expected: &[u8]) -> bool {
-        host::hmac_verify(alg(hash), key, &parts(message), expected)
+        split(message, |prefix, last| {
+            host::hmac_verify(alg(hash), key, prefix, last, expected)
+        })
     }
 
     pub fn sha256(message: &[&[u8]]) -> Vec<u8> {
-        host::sha256(&parts(message))
+        host::sha256(&message.concat())
     }
 
     pub fn ed25519_verify(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {

@@ -237,3 +237,28 @@ async fn rate_limited_sources_get_429_with_retry_after() {
     })
     .await;
 }
+
+/// The README's third-party plugin walkthrough, built from `examples/acme-plugin`, serves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_third_party_sdk_plugin_serves() {
+    let gw = start_with(GatewayConfig {
+        plugin_files: vec![crate::test_plugin("acme")],
+        body: "[sources.acme]\nplugin = \"acme\"\nsecrets = [\"acme-secret\"]\n".into(),
+        ..Default::default()
+    })
+    .await;
+    let body = r#"{"id":"acme_1","type":"ping"}"#;
+    let t = now();
+    // X-Acme-Signature uses Stripe's layout, so the Stripe signer produces it.
+    let sig = sign::stripe(&["acme-secret"], t, body.as_bytes());
+    let response = gw.post("acme", &[("x-acme-signature", sig)], body).await;
+    assert_eq!(response.status(), 202);
+    let id = json(response).await["events"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        db::event(&gw.data_dir(), &id).unwrap().event_type,
+        "acme.ping"
+    );
+}

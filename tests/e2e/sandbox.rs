@@ -77,8 +77,37 @@ async fn hostile_plugins_are_contained() {
     let logs = gw.logs();
     for kind in ["kind=timeout", "kind=memory", "kind=trap"] {
         assert!(
-            logs.contains(kind) && logs.contains("plugin=hostile"),
-            "logs name the plugin and {kind}:\n{logs}"
+            logs.lines().any(|l| l.contains("plugin failed")
+                && l.contains("plugin=hostile")
+                && l.contains(kind)),
+            "a log line names the plugin and {kind}:\n{logs}"
+        );
+    }
+
+    // A fault after verification succeeded loses nothing: the payload is dead-lettered, 2xx.
+    for mode in ["loop", "trap"] {
+        let response = gw
+            .post(
+                "evil",
+                &[
+                    ("x-hostile-normalize", mode.to_owned()),
+                    ("x-event-id", format!("n-{mode}")),
+                ],
+                format!("{{\"m\":\"{mode}\"}}"),
+            )
+            .await;
+        assert_eq!(response.status(), 202, "fault while normalizing ({mode})");
+        let reply = json(response).await;
+        let id = reply["dead_lettered"][0]
+            .as_str()
+            .expect("dead-lettered")
+            .to_owned();
+        let row = hookgate_testkit::db::event(&gw.data_dir(), &id).expect("stored");
+        assert_eq!(row.status, "dead_lettered");
+        assert!(
+            row.error
+                .unwrap()
+                .contains("plugin fault while normalizing")
         );
     }
 }

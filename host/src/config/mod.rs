@@ -597,11 +597,11 @@ impl Validator {
             self.problem(format!("{path}.max_body_bytes"), "must be greater than 0");
         }
         if let Some(rl) = &s.rate_limit
-            && (!(rl.per_second > 0.0 && rl.per_second.is_finite()) || rl.burst == 0)
+            && (!(rl.per_second >= 0.001 && rl.per_second.is_finite()) || rl.burst == 0)
         {
             self.problem(
                 format!("{path}.rate_limit"),
-                "per_second must be > 0 and burst >= 1",
+                "per_second must be at least 0.001 and burst at least 1",
             );
         }
         SourceConfig {

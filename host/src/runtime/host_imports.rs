@@ -45,32 +45,30 @@ fn hash(alg: crypto::HashAlgorithm) -> native::Hash {
     }
 }
 
-fn parts(message: &[Vec<u8>]) -> Vec<&[u8]> {
-    message.iter().map(Vec::as_slice).collect()
-}
-
 impl crypto::Host for CallState {
     fn hmac(
         &mut self,
         algorithm: crypto::HashAlgorithm,
         key: Vec<u8>,
-        message: Vec<Vec<u8>>,
+        prefix: Vec<u8>,
+        message: Vec<u8>,
     ) -> Vec<u8> {
-        native::hmac(hash(algorithm), &key, &parts(&message))
+        native::hmac(hash(algorithm), &key, &[&prefix, &message])
     }
 
     fn hmac_verify(
         &mut self,
         algorithm: crypto::HashAlgorithm,
         key: Vec<u8>,
-        message: Vec<Vec<u8>>,
+        prefix: Vec<u8>,
+        message: Vec<u8>,
         expected: Vec<u8>,
     ) -> bool {
-        native::hmac_verify(hash(algorithm), &key, &parts(&message), &expected)
+        native::hmac_verify(hash(algorithm), &key, &[&prefix, &message], &expected)
     }
 
-    fn sha256(&mut self, message: Vec<Vec<u8>>) -> Vec<u8> {
-        native::sha256(&parts(&message))
+    fn sha256(&mut self, message: Vec<u8>) -> Vec<u8> {
+        native::sha256(&[&message])
     }
 
     fn ed25519_verify(

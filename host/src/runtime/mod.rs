@@ -14,7 +14,7 @@ pub use bindings::{
     VerifyContext, VerifyError,
 };
 pub use platform::{Outcome, PlatformPlugin, PluginInfo, Verified};
-pub use registry::{LoadError, Registry};
+pub use registry::{LoadError, Registry, load_file};
 pub use state::Cutoff;
 
 use state::CallState;
@@ -165,12 +165,12 @@ impl Runtime {
         let memory_limit = usize::try_from(self.limits.memory_limit_bytes).unwrap_or(usize::MAX);
         let mut store = wasmtime::Store::new(
             &self.engine,
-            CallState::new(plugin, memory_limit, self.limits.call_timeout),
+            CallState::new(plugin, memory_limit, self.limits.call_timeout, EPOCH_TICK),
         );
         store.limiter(|s| s);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|mut cx| {
-            if cx.data_mut().deadline_passed() {
+            if cx.data_mut().tick() {
                 Err(wasmtime::format_err!("CPU deadline exceeded"))
             } else {
                 // Let other requests run while a long call is in progress.

@@ -79,10 +79,10 @@ impl Verified {
     }
 }
 
+/// How the checks before normalization can end early.
 enum Step {
     Handshake(HandshakeResponse),
     Refused(VerifyError),
-    Normalized(Result<Vec<Event>, String>),
 }
 
 impl PlatformPlugin {
@@ -140,44 +140,56 @@ impl PlatformPlugin {
             .expect("the slot semaphore is never closed");
         let mut store = runtime.store(self.info.name.clone());
         let has_handshake = self.info.has_handshake;
-        let steps = async {
+        let checks = async {
             let instance = self.pre.instantiate_async(&mut store).await?;
             let api = instance.hookgate_plugin_platform();
             if has_handshake {
                 store.data_mut().start_call();
                 if let Some(answer) = api.call_handshake(&mut store, &request, context).await? {
-                    return Ok(Step::Handshake(answer));
+                    return Ok(Err(Step::Handshake(answer)));
                 }
             }
             store.data_mut().start_call();
             if let Err(reason) = api.call_verify(&mut store, &request, context).await? {
-                return Ok(Step::Refused(reason));
+                return Ok(Err(Step::Refused(reason)));
             }
-            store.data_mut().start_call();
-            Ok(Step::Normalized(
-                api.call_normalize(&mut store, &request).await?,
-            ))
+            Ok(Ok(instance))
         };
-        let result = tokio::time::timeout(backstop(runtime), steps).await;
-        match settle(result, &store, &self.info.name, runtime) {
-            Ok(Step::Handshake(h)) => Ok(Outcome::Handshake(h)),
-            Ok(Step::Refused(r)) => Ok(Outcome::Refused(r)),
-            Ok(Step::Normalized(normalized)) => Ok(Outcome::Verified(Verified {
-                request,
-                normalized,
-            })),
+        let result = tokio::time::timeout(backstop(runtime), checks).await;
+        let instance = match settle(result, &store, &self.info.name, runtime) {
+            Ok(Ok(instance)) => instance,
+            Ok(Err(Step::Handshake(h))) => return Ok(Outcome::Handshake(h)),
+            Ok(Err(Step::Refused(r))) => return Ok(Outcome::Refused(r)),
             Err(fault) => {
                 self.failures.fetch_add(1, Ordering::Relaxed);
-                Err(fault)
+                return Err(fault);
             }
-        }
+        };
+        // From here on the request is verified: a fault while normalizing must not lose it (some
+        // platforms never retry), so it becomes a normalization error and the payload is stored
+        // dead-lettered.
+        store.data_mut().start_call();
+        let call = instance
+            .hookgate_plugin_platform()
+            .call_normalize(&mut store, &request);
+        let result = tokio::time::timeout(backstop(runtime), call).await;
+        let normalized = settle(result, &store, &self.info.name, runtime).unwrap_or_else(|fault| {
+            self.failures.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(plugin = %self.info.name, kind = %fault.kind(), error = %fault, "plugin failed after verification; payload dead-lettered");
+            Err(format!("plugin fault while normalizing: {fault}"))
+        });
+        Ok(Outcome::Verified(Verified {
+            request,
+            normalized,
+        }))
     }
 }
 
-/// The outer wall-clock bound on a whole call sequence; the epoch deadline normally fires long
-/// before this, which only catches a call stuck somewhere the epoch check cannot reach.
+/// The outer wall-clock bound on a call; the CPU deadline normally fires long before it. It
+/// only catches a call stuck where the epoch check cannot reach, and is generous because a
+/// busy machine stretches wall time without the plugin being at fault.
 fn backstop(runtime: &Runtime) -> Duration {
-    runtime.limits.call_timeout * 4 + Duration::from_millis(250)
+    runtime.limits.call_timeout * 10 + Duration::from_secs(1)
 }
 
 /// Turns a call's result into a value or a precise fault.

@@ -3,7 +3,7 @@
 //! can observe another's state.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Why a call was cut off by the host, recorded by the limiter and the epoch callback so that
 /// the resulting trap can be reported precisely.
@@ -22,38 +22,50 @@ pub struct CallState {
     /// Log lines written during this call.
     pub log_lines: u32,
     memory_limit: usize,
-    deadline: Instant,
-    call_timeout: Duration,
+    /// Epoch ticks this call has run through; the deadline counts running time only, so a
+    /// call that waits for a CPU on a busy machine is not blamed for the wait.
+    ticks_run: u64,
+    tick_budget: u64,
     /// Set when the host stopped the call.
     pub cutoff: Option<Cutoff>,
 }
 
 impl CallState {
-    /// State for a call to `plugin` with the given limits.
-    pub fn new(plugin: Arc<str>, memory_limit: usize, call_timeout: Duration) -> Self {
+    /// State for a call to `plugin` with the given limits; `tick` is the epoch period.
+    pub fn new(
+        plugin: Arc<str>,
+        memory_limit: usize,
+        call_timeout: Duration,
+        tick: Duration,
+    ) -> Self {
+        let tick_budget = u64::try_from(call_timeout.as_nanos() / tick.as_nanos().max(1))
+            .unwrap_or(u64::MAX)
+            .max(1);
         CallState {
             plugin,
             log_lines: 0,
             memory_limit,
-            deadline: Instant::now() + call_timeout,
-            call_timeout,
+            ticks_run: 0,
+            tick_budget,
             cutoff: None,
         }
     }
 
     /// Starts the CPU deadline of the next export call.
     pub fn start_call(&mut self) {
-        self.deadline = Instant::now() + self.call_timeout;
+        self.ticks_run = 0;
         self.log_lines = 0;
     }
 
-    /// Whether the deadline of the current call has passed; records the cutoff if so.
-    pub fn deadline_passed(&mut self) -> bool {
-        let passed = Instant::now() >= self.deadline;
-        if passed {
+    /// Called on every epoch tick the guest runs through: whether its CPU budget is spent
+    /// (recording the cutoff if so).
+    pub fn tick(&mut self) -> bool {
+        self.ticks_run += 1;
+        let spent = self.ticks_run > self.tick_budget;
+        if spent {
             self.cutoff = Some(Cutoff::Deadline);
         }
-        passed
+        spent
     }
 }
 

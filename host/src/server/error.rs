@@ -30,6 +30,14 @@ pub enum IngestError {
     /// Signature missing, malformed, wrong, or timestamp outside tolerance.
     #[error("{0}")]
     Unauthorized(String),
+    /// The source has no secret its plugin can use: an operator mistake, so a 503 (the sender
+    /// retries once it is fixed) rather than a 401 that would make it give up.
+    #[error("no usable secret configured for this source")]
+    NoSecret,
+    /// Too many request bodies are in memory at once; shedding load rather than running out of
+    /// memory.
+    #[error("server busy")]
+    Busy,
     /// The source's plugin is not loaded.
     #[error("plugin {0:?} is not loaded")]
     PluginNotLoaded(String),
@@ -44,14 +52,22 @@ pub enum IngestError {
 impl From<VerifyError> for IngestError {
     fn from(e: VerifyError) -> Self {
         IngestError::Unauthorized(match e {
+            VerifyError::NoSecretConfigured => return IngestError::NoSecret,
             VerifyError::MissingSignature => "missing signature".into(),
-            VerifyError::MalformedSignature(why) => format!("malformed signature: {why}"),
+            VerifyError::MalformedSignature(why) => {
+                format!("malformed signature: {}", sanitize(&why))
+            }
             VerifyError::SignatureMismatch => "signature mismatch".into(),
             VerifyError::MissingTimestamp => "missing or invalid signed timestamp".into(),
             VerifyError::TimestampOutsideTolerance(_) => "timestamp outside tolerance".into(),
-            VerifyError::NoSecretConfigured => "no secret configured for this source".into(),
         })
     }
+}
+
+/// A plugin-written reason, shortened and stripped of control characters before it reaches a
+/// response or a log line (third-party plugins might quote what they were sent).
+fn sanitize(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).take(120).collect()
 }
 
 impl IngestError {
@@ -64,11 +80,11 @@ impl IngestError {
             IngestError::BodyTimeout => (StatusCode::REQUEST_TIMEOUT, None),
             IngestError::BadBody => (StatusCode::BAD_REQUEST, None),
             IngestError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, None),
-            IngestError::PluginNotLoaded(_) => (
+            IngestError::PluginNotLoaded(_) | IngestError::NoSecret => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Some(Duration::from_secs(5)),
             ),
-            IngestError::Plugin(_) | IngestError::Store(_) => (
+            IngestError::Plugin(_) | IngestError::Store(_) | IngestError::Busy => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Some(Duration::from_secs(1)),
             ),
@@ -115,6 +131,13 @@ mod tests {
             (IngestError::BadBody, 400, None),
             (VerifyError::SignatureMismatch.into(), 401, None),
             (VerifyError::TimestampOutsideTolerance(5).into(), 401, None),
+            (VerifyError::MissingSignature.into(), 401, None),
+            (
+                VerifyError::MalformedSignature("x".into()).into(),
+                401,
+                None,
+            ),
+            (VerifyError::NoSecretConfigured.into(), 503, Some("5")),
             (
                 IngestError::PluginNotLoaded("stripe".into()),
                 503,
@@ -131,6 +154,7 @@ mod tests {
                 Some("1"),
             ),
             (StoreError::Overloaded.into(), 503, Some("1")),
+            (IngestError::Busy, 503, Some("1")),
             (
                 StoreError::Unavailable("disk".into()).into(),
                 503,

@@ -44,6 +44,12 @@ pub async fn ingest(
     if declared.is_some_and(|n| n > limit) {
         return Err(IngestError::TooLarge(limit));
     }
+    // Reserve the body's memory before reading it (the declared length, else the limit).
+    let reserve_kib = declared.unwrap_or(limit).min(limit).div_ceil(1024).max(1);
+    let _reservation = u32::try_from(reserve_kib)
+        .ok()
+        .and_then(|n| state.body_budget.try_acquire_many(n).ok())
+        .ok_or(IngestError::Busy)?;
     let limited = Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX));
     let body = match tokio::time::timeout(state.config.server.body_timeout, limited.collect()).await
     {

@@ -22,7 +22,6 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 /// A configured source with what the hot path needs precomputed.
-#[derive(Debug)]
 pub struct Source {
     /// Its configuration.
     pub config: SourceConfig,
@@ -30,6 +29,20 @@ pub struct Source {
     pub secrets: Vec<Vec<u8>>,
     /// Its rate limiter, if limited.
     pub rate_limit: Option<TokenBucket>,
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `secrets` holds raw secret bytes: never printed.
+        f.debug_struct("Source")
+            .field("config", &self.config)
+            .field(
+                "secrets",
+                &format_args!("<{} redacted>", self.secrets.len()),
+            )
+            .field("rate_limit", &self.rate_limit)
+            .finish()
+    }
 }
 
 /// Everything request handlers share.
@@ -43,7 +56,14 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Sources by name.
     pub sources: HashMap<String, Source>,
+    /// Budget of request-body memory (in KiB permits): every request reserves its body's size
+    /// before reading it, so many large concurrent bodies get 503s instead of exhausting memory.
+    pub body_budget: tokio::sync::Semaphore,
 }
+
+/// Request-body memory all in-flight requests may hold together, unless one source's body
+/// limit is larger (then that limit).
+pub const BODY_BUDGET_BYTES: u64 = 512 << 20;
 
 impl AppState {
     /// Builds the state from a validated config.
@@ -62,11 +82,24 @@ impl AppState {
                 (name.clone(), source)
             })
             .collect();
+        let largest = config
+            .sources
+            .values()
+            .filter_map(|s| s.max_body_bytes)
+            .max()
+            .unwrap_or(0);
+        let budget_kib = BODY_BUDGET_BYTES
+            .max(largest)
+            .max(config.server.max_body_bytes)
+            / 1024;
+        let body_budget =
+            tokio::sync::Semaphore::new(usize::try_from(budget_kib).unwrap_or(usize::MAX));
         AppState {
             config,
             registry,
             store,
             sources,
+            body_budget,
         }
     }
 }
@@ -126,3 +159,6 @@ pub async fn serve(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

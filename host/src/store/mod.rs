@@ -13,7 +13,7 @@ mod sqlite;
 
 pub use sqlite::SqliteStore;
 
-use crate::event::{EventStatus, NewEvents};
+use crate::event::{EventRecord, NewEvents};
 
 /// Why the store could not do what was asked. Always a 503 at the edge.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -61,29 +61,6 @@ impl Receipt {
     }
 }
 
-/// An event as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredEvent {
-    /// hookgate event id.
-    pub id: String,
-    /// Source name.
-    pub source: String,
-    /// Platform event id.
-    pub platform_event_id: String,
-    /// Normalized type.
-    pub event_type: String,
-    /// Current status.
-    pub status: EventStatus,
-    /// Dead-letter reason.
-    pub error: Option<String>,
-    /// Receive time, Unix ms.
-    pub received_at_ms: i64,
-    /// Envelope JSON.
-    pub envelope: String,
-    /// Original payload bytes.
-    pub payload: Vec<u8>,
-}
-
 /// A storage backend.
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug + 'static {
@@ -91,7 +68,7 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn insert(&self, events: NewEvents) -> Result<Receipt, StoreError>;
 
     /// Looks an event up by id.
-    async fn get_event(&self, id: &str) -> Result<Option<StoredEvent>, StoreError>;
+    async fn get_event(&self, id: &str) -> Result<Option<EventRecord>, StoreError>;
 
     /// Number of stored events (for tests and status pages).
     async fn count_events(&self) -> Result<u64, StoreError>;

@@ -3,7 +3,7 @@
 //! ran (one transaction, one fsync, many requests), and short-lived reader connections. All
 //! SQLite work happens on dedicated or blocking threads, never on the async runtime.
 
-use super::{Inserted, Receipt, Store, StoreError, StoredEvent};
+use super::{Inserted, Receipt, Store, StoreError};
 use crate::event::{EventRecord, EventStatus, NewEvents};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
@@ -71,23 +71,7 @@ impl SqliteStore {
         let path = dir.join("hookgate.db");
         let conn = Connection::open(&path)
             .map_err(|e| unavailable(format!("opening {}: {e}", path.display())))?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = FULL;
-             PRAGMA busy_timeout = 5000;
-             PRAGMA journal_size_limit = 67108864;",
-        )
-        .map_err(unavailable)?;
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-            .map_err(unavailable)?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(unavailable(format!(
-                "{} cannot use WAL mode (got {mode})",
-                path.display()
-            )));
-        }
-        conn.execute_batch(SCHEMA).map_err(unavailable)?;
+        configure_writer(&conn).map_err(|e| unavailable(format!("{}: {e}", path.display())))?;
         let (tx, rx) = std::sync::mpsc::sync_channel(WRITE_QUEUE_CAPACITY);
         std::thread::Builder::new()
             .name("hookgate-sqlite-writer".into())
@@ -130,6 +114,26 @@ impl SqliteStore {
         .await
         .map_err(|e| unavailable(format!("reader task failed: {e}")))?
     }
+}
+
+/// Durability settings of the writer connection: WAL, and `synchronous=FULL` so a commit is
+/// fsynced before `insert` returns (an acknowledged event survives power loss, not just a
+/// crash of the process).
+fn configure_writer(conn: &Connection) -> Result<(), String> {
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA busy_timeout = 5000;
+         PRAGMA journal_size_limit = 67108864;",
+    )
+    .map_err(|e| e.to_string())?;
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .map_err(|e| e.to_string())?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(format!("cannot use WAL mode (got {mode})"));
+    }
+    conn.execute_batch(SCHEMA).map_err(|e| e.to_string())
 }
 
 /// The single writer: takes everything queued, writes it in one transaction, commits (one
@@ -221,7 +225,7 @@ impl Store for SqliteStore {
             .map_err(|_| unavailable("the writer thread has stopped"))?
     }
 
-    async fn get_event(&self, id: &str) -> Result<Option<StoredEvent>, StoreError> {
+    async fn get_event(&self, id: &str) -> Result<Option<EventRecord>, StoreError> {
         let id = id.to_owned();
         let row = self
             .read(move |c| {
@@ -231,7 +235,7 @@ impl Store for SqliteStore {
                     [id],
                     |r| {
                         Ok((
-                            StoredEvent {
+                            EventRecord {
                                 id: r.get(0)?,
                                 source: r.get(1)?,
                                 platform_event_id: r.get(2)?,
@@ -298,6 +302,21 @@ mod tests {
         };
         let store = SqliteStore::open(dir.path()).unwrap();
         assert!(store.get_event(&id).await.unwrap().is_some());
+    }
+
+    #[test]
+    fn the_writer_is_wal_with_full_fsync() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join("t.db")).unwrap();
+        configure_writer(&conn).unwrap();
+        let sync: i64 = conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(sync, 2, "synchronous=FULL");
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
     }
 
     #[test]

@@ -3,19 +3,18 @@
 use hookgate_sdk::prelude::*;
 use hookgate_sdk::serde_json::Value;
 
-/// Parses the payload, whether sent as JSON or as `payload=` form data (both are GitHub
-/// content-type options).
-fn payload(req: &Request) -> Result<Value, NormalizeError> {
+/// The payload's JSON text when sent as `payload=` form data (a GitHub content-type option);
+/// `None` for JSON bodies.
+fn form_payload(req: &Request) -> Result<Option<String>, NormalizeError> {
     let form = req
         .header_text("content-type")
         .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    if form {
-        let text = form_value(&req.body, "payload").ok_or(NormalizeError::missing("payload"))?;
-        hookgate_sdk::serde_json::from_str(&text)
-            .map_err(|e| NormalizeError::new(format!("payload is not valid JSON: {e}")))
-    } else {
-        req.json()
+    if !form {
+        return Ok(None);
     }
+    form_value(&req.body, "payload")
+        .map(Some)
+        .ok_or(NormalizeError::missing("payload"))
 }
 
 /// Normalizes one GitHub delivery.
@@ -26,7 +25,12 @@ pub fn normalize(req: &Request) -> Result<Event, NormalizeError> {
     let name = req
         .header_text("x-github-event")
         .ok_or(NormalizeError::missing("X-GitHub-Event header"))?;
-    let body = payload(req)?;
+    let form = form_payload(req)?;
+    let body: Value = match &form {
+        Some(text) => hookgate_sdk::serde_json::from_str(text)
+            .map_err(|e| NormalizeError::new(format!("payload is not valid JSON: {e}")))?,
+        None => req.json()?,
+    };
     let action = body["action"].as_str();
     let event_type = match action {
         Some(a) => format!("github.{name}.{a}"),
@@ -34,6 +38,10 @@ pub fn normalize(req: &Request) -> Result<Event, NormalizeError> {
     }
     .to_ascii_lowercase();
     let mut event = Event::new(id, event_type).meta("github_event", name);
+    if let Some(text) = form {
+        // The stored payload is the JSON GitHub sent inside the form, not the form encoding.
+        event.payload = hookgate_sdk::event::Payload::Json(text);
+    }
     if let Some(a) = action {
         event = event.meta("action", a);
     }
@@ -114,6 +122,10 @@ mod tests {
         let event = normalize(&req).unwrap();
         assert_eq!(event.event_type, "github.ping");
         assert_eq!(event.platform_event_id, "d1");
+        assert_eq!(
+            event.payload,
+            hookgate_sdk::event::Payload::Json(r#"{"zen":"Keep it logically awesome."}"#.into())
+        );
     }
 
     #[test]

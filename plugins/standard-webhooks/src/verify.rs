@@ -67,6 +67,7 @@ pub fn verify(req: &Request, ctx: &VerifyContext) -> Result<(), VerifyError> {
         .ok_or(VerifyError::MissingTimestamp)?;
     let mut hmacs = Vec::new();
     let mut ed25519 = Vec::new();
+    let mut undecodable = 0;
     for entry in split_signature_list(header) {
         let (version, sig) = entry
             .split_once(',')
@@ -76,15 +77,19 @@ pub fn verify(req: &Request, ctx: &VerifyContext) -> Result<(), VerifyError> {
             "v1a" => &mut ed25519,
             _ => continue, // unknown versions are skipped, as the spec requires
         };
-        if !sig.is_empty() {
-            target.push(
-                base64_decode(sig)
-                    .map_err(|_| VerifyError::malformed("signature is not base64"))?,
-            );
+        // Entries that do not decode simply do not match (as in the Svix libraries).
+        match base64_decode(sig) {
+            Ok(bytes) if !bytes.is_empty() => target.push(bytes),
+            Ok(_) => {}
+            Err(_) => undecodable += 1,
         }
     }
     if hmacs.is_empty() && ed25519.is_empty() {
-        return Err(VerifyError::MissingSignature);
+        return Err(if undecodable > 0 {
+            VerifyError::malformed("no signature is base64")
+        } else {
+            VerifyError::MissingSignature
+        });
     }
     ctx.check_timestamp(ts)?;
     let message: [&[u8]; 5] = [id.as_bytes(), b".", ts.as_bytes(), b".", &req.body];

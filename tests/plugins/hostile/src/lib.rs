@@ -1,5 +1,6 @@
 //! A platform plugin that misbehaves on purpose, for the sandbox tests. The `x-hostile-mode`
-//! header picks the misbehaviour: `loop` spins forever, `memory` allocates until it is stopped,
+//! header picks the misbehaviour during verification (`x-hostile-normalize` the same, after
+//! verification succeeded): `loop` spins forever, `memory` allocates until it is stopped,
 //! `trap` panics, `recurse` overflows its stack; anything else verifies and normalizes normally
 //! (event id from `x-event-id`).
 
@@ -8,8 +9,8 @@ use hookgate_sdk::prelude::*;
 /// The hostile platform.
 pub struct Hostile;
 
-fn misbehave(req: &Request) {
-    match req.header_text("x-hostile-mode") {
+fn misbehave(req: &Request, header: &str) {
+    match req.header_text(header) {
         Some("loop") => {
             let mut n: u64 = 0;
             loop {
@@ -45,11 +46,12 @@ impl Platform for Hostile {
     }
 
     fn verify(request: &Request, _context: &VerifyContext) -> Result<(), VerifyError> {
-        misbehave(request);
+        misbehave(request, "x-hostile-mode");
         Ok(())
     }
 
     fn normalize(request: &Request) -> Result<Vec<Event>, NormalizeError> {
+        misbehave(request, "x-hostile-normalize");
         let id = request
             .header_text("x-event-id")
             .ok_or(NormalizeError::missing("x-event-id"))?;

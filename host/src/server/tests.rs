@@ -1,0 +1,126 @@
+//! The router driven in-process with fault-injecting stores: whatever the store does short of
+//! a commit, the sender never sees a 2xx.
+
+use super::*;
+use crate::config::Config;
+use crate::event::EventRecord;
+use crate::event::NewEvents;
+use crate::runtime::{Limits, Runtime};
+use crate::store::{Receipt, StoreError};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use hookgate_sdk::crypto::{Hash, hmac};
+use std::path::Path;
+use tower::ServiceExt;
+
+/// A store whose every write fails, as a full disk or a lost database would.
+#[derive(Debug)]
+struct FailingStore;
+
+#[async_trait::async_trait]
+impl Store for FailingStore {
+    async fn insert(&self, _events: NewEvents) -> Result<Receipt, StoreError> {
+        Err(StoreError::Unavailable("injected failure".into()))
+    }
+    async fn get_event(&self, _id: &str) -> Result<Option<EventRecord>, StoreError> {
+        Err(StoreError::Unavailable("injected failure".into()))
+    }
+    async fn count_events(&self) -> Result<u64, StoreError> {
+        Err(StoreError::Unavailable("injected failure".into()))
+    }
+    async fn ping(&self) -> Result<(), StoreError> {
+        Err(StoreError::Unavailable("injected failure".into()))
+    }
+}
+
+/// A store that never answers a write: the request must not be acknowledged meanwhile.
+#[derive(Debug, Default)]
+struct StalledStore {
+    entered: tokio::sync::Notify,
+}
+
+#[async_trait::async_trait]
+impl Store for StalledStore {
+    async fn insert(&self, _events: NewEvents) -> Result<Receipt, StoreError> {
+        self.entered.notify_one();
+        std::future::pending().await
+    }
+    async fn get_event(&self, _id: &str) -> Result<Option<EventRecord>, StoreError> {
+        Ok(None)
+    }
+    async fn count_events(&self) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+async fn app_with(store: Arc<dyn Store>) -> Router {
+    let config = Config::parse(
+        "[sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"whsec_t\"]\n",
+        Path::new("t.toml"),
+    )
+    .unwrap();
+    let runtime = Runtime::new(Limits {
+        call_timeout: Duration::from_millis(100),
+        memory_limit_bytes: 64 << 20,
+    })
+    .unwrap();
+    let registry = Arc::new(Registry::new(runtime));
+    let plugin = Path::new(env!("HOOKGATE_BUILT_PLUGINS_DIR")).join("stripe.wasm");
+    let loaded = crate::runtime::load_file(registry.runtime(), &plugin)
+        .await
+        .unwrap();
+    registry.insert(loaded).unwrap();
+    app(Arc::new(AppState::new(Arc::new(config), registry, store)))
+}
+
+fn signed_request() -> Request<Body> {
+    let body =
+        r#"{"id":"evt_fault","type":"charge.succeeded","created":1700000000,"data":{"object":{}}}"#;
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mac = hmac(
+        Hash::Sha256,
+        b"whsec_t",
+        &[t.to_string().as_bytes(), b".", body.as_bytes()],
+    );
+    Request::post("/webhooks/stripe")
+        .header("stripe-signature", format!("t={t},v1={}", hex::encode(mac)))
+        .body(Body::from(body))
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_store_means_503_never_2xx() {
+    let app = app_with(Arc::new(FailingStore)).await;
+    let response = app.clone().oneshot(signed_request()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().contains_key("retry-after"));
+    let ready = app
+        .oneshot(Request::get("/ready").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_store_is_never_acknowledged() {
+    let store = Arc::new(StalledStore::default());
+    let app = app_with(store.clone()).await;
+    let request = tokio::spawn(app.oneshot(signed_request()));
+    // The request got as far as the write...
+    tokio::time::timeout(Duration::from_secs(5), store.entered.notified())
+        .await
+        .expect("insert reached");
+    // ...and no response exists while the write is outstanding.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        !request.is_finished(),
+        "no response may be sent while the write is outstanding"
+    );
+    request.abort();
+}
