@@ -31,7 +31,6 @@ CREATE TABLE IF NOT EXISTS events (
     envelope          TEXT NOT NULL,
     payload           BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS events_status_received ON events (status, received_at_ms);
 ";
 
 const INSERT: &str = "INSERT INTO events
@@ -124,7 +123,8 @@ fn configure_writer(conn: &Connection) -> Result<(), String> {
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
          PRAGMA busy_timeout = 5000;
-         PRAGMA journal_size_limit = 67108864;",
+         PRAGMA journal_size_limit = 67108864;
+         PRAGMA wal_autocheckpoint = 8192;",
     )
     .map_err(|e| e.to_string())?;
     let mode: String = conn
