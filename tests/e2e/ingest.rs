@@ -15,6 +15,15 @@ fn stripe_body(id: &str) -> String {
     )
 }
 
+/// Sends a fresh, genuine Stripe event and expects it acknowledged.
+async fn assert_stripe_accepted(gw: &hookgate_testkit::Gateway, id: &str) {
+    let body = stripe_body(id);
+    let response = gw
+        .post("stripe", &stripe_headers(&body), body.clone())
+        .await;
+    assert_eq!(response.status(), 202, "{id}");
+}
+
 fn stripe_headers(body: &str) -> Vec<(&'static str, String)> {
     vec![(
         "stripe-signature",
@@ -164,13 +173,7 @@ async fn slow_and_silent_clients_are_cut_off() {
     assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
     assert_eq!(db::count(&gw.data_dir()), 0);
     // The gateway still serves normal clients.
-    let body = stripe_body("evt_after_slow");
-    assert_eq!(
-        gw.post("stripe", &stripe_headers(&body), body.clone())
-            .await
-            .status(),
-        202
-    );
+    assert_stripe_accepted(&gw, "evt_after_slow").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -191,13 +194,7 @@ async fn a_source_whose_plugin_is_missing_answers_503_and_ready_names_it() {
         "{reply}"
     );
     // Other sources are unaffected.
-    let body = stripe_body("evt_other");
-    assert_eq!(
-        gw.post("stripe", &stripe_headers(&body), body.clone())
-            .await
-            .status(),
-        202
-    );
+    assert_stripe_accepted(&gw, "evt_other").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
