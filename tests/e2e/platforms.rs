@@ -164,6 +164,7 @@ async fn only_genuine_requests_are_stored_for_every_platform() {
         &config(),
     )
     .await;
+    let mut sent_signatures = Vec::new();
     for (index, p) in platforms().into_iter().enumerate() {
         let ts = now();
         let body = p.body.as_bytes();
@@ -239,6 +240,27 @@ async fn only_genuine_requests_are_stored_for_every_platform() {
         );
         assert_eq!(row.envelope["platform"], p.plugin);
         assert_eq!(db::count(&gw.data_dir()), index as u64 + 1);
+        sent_signatures.extend(
+            valid
+                .iter()
+                .filter(|(n, _)| *n == p.signature_header)
+                .map(|(_, v)| v.clone()),
+        );
+    }
+    // Neither a configured secret nor a signature that was sent may reach the logs.
+    let logs = gw.logs();
+    assert!(
+        logs.contains("webhook refused") && logs.contains("webhook stored"),
+        "the run was logged:\n{logs}"
+    );
+    for p in platforms() {
+        assert!(!logs.contains(p.secret), "{}: secret in logs", p.source);
+    }
+    for sig in sent_signatures {
+        assert!(
+            !logs.contains(&sig),
+            "signature header value in logs: {sig}"
+        );
     }
 }
 
