@@ -398,3 +398,38 @@ async fn slack_url_verification_is_answered_only_when_signed() {
     assert_eq!(gw.post("slack", &forged, body).await.status(), 401);
     assert_eq!(db::count(&gw.data_dir()), 0, "handshakes are not events");
 }
+
+/// GitHub sends up to 25 MB and never retries: a ~20 MB push of small values (the worst case
+/// for a parser that builds the document) is verified, normalized and stored within the default
+/// 64 MiB plugin memory cap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_20_mb_github_push_is_normalized_within_the_memory_cap() {
+    let gw = start(
+        &["github"],
+        "[sources.github]\nplugin = \"github\"\nsecrets = [\"big\"]\n",
+    )
+    .await;
+    let commits: Vec<String> = (0..93_000)
+        .map(|i| format!(r#"{{"id":{i},"a":[{}]}}"#, ["1"; 100].join(",")))
+        .collect();
+    let body = format!(
+        r#"{{"ref":"refs/heads/main","after":"6113728f27ae82c7b1a177c8d03f9e96e0adf246","repository":{{"id":1,"full_name":"octo/big"}},"sender":{{"login":"octocat"}},"commits":[{}]}}"#,
+        commits.join(",")
+    );
+    assert!(body.len() > 20_000_000, "{} bytes", body.len());
+    let headers = [
+        ("x-hub-signature-256", sign::github("big", body.as_bytes())),
+        ("x-github-event", "push".to_owned()),
+        ("x-github-delivery", "big-push-1".to_owned()),
+    ];
+    let response = gw.post("github", &headers, body.clone()).await;
+    assert_eq!(response.status(), 202);
+    let reply = json(response).await;
+    assert!(
+        reply.get("dead_lettered").is_none(),
+        "normalized, not dead-lettered: {reply}"
+    );
+    let row = db::event(&gw.data_dir(), reply["events"][0].as_str().unwrap()).unwrap();
+    assert_eq!(row.event_type, "github.push");
+    assert_eq!(row.payload.len(), body.len());
+}

@@ -79,6 +79,20 @@ pub struct Limits {
     pub memory_limit_bytes: u64,
 }
 
+/// CPU time granted per MiB of request body on top of the call timeout: merely scanning a
+/// 25 MB GitHub push as JSON takes over 100 ms inside wasm, and a genuine large payload must
+/// not be cut off for its size.
+pub const CPU_PER_BODY_MIB: Duration = Duration::from_millis(10);
+
+impl Limits {
+    /// The CPU budget of one call on a request with `body_bytes` of body.
+    pub fn call_budget(&self, body_bytes: usize) -> Duration {
+        let mib = u32::try_from(body_bytes.div_ceil(1 << 20)).unwrap_or(u32::MAX);
+        self.call_timeout
+            .saturating_add(CPU_PER_BODY_MIB.saturating_mul(mib))
+    }
+}
+
 /// The engine, the linker with the host imports, and the limits.
 pub struct Runtime {
     engine: Engine,
@@ -161,11 +175,12 @@ impl Runtime {
     }
 
     /// Creates the store for one call, with limits, deadline and the yielding epoch callback.
-    pub(crate) fn store(&self, plugin: Arc<str>) -> wasmtime::Store<CallState> {
+    pub(crate) fn store(&self, plugin: Arc<str>, body_bytes: usize) -> wasmtime::Store<CallState> {
         let memory_limit = usize::try_from(self.limits.memory_limit_bytes).unwrap_or(usize::MAX);
+        let budget = self.limits.call_budget(body_bytes);
         let mut store = wasmtime::Store::new(
             &self.engine,
-            CallState::new(plugin, memory_limit, self.limits.call_timeout, EPOCH_TICK),
+            CallState::new(plugin, memory_limit, budget, EPOCH_TICK),
         );
         store.limiter(|s| s);
         store.set_epoch_deadline(1);
@@ -184,5 +199,21 @@ impl Runtime {
 impl Drop for Runtime {
     fn drop(&mut self) {
         self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_bodies_get_proportionally_more_cpu() {
+        let limits = Limits {
+            call_timeout: Duration::from_millis(100),
+            memory_limit_bytes: 64 << 20,
+        };
+        assert_eq!(limits.call_budget(0), Duration::from_millis(100));
+        assert_eq!(limits.call_budget(2048), Duration::from_millis(110));
+        assert_eq!(limits.call_budget(25 << 20), Duration::from_millis(350));
     }
 }

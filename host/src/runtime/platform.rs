@@ -111,7 +111,7 @@ impl PlatformPlugin {
         runtime: &Runtime,
         label: Arc<str>,
     ) -> Result<bindings::PluginMetadata, PluginFault> {
-        let mut store = runtime.store(label.clone());
+        let mut store = runtime.store(label.clone(), 0);
         let result = async {
             let instance = pre.instantiate_async(&mut store).await?;
             store.data_mut().start_call();
@@ -120,8 +120,9 @@ impl PlatformPlugin {
                 .call_metadata(&mut store)
                 .await
         };
-        let result = tokio::time::timeout(backstop(runtime), result).await;
-        settle(result, &store, &label, runtime)
+        let result = tokio::time::timeout(backstop(runtime, 0), result).await;
+        let budget = runtime.limits.call_budget(0);
+        settle(result, &store, &label, runtime, budget)
     }
 
     /// Runs `request` through the plugin: handshake (when the plugin has one), verify, and
@@ -138,7 +139,8 @@ impl PlatformPlugin {
             .acquire()
             .await
             .expect("the slot semaphore is never closed");
-        let mut store = runtime.store(self.info.name.clone());
+        let mut store = runtime.store(self.info.name.clone(), request.body.len());
+        let budget = runtime.limits.call_budget(request.body.len());
         let has_handshake = self.info.has_handshake;
         let checks = async {
             let instance = self.pre.instantiate_async(&mut store).await?;
@@ -155,8 +157,8 @@ impl PlatformPlugin {
             }
             Ok(Ok(instance))
         };
-        let result = tokio::time::timeout(backstop(runtime), checks).await;
-        let instance = match settle(result, &store, &self.info.name, runtime) {
+        let result = tokio::time::timeout(backstop(runtime, request.body.len()), checks).await;
+        let instance = match settle(result, &store, &self.info.name, runtime, budget) {
             Ok(Ok(instance)) => instance,
             Ok(Err(Step::Handshake(h))) => return Ok(Outcome::Handshake(h)),
             Ok(Err(Step::Refused(r))) => return Ok(Outcome::Refused(r)),
@@ -172,8 +174,8 @@ impl PlatformPlugin {
         let call = instance
             .hookgate_plugin_platform()
             .call_normalize(&mut store, &request);
-        let result = tokio::time::timeout(backstop(runtime), call).await;
-        let normalized = settle(result, &store, &self.info.name, runtime).unwrap_or_else(|fault| {
+        let result = tokio::time::timeout(backstop(runtime, request.body.len()), call).await;
+        let normalized = settle(result, &store, &self.info.name, runtime, budget).unwrap_or_else(|fault| {
             self.failures.fetch_add(1, Ordering::Relaxed);
             tracing::error!(plugin = %self.info.name, kind = %fault.kind(), error = %fault, "plugin failed after verification; payload dead-lettered");
             Err(format!("plugin fault while normalizing: {fault}"))
@@ -188,8 +190,8 @@ impl PlatformPlugin {
 /// The outer wall-clock bound on a call; the CPU deadline normally fires long before it. It
 /// only catches a call stuck where the epoch check cannot reach, and is generous because a
 /// busy machine stretches wall time without the plugin being at fault.
-fn backstop(runtime: &Runtime) -> Duration {
-    runtime.limits.call_timeout * 10 + Duration::from_secs(1)
+fn backstop(runtime: &Runtime, body_bytes: usize) -> Duration {
+    runtime.limits.call_budget(body_bytes) * 10 + Duration::from_secs(1)
 }
 
 /// Turns a call's result into a value or a precise fault.
@@ -198,10 +200,11 @@ fn settle<T>(
     store: &wasmtime::Store<CallState>,
     plugin: &str,
     runtime: &Runtime,
+    budget: Duration,
 ) -> Result<T, PluginFault> {
     let timeout = || PluginFault::Timeout {
         plugin: plugin.to_owned(),
-        limit_ms: runtime.limits.call_timeout.as_millis(),
+        limit_ms: budget.as_millis(),
     };
     match result {
         Ok(Ok(value)) => Ok(value),

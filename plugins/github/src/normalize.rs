@@ -1,7 +1,8 @@
 //! GitHub delivery → normalized event: `github.<event>` or `github.<event>.<action>`.
 
 use hookgate_sdk::prelude::*;
-use hookgate_sdk::serde_json::Value;
+use hookgate_sdk::serde_json;
+use serde::Deserialize;
 
 /// The payload's JSON text when sent as `payload=` form data (a GitHub content-type option);
 /// `None` for JSON bodies.
@@ -17,6 +18,56 @@ fn form_payload(req: &Request) -> Result<Option<String>, NormalizeError> {
         .ok_or(NormalizeError::missing("payload"))
 }
 
+/// The few fields normalization reads. Everything else is skipped while parsing (validated,
+/// not built), so even a 25 MB push fits comfortably in the plugin's memory.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Delivery {
+    action: Option<String>,
+    #[serde(rename = "ref")]
+    git_ref: Option<String>,
+    after: Option<String>,
+    pull_request: Option<Object>,
+    issue: Option<Object>,
+    release: Option<Object>,
+    check_run: Option<Object>,
+    workflow_run: Option<Object>,
+    deployment: Option<Object>,
+    comment: Option<Object>,
+    repository: Option<Object>,
+    sender: Option<Object>,
+    installation: Option<Object>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Object {
+    id: Option<Id>,
+    full_name: Option<String>,
+    login: Option<String>,
+}
+
+/// GitHub ids are numbers; a few objects (deployments in some payloads) use strings.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Id {
+    Number(u64),
+    Text(String),
+}
+
+impl Id {
+    fn text(&self) -> String {
+        match self {
+            Id::Number(n) => n.to_string(),
+            Id::Text(s) => s.clone(),
+        }
+    }
+}
+
+fn id_of(object: &Option<Object>) -> Option<String> {
+    object.as_ref()?.id.as_ref().map(Id::text)
+}
+
 /// Normalizes one GitHub delivery.
 pub fn normalize(req: &Request) -> Result<Event, NormalizeError> {
     let id = req
@@ -26,13 +77,10 @@ pub fn normalize(req: &Request) -> Result<Event, NormalizeError> {
         .header_text("x-github-event")
         .ok_or(NormalizeError::missing("X-GitHub-Event header"))?;
     let form = form_payload(req)?;
-    let body: Value = match &form {
-        Some(text) => hookgate_sdk::serde_json::from_str(text)
-            .map_err(|e| NormalizeError::new(format!("payload is not valid JSON: {e}")))?,
-        None => req.json()?,
-    };
-    let action = body["action"].as_str();
-    let event_type = match action {
+    let json: &[u8] = form.as_deref().map_or(&req.body, str::as_bytes);
+    let body: Delivery = serde_json::from_slice(json)
+        .map_err(|e| NormalizeError::new(format!("payload is not a GitHub delivery: {e}")))?;
+    let event_type = match &body.action {
         Some(a) => format!("github.{name}.{a}"),
         None => format!("github.{name}"),
     }
@@ -42,53 +90,47 @@ pub fn normalize(req: &Request) -> Result<Event, NormalizeError> {
         // The stored payload is the JSON GitHub sent inside the form, not the form encoding.
         event.payload = hookgate_sdk::event::Payload::Json(text);
     }
-    if let Some(a) = action {
-        event = event.meta("action", a);
+    if let Some(a) = &body.action {
+        event = event.meta("action", a.as_str());
     }
     // The object the event is about: the first of these the payload carries.
-    for kind in [
-        "pull_request",
-        "issue",
-        "release",
-        "check_run",
-        "workflow_run",
-        "deployment",
-        "comment",
-    ] {
-        if let Some(oid) = id_of(&body[kind]) {
-            event = event.entity(kind, oid);
-            break;
-        }
+    let candidates = [
+        ("pull_request", &body.pull_request),
+        ("issue", &body.issue),
+        ("release", &body.release),
+        ("check_run", &body.check_run),
+        ("workflow_run", &body.workflow_run),
+        ("deployment", &body.deployment),
+        ("comment", &body.comment),
+    ];
+    if let Some((kind, oid)) = candidates
+        .iter()
+        .find_map(|(k, o)| id_of(o).map(|id| (*k, id)))
+    {
+        event = event.entity(kind, oid);
+    } else if let Some(after) = &body.after {
+        event = event.entity("commit", after.as_str());
+    } else if let Some(rid) = id_of(&body.repository) {
+        event = event.entity("repository", rid);
     }
-    if event.entity_id.is_none() {
-        if let Some(after) = body["after"].as_str() {
-            event = event.entity("commit", after);
-        } else if let Some(rid) = id_of(&body["repository"]) {
-            event = event.entity("repository", rid);
-        }
-    }
-    event = event.user(body["sender"]["login"].as_str());
-    if let Some(repo) = body["repository"]["full_name"].as_str() {
+    event = event.user(body.sender.as_ref().and_then(|s| s.login.clone()));
+    if let Some(repo) = body
+        .repository
+        .as_ref()
+        .and_then(|r| r.full_name.as_deref())
+    {
         event = event.meta("repository", repo);
     }
-    if let Some(r) = body["ref"].as_str() {
-        event = event.meta("ref", r);
+    if let Some(r) = &body.git_ref {
+        event = event.meta("ref", r.as_str());
     }
-    if let Some(inst) = body["installation"]["id"].as_i64() {
-        event = event.meta("installation_id", inst.to_string());
+    if let Some(inst) = id_of(&body.installation) {
+        event = event.meta("installation_id", inst);
     }
     if let Some(hook) = req.header_text("x-github-hook-id") {
         event = event.meta("hook_id", hook);
     }
     Ok(event)
-}
-
-fn id_of(v: &Value) -> Option<String> {
-    match &v["id"] {
-        Value::Number(n) => Some(n.to_string()),
-        Value::String(s) => Some(s.clone()),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
