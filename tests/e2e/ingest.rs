@@ -36,6 +36,14 @@ async fn unknown_source_is_404_and_health_endpoints_answer() {
     let gw = start(&["stripe"], STRIPE).await;
     let response = gw.post("nope", &[], "{}").await;
     assert_eq!(response.status(), 404);
+    // GET reaches a plugin only as a handshake; Stripe has none.
+    let get = gw
+        .client()
+        .get(gw.url("/webhooks/stripe"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), 405);
     assert_eq!(
         gw.client()
             .get(gw.url("/health"))

@@ -396,6 +396,14 @@ async fn slack_url_verification_is_answered_only_when_signed() {
         ("x-slack-request-timestamp", ts.to_string()),
     ];
     assert_eq!(gw.post("slack", &forged, body).await.status(), 401);
+    // A GET (a handshake method for some platforms) is no event: refused, nothing stored.
+    let get = gw
+        .client()
+        .get(gw.url("/webhooks/slack?challenge=x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), 401);
     assert_eq!(db::count(&gw.data_dir()), 0, "handshakes are not events");
 }
 

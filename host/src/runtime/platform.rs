@@ -151,6 +151,10 @@ impl PlatformPlugin {
                     return Ok(Err(Step::Handshake(answer)));
                 }
             }
+            // Only POSTs carry events; any other method is a handshake or nothing.
+            if request.method != "POST" {
+                return Ok(Err(Step::Refused(VerifyError::MissingSignature)));
+            }
             store.data_mut().start_call();
             if let Err(reason) = api.call_verify(&mut store, &request, context).await? {
                 return Ok(Err(Step::Refused(reason)));

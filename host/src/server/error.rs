@@ -15,6 +15,9 @@ pub enum IngestError {
     /// No source of that name is configured.
     #[error("unknown source")]
     UnknownSource,
+    /// A GET to a source whose plugin answers no handshake.
+    #[error("method not allowed")]
+    MethodNotAllowed,
     /// The source is over its rate limit.
     #[error("rate limit exceeded")]
     RateLimited(Duration),
@@ -75,6 +78,7 @@ impl IngestError {
     pub fn status(&self) -> (StatusCode, Option<Duration>) {
         match self {
             IngestError::UnknownSource => (StatusCode::NOT_FOUND, None),
+            IngestError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, None),
             IngestError::RateLimited(wait) => (StatusCode::TOO_MANY_REQUESTS, Some(*wait)),
             IngestError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, None),
             IngestError::BodyTimeout => (StatusCode::REQUEST_TIMEOUT, None),
@@ -121,6 +125,7 @@ mod tests {
         };
         let cases: Vec<(IngestError, u16, Option<&str>)> = vec![
             (IngestError::UnknownSource, 404, None),
+            (IngestError::MethodNotAllowed, 405, None),
             (
                 IngestError::RateLimited(Duration::from_millis(1500)),
                 429,

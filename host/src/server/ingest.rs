@@ -8,7 +8,7 @@ use crate::store::{Inserted, Receipt};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use std::sync::Arc;
@@ -32,6 +32,9 @@ pub async fn ingest(
         .registry
         .get(&source.config.plugin)
         .ok_or_else(|| IngestError::PluginNotLoaded(source.config.plugin.clone()))?;
+    if request.method() == Method::GET && !plugin.info.has_handshake {
+        return Err(IngestError::MethodNotAllowed);
+    }
     let limit = state
         .config
         .body_limit(&source.config, plugin.info.suggested_max_body_bytes);

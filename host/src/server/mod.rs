@@ -107,7 +107,11 @@ impl AppState {
 /// The router: webhooks, health and readiness.
 pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/webhooks/{source}", post(ingest::ingest))
+        // GET reaches the plugin only as a handshake (Meta's hub.challenge and the like).
+        .route(
+            "/webhooks/{source}",
+            post(ingest::ingest).get(ingest::ingest),
+        )
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
         .with_state(state)
