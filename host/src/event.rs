@@ -5,6 +5,7 @@
 //! SHA-256(source, platform event id). A redelivery therefore has the same id on every node and
 //! after every restart, which is what makes duplicate detection a plain unique key.
 
+use crate::pipeline::router::Router;
 use crate::runtime::{Payload, PluginEvent, Verified};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -98,22 +99,33 @@ pub struct EventRecord {
     pub payload: Vec<u8>,
 }
 
-/// The events of one verified request. Only [`NewEvents::from_verified`] builds one, so the
-/// store can only ever be asked to persist verified input.
+/// The events of one verified request, each with the routes it goes to. Only
+/// [`NewEvents::from_verified`] builds one, so the store can only ever be asked to persist
+/// verified input.
 #[derive(Debug)]
 pub struct NewEvents {
     records: Vec<EventRecord>,
+    routes: Vec<Vec<String>>,
 }
 
 impl NewEvents {
     /// Records built directly, for the storage conformance suite (which has no plugin).
-    pub(crate) fn from_records(records: Vec<EventRecord>) -> NewEvents {
-        NewEvents { records }
+    pub(crate) fn from_records(records: Vec<EventRecord>, routes: Vec<Vec<String>>) -> NewEvents {
+        assert_eq!(records.len(), routes.len(), "one route list per record");
+        NewEvents { records, routes }
     }
 
     /// The records, in request order.
     pub fn records(&self) -> &[EventRecord] {
         &self.records
+    }
+
+    /// Each record with the names of the routes it goes to (a delivery job each). A
+    /// dead-lettered record goes nowhere.
+    pub fn with_routes(&self) -> impl Iterator<Item = (&EventRecord, &[String])> {
+        self.records
+            .iter()
+            .zip(self.routes.iter().map(Vec::as_slice))
     }
 
     /// Turns a verified request into records: one per normalized event, or a single
@@ -123,11 +135,12 @@ impl NewEvents {
         platform: &str,
         verified: Verified,
         received_at: SystemTime,
+        router: &Router,
     ) -> NewEvents {
         let received_at_ms = unix_ms(received_at);
         let (request, normalized) = verified.into_parts();
         let body = request.body;
-        let records = match normalized {
+        let (records, routes) = match normalized {
             Ok(events) if !events.is_empty() => {
                 let mut body = Some(body);
                 let count = events.len();
@@ -141,20 +154,23 @@ impl NewEvents {
                             Payload::WholeBody if i + 1 == count => body.take().unwrap_or_default(),
                             Payload::WholeBody => body.clone().unwrap_or_default(),
                         };
-                        record(source, platform, e, payload, received_at_ms)
+                        record(source, platform, e, payload, received_at_ms, router)
                     })
-                    .collect()
+                    .unzip()
             }
-            Ok(_) => vec![dead_letter(
-                source,
-                platform,
-                body,
-                "plugin returned no events".into(),
-                received_at_ms,
-            )],
-            Err(reason) => vec![dead_letter(source, platform, body, reason, received_at_ms)],
+            Ok(_) => {
+                let reason = "plugin returned no events".to_owned();
+                (
+                    vec![dead_letter(source, platform, body, reason, received_at_ms)],
+                    vec![Vec::new()],
+                )
+            }
+            Err(reason) => (
+                vec![dead_letter(source, platform, body, reason, received_at_ms)],
+                vec![Vec::new()],
+            ),
         };
-        NewEvents { records }
+        NewEvents { records, routes }
     }
 }
 
@@ -174,7 +190,8 @@ fn record(
     e: PluginEvent,
     payload: Vec<u8>,
     received_at_ms: i64,
-) -> EventRecord {
+    router: &Router,
+) -> (EventRecord, Vec<String>) {
     let id = event_id(source, &e.platform_event_id);
     let occurred_at = e
         .occurred_at
@@ -194,7 +211,8 @@ fn record(
         currency: e.currency.map(|c| c.to_ascii_uppercase()),
         metadata: e.metadata.into_iter().collect(),
     };
-    EventRecord {
+    let routes = router.routes_for(&envelope);
+    let record = EventRecord {
         id,
         source: source.to_owned(),
         platform_event_id: e.platform_event_id,
@@ -204,7 +222,8 @@ fn record(
         received_at_ms,
         envelope: serde_json::to_string(&envelope).expect("envelopes always serialize"),
         payload,
-    }
+    };
+    (record, routes)
 }
 
 fn dead_letter(

@@ -28,6 +28,7 @@
 pub mod cli;
 pub mod config;
 pub mod event;
+pub mod pipeline;
 pub mod ratelimit;
 pub mod runtime;
 pub mod server;

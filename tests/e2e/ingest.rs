@@ -267,3 +267,48 @@ async fn a_third_party_sdk_plugin_serves() {
         "acme.ping"
     );
 }
+
+/// An acknowledged event already has its delivery jobs: one per matching route (fan-out),
+/// created in the same transaction; a redelivery adds none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_events_have_one_job_per_matching_route() {
+    let routes = r#"
+[[routes]]
+name = "crm"
+source = "stripe"
+events = ["charge.*", "payment.*"]
+action = "forward"
+config = { url = "https://crm.example.com/hooks" }
+
+[[routes]]
+name = "audit"
+source = "*"
+events = ["*"]
+action = "forward"
+config = { url = "https://audit.example.com/hooks" }
+
+[[routes]]
+name = "refunds"
+source = "stripe"
+events = ["payment.refunded"]
+action = "forward"
+"#;
+    let gw = start(&["stripe"], &format!("{STRIPE}{routes}")).await;
+    let body = stripe_body("evt_routed");
+    let reply = json(
+        gw.post("stripe", &stripe_headers(&body), body.clone())
+            .await,
+    )
+    .await;
+    let id = reply["events"][0].as_str().unwrap().to_owned();
+    // charge.succeeded normalizes to stripe.charge.succeeded: only the catch-all matches...
+    assert_eq!(db::job_routes(&gw.data_dir(), &id), vec!["audit"]);
+    let pay = r#"{"id":"evt_paid","type":"payment_intent.succeeded","created":1700000000,"data":{"object":{"id":"pi_1","object":"payment_intent"}}}"#;
+    let reply = json(gw.post("stripe", &stripe_headers(pay), pay).await).await;
+    let id = reply["events"][0].as_str().unwrap().to_owned();
+    // ...while payment.completed fans out to two routes.
+    assert_eq!(db::job_routes(&gw.data_dir(), &id), vec!["crm", "audit"]);
+    let again = gw.post("stripe", &stripe_headers(pay), pay).await;
+    assert_eq!(json(again).await["status"], "duplicate");
+    assert_eq!(db::job_routes(&gw.data_dir(), &id).len(), 2);
+}

@@ -8,6 +8,7 @@ mod secret;
 pub use secret::{Secret, SecretSpec};
 
 use serde::Deserialize;
+use sha2::Digest as _;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -170,6 +171,9 @@ pub struct RateLimit {
 /// `[[routes]]`.
 #[derive(Debug, Clone)]
 pub struct RouteConfig {
+    /// Stable name: jobs refer to it. Given in the config, or derived from the route's content
+    /// (so reordering routes changes nothing, and editing one makes it a new route).
+    pub name: String,
     /// Source name or `*`.
     pub source: String,
     /// Globs on the normalized event type.
@@ -178,6 +182,8 @@ pub struct RouteConfig {
     pub action: String,
     /// Action configuration, passed to the action as JSON.
     pub config: serde_json::Value,
+    /// Equality filters on normalized fields (`currency = "USD"`, `"metadata.livemode" = "false"`).
+    pub filter: BTreeMap<String, serde_json::Value>,
     /// Retry delays.
     pub retry_schedule: Option<Vec<Duration>>,
     /// Standard Webhooks signing secret for forwarded events.
@@ -318,12 +324,15 @@ fn default_tolerance() -> u64 {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRoute {
+    name: Option<String>,
     source: String,
     #[serde(default = "all_events")]
     events: Vec<String>,
     action: String,
     #[serde(default)]
     config: toml::Table,
+    #[serde(default)]
+    filter: toml::Table,
     retry: Option<RawRetry>,
     signing_secret: Option<SecretSpec>,
 }
@@ -515,12 +524,21 @@ impl Validator {
                 (name, source)
             })
             .collect::<BTreeMap<_, _>>();
-        let routes = raw
+        let routes: Vec<RouteConfig> = raw
             .routes
             .into_iter()
             .enumerate()
             .map(|(i, r)| self.route(i, r, &sources, base))
             .collect();
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, route) in routes.iter().enumerate() {
+            if !seen.insert(route.name.as_str()) {
+                self.problem(
+                    format!("routes[{i}].name"),
+                    format!("another route is already named {:?} (identical routes need distinct names)", route.name),
+                );
+            }
+        }
         let schedules = raw
             .schedules
             .into_iter()
@@ -562,11 +580,7 @@ impl Validator {
 
     fn source(&mut self, name: &str, s: RawSource, base: &Path) -> SourceConfig {
         let path = format!("sources.{name}");
-        if name.is_empty()
-            || !name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-        {
+        if !valid_name(name) {
             self.problem(
                 &path,
                 "source names may only use a-z, 0-9, '-' and '_' (they are URL path segments)",
@@ -660,15 +674,77 @@ impl Validator {
                 .map_err(|e| self.problem(format!("{path}.signing_secret"), e))
                 .ok()
         });
+        let config = toml_to_json(r.config);
+        let filter: BTreeMap<String, serde_json::Value> = r
+            .filter
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    k,
+                    serde_json::to_value(v).unwrap_or(serde_json::Value::Null),
+                )
+            })
+            .collect();
+        for key in filter.keys() {
+            let known = FILTER_FIELDS.contains(&key.as_str())
+                || key.strip_prefix("metadata.").is_some_and(|m| !m.is_empty());
+            if !known {
+                self.problem(
+                    format!("{path}.filter.{key}"),
+                    format!(
+                        "not a normalized field; use one of {} or metadata.KEY",
+                        FILTER_FIELDS.join(", ")
+                    ),
+                );
+            }
+        }
+        let name = match r.name {
+            Some(name) => {
+                if !valid_name(&name) {
+                    self.problem(
+                        format!("{path}.name"),
+                        "route names may only use a-z, 0-9, '-' and '_'",
+                    );
+                }
+                name
+            }
+            None => {
+                let identity = serde_json::json!([r.source, r.events, r.action, config, filter]);
+                let digest = sha2::Sha256::digest(identity.to_string().as_bytes());
+                format!("route-{}", hex::encode(&digest[..4]))
+            }
+        };
         RouteConfig {
+            name,
             source: r.source,
             events: r.events,
             action: r.action,
-            config: toml_to_json(r.config),
+            config,
+            filter,
             retry_schedule,
             signing_secret,
         }
     }
+}
+
+/// Normalized fields a route filter may test (besides `metadata.KEY`).
+pub const FILTER_FIELDS: &[&str] = &[
+    "type",
+    "source",
+    "platform",
+    "entity_id",
+    "entity_type",
+    "user_id",
+    "amount",
+    "currency",
+];
+
+/// Names that appear in URLs and job records: `[a-z0-9_-]+`.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
 fn toml_to_json(table: toml::Table) -> serde_json::Value {

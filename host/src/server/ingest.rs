@@ -102,8 +102,13 @@ pub async fn ingest(
             Err(error)
         }
         Outcome::Verified(verified) => {
-            let events =
-                NewEvents::from_verified(&source_name, &plugin.info.name, verified, received_at);
+            let events = NewEvents::from_verified(
+                &source_name,
+                &plugin.info.name,
+                verified,
+                received_at,
+                &state.router,
+            );
             let dead: Vec<String> = events
                 .records()
                 .iter()

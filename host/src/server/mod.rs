@@ -56,6 +56,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Sources by name.
     pub sources: HashMap<String, Source>,
+    /// The configured routes, compiled.
+    pub router: crate::pipeline::router::Router,
     /// Budget of request-body memory (in KiB permits): every request reserves its body's size
     /// before reading it, so many large concurrent bodies get 503s instead of exhausting memory.
     pub body_budget: tokio::sync::Semaphore,
@@ -94,11 +96,13 @@ impl AppState {
             / 1024;
         let body_budget =
             tokio::sync::Semaphore::new(usize::try_from(budget_kib).unwrap_or(usize::MAX));
+        let router = crate::pipeline::router::Router::new(&config.routes);
         AppState {
             config,
             registry,
             store,
             sources,
+            router,
             body_budget,
         }
     }

@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::event::EventRecord;
 use crate::event::NewEvents;
 use crate::runtime::{Limits, Runtime};
-use crate::store::{Receipt, StoreError};
+use crate::store::{JobRecord, Receipt, StoreError};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use hookgate_sdk::crypto::{Hash, hmac};
@@ -23,6 +23,9 @@ impl Store for FailingStore {
         Err(StoreError::Unavailable("injected failure".into()))
     }
     async fn get_event(&self, _id: &str) -> Result<Option<EventRecord>, StoreError> {
+        Err(StoreError::Unavailable("injected failure".into()))
+    }
+    async fn jobs_for_event(&self, _id: &str) -> Result<Vec<JobRecord>, StoreError> {
         Err(StoreError::Unavailable("injected failure".into()))
     }
     async fn count_events(&self) -> Result<u64, StoreError> {
@@ -47,6 +50,9 @@ impl Store for StalledStore {
     }
     async fn get_event(&self, _id: &str) -> Result<Option<EventRecord>, StoreError> {
         Ok(None)
+    }
+    async fn jobs_for_event(&self, _id: &str) -> Result<Vec<JobRecord>, StoreError> {
+        Ok(Vec::new())
     }
     async fn count_events(&self) -> Result<u64, StoreError> {
         Ok(0)

@@ -7,7 +7,12 @@ use std::sync::Arc;
 
 /// A one-event request, as if a plugin had verified and normalized it.
 pub fn sample(source: &str, platform_event_id: &str) -> NewEvents {
-    NewEvents::from_records(vec![record(source, platform_event_id)])
+    NewEvents::from_records(vec![record(source, platform_event_id)], vec![Vec::new()])
+}
+
+fn routed(source: &str, platform_event_id: &str, routes: &[&str]) -> NewEvents {
+    let routes = routes.iter().map(|r| (*r).to_owned()).collect();
+    NewEvents::from_records(vec![record(source, platform_event_id)], vec![routes])
 }
 
 fn record(source: &str, platform_event_id: &str) -> EventRecord {
@@ -32,6 +37,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     concurrent_copies_store_once(store.clone()).await;
     batch_with_partial_duplicate(&*store).await;
     dead_letters_keep_their_error(&*store).await;
+    jobs_are_created_with_new_events_only(&*store).await;
     many_concurrent_writers(store.clone()).await;
     store.ping().await.expect("ping");
 }
@@ -89,11 +95,14 @@ async fn concurrent_copies_store_once(store: Arc<dyn Store>) {
 
 async fn batch_with_partial_duplicate(store: &dyn Store) {
     store.insert(sample("conf", "b-2")).await.expect("insert");
-    let batch = NewEvents::from_records(vec![
-        record("conf", "b-1"),
-        record("conf", "b-2"),
-        record("conf", "b-3"),
-    ]);
+    let batch = NewEvents::from_records(
+        vec![
+            record("conf", "b-1"),
+            record("conf", "b-2"),
+            record("conf", "b-3"),
+        ],
+        vec![Vec::new(); 3],
+    );
     let receipt = store.insert(batch).await.expect("insert");
     let outcomes: Vec<Inserted> = receipt.events().iter().map(|(_, i)| *i).collect();
     assert_eq!(
@@ -107,13 +116,54 @@ async fn dead_letters_keep_their_error(store: &dyn Store) {
     r.status = EventStatus::DeadLettered;
     r.error = Some("normalization failed: payload field \"id\" is missing".into());
     let id = r.id.clone();
+    // A dead-lettered event goes nowhere, even if routes were (wrongly) attached.
+    let routes = vec![vec!["r1".to_owned()]];
     store
-        .insert(NewEvents::from_records(vec![r]))
+        .insert(NewEvents::from_records(vec![r], routes))
         .await
         .expect("insert");
     let stored = store.get_event(&id).await.expect("get").expect("stored");
     assert_eq!(stored.status, EventStatus::DeadLettered);
     assert!(stored.error.expect("error kept").contains("is missing"));
+    assert!(store.jobs_for_event(&id).await.expect("jobs").is_empty());
+}
+
+async fn jobs_are_created_with_new_events_only(store: &dyn Store) {
+    let id = event_id("conf", "jobs-1");
+    store
+        .insert(routed("conf", "jobs-1", &["to-crm", "to-warehouse"]))
+        .await
+        .expect("insert");
+    let jobs = store.jobs_for_event(&id).await.expect("jobs");
+    let routes: Vec<&str> = jobs.iter().map(|j| j.route.as_str()).collect();
+    assert_eq!(routes, vec!["to-crm", "to-warehouse"]);
+    assert!(
+        jobs.iter()
+            .all(|j| j.status == "pending" && j.attempts == 0 && j.event_id == id)
+    );
+    // A redelivery (even if routes changed meanwhile) creates no second set of jobs.
+    let again = store
+        .insert(routed(
+            "conf",
+            "jobs-1",
+            &["to-crm", "to-warehouse", "new-route"],
+        ))
+        .await
+        .expect("insert");
+    assert!(again.all_duplicates());
+    assert_eq!(store.jobs_for_event(&id).await.expect("jobs").len(), 2);
+    // An event no route matches has no jobs.
+    store
+        .insert(sample("conf", "jobs-2"))
+        .await
+        .expect("insert");
+    assert!(
+        store
+            .jobs_for_event(&event_id("conf", "jobs-2"))
+            .await
+            .expect("jobs")
+            .is_empty()
+    );
 }
 
 async fn many_concurrent_writers(store: Arc<dyn Store>) {

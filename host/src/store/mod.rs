@@ -61,11 +61,31 @@ impl Receipt {
     }
 }
 
+/// A delivery job: one (event, route) pair, created with the event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRecord {
+    /// The event it delivers.
+    pub event_id: String,
+    /// The route it delivers along.
+    pub route: String,
+    /// `pending` until the delivery engine picks it up.
+    pub status: String,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// When it is next due, Unix ms.
+    pub due_at_ms: i64,
+}
+
 /// A storage backend.
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug + 'static {
-    /// Stores the events durably and idempotently; returns after the commit.
+    /// Stores the events durably and idempotently, each new pending event together with one
+    /// delivery job per route it goes to, in the same transaction; returns after the commit.
+    /// A duplicate creates no jobs.
     async fn insert(&self, events: NewEvents) -> Result<Receipt, StoreError>;
+
+    /// The delivery jobs of an event, by route name.
+    async fn jobs_for_event(&self, event_id: &str) -> Result<Vec<JobRecord>, StoreError>;
 
     /// Looks an event up by id.
     async fn get_event(&self, id: &str) -> Result<Option<EventRecord>, StoreError>;

@@ -3,7 +3,7 @@
 //! ran (one transaction, one fsync, many requests), and short-lived reader connections. All
 //! SQLite work happens on dedicated or blocking threads, never on the async runtime.
 
-use super::{Inserted, Receipt, Store, StoreError};
+use super::{Inserted, JobRecord, Receipt, Store, StoreError};
 use crate::event::{EventRecord, EventStatus, NewEvents};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
@@ -31,12 +31,28 @@ CREATE TABLE IF NOT EXISTS events (
     envelope          TEXT NOT NULL,
     payload           BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS jobs (
+    id             INTEGER PRIMARY KEY,
+    event_id       TEXT NOT NULL,
+    route          TEXT NOT NULL,
+    status         TEXT NOT NULL,
+    attempts       INTEGER NOT NULL DEFAULT 0,
+    due_at_ms      INTEGER NOT NULL,
+    lease_until_ms INTEGER,
+    last_error     TEXT,
+    UNIQUE (event_id, route)
+);
+CREATE INDEX IF NOT EXISTS jobs_due ON jobs (status, due_at_ms);
 ";
 
 const INSERT: &str = "INSERT INTO events
     (id, source, platform_event_id, type, status, error, received_at_ms, envelope, payload)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
     ON CONFLICT (id) DO NOTHING";
+
+const INSERT_JOB: &str = "INSERT INTO jobs (event_id, route, status, attempts, due_at_ms)
+    VALUES (?1, ?2, 'pending', 0, ?3)
+    ON CONFLICT (event_id, route) DO NOTHING";
 
 struct WriteJob {
     events: NewEvents,
@@ -172,13 +188,19 @@ fn write_batch(
     let mut outcomes = Vec::with_capacity(batch.len());
     {
         let mut stmt = tx.prepare_cached(INSERT)?;
+        let mut jobs = tx.prepare_cached(INSERT_JOB)?;
         for job in batch {
             let mut outcome = Vec::with_capacity(job.events.records().len());
-            for r in job.events.records() {
-                let changed = insert_one(&mut stmt, r)?;
+            for (r, routes) in job.events.with_routes() {
+                let new = insert_one(&mut stmt, r)? == 1;
+                if new && r.status == EventStatus::Pending {
+                    for route in routes {
+                        jobs.execute(params![r.id, route, r.received_at_ms])?;
+                    }
+                }
                 outcome.push((
                     r.id.clone(),
-                    if changed == 1 {
+                    if new {
                         Inserted::New
                     } else {
                         Inserted::Duplicate
@@ -259,6 +281,26 @@ impl Store for SqliteStore {
             Ok(event)
         })
         .transpose()
+    }
+
+    async fn jobs_for_event(&self, event_id: &str) -> Result<Vec<JobRecord>, StoreError> {
+        let event_id = event_id.to_owned();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT event_id, route, status, attempts, due_at_ms FROM jobs WHERE event_id = ?1 ORDER BY id",
+            )?;
+            let rows = stmt.query_map([event_id], |r| {
+                Ok(JobRecord {
+                    event_id: r.get(0)?,
+                    route: r.get(1)?,
+                    status: r.get(2)?,
+                    attempts: r.get(3)?,
+                    due_at_ms: r.get(4)?,
+                })
+            })?;
+            rows.collect()
+        })
+        .await
     }
 
     async fn count_events(&self) -> Result<u64, StoreError> {
