@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `hookgate` binary, the real plugins, real HTTP on loopback.
 //! One test binary (faster to build and link), one module per capability.
 
+mod admin;
 mod config;
 mod durability;
 mod ingest;

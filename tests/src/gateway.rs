@@ -18,11 +18,14 @@ pub struct GatewayConfig {
     pub plugins: String,
     /// Everything else: `[sources.*]`, `[[routes]]`...
     pub body: String,
+    /// Environment variables for the gateway process (e.g. the admin token).
+    pub env: Vec<(String, String)>,
 }
 
 /// A running gateway. Killed when dropped.
 pub struct Gateway {
     binary: PathBuf,
+    env: Vec<(String, String)>,
     dir: tempfile::TempDir,
     child: Option<Child>,
     addr: SocketAddr,
@@ -50,6 +53,7 @@ impl Gateway {
             .expect("client");
         let mut gateway = Gateway {
             binary: binary.to_owned(),
+            env: config.env.clone(),
             dir,
             child: None,
             addr: ([127, 0, 0, 1], 0).into(),
@@ -70,6 +74,9 @@ impl Gateway {
             .arg(self.config_path())
             .env("HOOKGATE_LOG", "info")
             .env("NO_COLOR", "1")
+            // Only what the test asks for: never an admin token from the caller's environment.
+            .env_remove("HOOKGATE_ADMIN_TOKEN")
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()

@@ -1,6 +1,7 @@
 //! The HTTP side: the router (a plain function of the app state, so tests can drive the real
 //! stack without a socket) and the listener loop with slow-client protection.
 
+mod admin;
 mod error;
 mod health;
 mod ingest;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Sources by name.
     pub sources: HashMap<String, Source>,
+    /// The admin API's Bearer token; the admin API is off without one.
+    pub admin_token: Option<crate::config::Secret>,
     /// The configured routes, compiled.
     pub router: crate::pipeline::router::Router,
     /// Budget of request-body memory (in KiB permits): every request reserves its body's size
@@ -97,11 +100,17 @@ impl AppState {
         let body_budget =
             tokio::sync::Semaphore::new(usize::try_from(budget_kib).unwrap_or(usize::MAX));
         let router = crate::pipeline::router::Router::new(&config.routes);
+        // Read once at start: the admin API is on exactly when the variable is set and non-empty.
+        let admin_token = std::env::var(&config.admin.token_env)
+            .ok()
+            .filter(|t| !t.is_empty())
+            .map(crate::config::Secret::new);
         AppState {
             config,
             registry,
             store,
             sources,
+            admin_token,
             router,
             body_budget,
         }
@@ -116,9 +125,20 @@ pub fn app(state: Arc<AppState>) -> Router {
             "/webhooks/{source}",
             post(ingest::ingest).get(ingest::ingest),
         )
+        .nest("/admin", admin_routes(state.clone()))
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
         .with_state(state)
+}
+
+/// The admin API: every route behind the Bearer-token check.
+fn admin_routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/events/{id}", get(admin::event))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            admin::require_token,
+        ))
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then lets open connections finish
