@@ -112,6 +112,7 @@ impl PlatformPlugin {
         label: Arc<str>,
     ) -> Result<bindings::PluginMetadata, PluginFault> {
         let mut store = runtime.store(label.clone(), 0);
+        let backstop = backstop(&store);
         let result = async {
             let instance = pre.instantiate_async(&mut store).await?;
             store.data_mut().start_call();
@@ -120,9 +121,8 @@ impl PlatformPlugin {
                 .call_metadata(&mut store)
                 .await
         };
-        let result = tokio::time::timeout(backstop(runtime, 0), result).await;
-        let budget = runtime.limits.call_budget(0);
-        settle(result, &store, &label, runtime, budget)
+        let result = tokio::time::timeout(backstop, result).await;
+        settle(result, &store, &label, runtime)
     }
 
     /// Runs `request` through the plugin: handshake (when the plugin has one), verify, and
@@ -140,7 +140,7 @@ impl PlatformPlugin {
             .await
             .expect("the slot semaphore is never closed");
         let mut store = runtime.store(self.info.name.clone(), request.body.len());
-        let budget = runtime.limits.call_budget(request.body.len());
+        let backstop = backstop(&store);
         let has_handshake = self.info.has_handshake;
         let checks = async {
             let instance = self.pre.instantiate_async(&mut store).await?;
@@ -161,8 +161,8 @@ impl PlatformPlugin {
             }
             Ok(Ok(instance))
         };
-        let result = tokio::time::timeout(backstop(runtime, request.body.len()), checks).await;
-        let instance = match settle(result, &store, &self.info.name, runtime, budget) {
+        let result = tokio::time::timeout(backstop, checks).await;
+        let instance = match settle(result, &store, &self.info.name, runtime) {
             Ok(Ok(instance)) => instance,
             Ok(Err(Step::Handshake(h))) => return Ok(Outcome::Handshake(h)),
             Ok(Err(Step::Refused(r))) => return Ok(Outcome::Refused(r)),
@@ -178,8 +178,8 @@ impl PlatformPlugin {
         let call = instance
             .hookgate_plugin_platform()
             .call_normalize(&mut store, &request);
-        let result = tokio::time::timeout(backstop(runtime, request.body.len()), call).await;
-        let normalized = settle(result, &store, &self.info.name, runtime, budget).unwrap_or_else(|fault| {
+        let result = tokio::time::timeout(backstop, call).await;
+        let normalized = settle(result, &store, &self.info.name, runtime).unwrap_or_else(|fault| {
             self.failures.fetch_add(1, Ordering::Relaxed);
             tracing::error!(plugin = %self.info.name, kind = %fault.kind(), error = %fault, "plugin failed after verification; payload dead-lettered");
             Err(format!("plugin fault while normalizing: {fault}"))
@@ -194,8 +194,8 @@ impl PlatformPlugin {
 /// The outer wall-clock bound on a call; the CPU deadline normally fires long before it. It
 /// only catches a call stuck where the epoch check cannot reach, and is generous because a
 /// busy machine stretches wall time without the plugin being at fault.
-fn backstop(runtime: &Runtime, body_bytes: usize) -> Duration {
-    runtime.limits.call_budget(body_bytes) * 10 + Duration::from_secs(1)
+fn backstop(store: &wasmtime::Store<CallState>) -> Duration {
+    store.data().budget() * 10 + Duration::from_secs(1)
 }
 
 /// Turns a call's result into a value or a precise fault.
@@ -204,11 +204,10 @@ fn settle<T>(
     store: &wasmtime::Store<CallState>,
     plugin: &str,
     runtime: &Runtime,
-    budget: Duration,
 ) -> Result<T, PluginFault> {
     let timeout = || PluginFault::Timeout {
         plugin: plugin.to_owned(),
-        limit_ms: budget.as_millis(),
+        limit_ms: store.data().budget().as_millis(),
     };
     match result {
         Ok(Ok(value)) => Ok(value),

@@ -26,19 +26,16 @@ pub struct CallState {
     /// call that waits for a CPU on a busy machine is not blamed for the wait.
     ticks_run: u64,
     tick_budget: u64,
+    budget: Duration,
     /// Set when the host stopped the call.
     pub cutoff: Option<Cutoff>,
 }
 
 impl CallState {
-    /// State for a call to `plugin` with the given limits; `tick` is the epoch period.
-    pub fn new(
-        plugin: Arc<str>,
-        memory_limit: usize,
-        call_timeout: Duration,
-        tick: Duration,
-    ) -> Self {
-        let tick_budget = u64::try_from(call_timeout.as_nanos() / tick.as_nanos().max(1))
+    /// State for calls to `plugin` with a memory cap and a per-call CPU `budget`; `tick` is the
+    /// epoch period.
+    pub fn new(plugin: Arc<str>, memory_limit: usize, budget: Duration, tick: Duration) -> Self {
+        let tick_budget = u64::try_from(budget.as_nanos() / tick.as_nanos().max(1))
             .unwrap_or(u64::MAX)
             .max(1);
         CallState {
@@ -47,8 +44,14 @@ impl CallState {
             memory_limit,
             ticks_run: 0,
             tick_budget,
+            budget,
             cutoff: None,
         }
+    }
+
+    /// The CPU budget of each export call of this store.
+    pub fn budget(&self) -> Duration {
+        self.budget
     }
 
     /// Starts the CPU deadline of the next export call.

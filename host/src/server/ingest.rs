@@ -48,7 +48,7 @@ pub async fn ingest(
         return Err(IngestError::TooLarge(limit));
     }
     // Reserve the body's memory before reading it (the declared length, else the limit).
-    let reserve_kib = declared.unwrap_or(limit).min(limit).div_ceil(1024).max(1);
+    let reserve_kib = declared.unwrap_or(limit).div_ceil(1024).max(1);
     let _reservation = u32::try_from(reserve_kib)
         .ok()
         .and_then(|n| state.body_budget.try_acquire_many(n).ok())
