@@ -24,6 +24,7 @@ const PLUGINS: &[(&str, &str, bool)] = &[
         "standard-webhooks",
         false,
     ),
+    ("hookgate-plugin-forward", "forward", false),
     ("hookgate-test-plugin-hostile", "hostile", true),
     ("acme-hookgate-plugin", "acme", true),
 ];

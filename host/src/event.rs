@@ -7,7 +7,7 @@
 
 use crate::pipeline::router::Router;
 use crate::runtime::{Payload, PluginEvent, Verified};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -46,7 +46,7 @@ impl EventStatus {
 }
 
 /// The normalized event without its payload: what actions receive, with `payload` added.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Envelope {
     /// hookgate event id (stable across redeliveries).
     pub id: String,
@@ -171,6 +171,81 @@ impl NewEvents {
             ),
         };
         NewEvents { records, routes }
+    }
+}
+
+/// The normalized event as actions receive it: the envelope's fields plus `payload`, the
+/// original JSON (embedded verbatim, not re-serialized) or, for a payload that is not JSON,
+/// its text as a JSON string.
+pub fn delivery_json(envelope: &str, payload: &[u8]) -> Vec<u8> {
+    let head = envelope.trim_end();
+    let Some(head) = head.strip_suffix('}') else {
+        // Not an object: stored data this code did not write. Hand it over untouched.
+        return envelope.as_bytes().to_vec();
+    };
+    let is_json = serde_json::from_slice::<serde::de::IgnoredAny>(payload).is_ok();
+    let mut out = Vec::with_capacity(head.len() + payload.len() + 16);
+    out.extend_from_slice(head.as_bytes());
+    if !head.trim_end().ends_with('{') {
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"payload\":");
+    if is_json {
+        out.extend_from_slice(payload);
+    } else {
+        let text = String::from_utf8_lossy(payload);
+        out.extend_from_slice(
+            serde_json::to_string(&text)
+                .unwrap_or_else(|_| "null".into())
+                .as_bytes(),
+        );
+    }
+    out.push(b'}');
+    out
+}
+
+impl NewEvents {
+    /// One tick of a schedule, as an event of source `schedule:<name>` received at the tick's
+    /// time, going to the schedule's destination. Its id derives from the schedule and the
+    /// tick, so inserting the same tick twice (a restart racing the clock) stores it once.
+    pub fn scheduled_tick(name: &str, cron: &str, tick_ms: i64) -> NewEvents {
+        let source = crate::pipeline::destinations::schedule_source(name);
+        let platform_event_id = tick_ms.to_string();
+        let id = event_id(&source, &platform_event_id);
+        let occurred_at = rfc3339_ms(tick_ms);
+        let envelope = Envelope {
+            id: id.clone(),
+            source: source.clone(),
+            platform: "hookgate".into(),
+            event_type: "schedule.tick".into(),
+            occurred_at: occurred_at.clone(),
+            entity_id: Some(name.to_owned()),
+            entity_type: Some("schedule".into()),
+            user_id: None,
+            amount: None,
+            currency: None,
+            metadata: BTreeMap::from([("cron".to_owned(), cron.to_owned())]),
+        };
+        let payload = serde_json::json!({
+            "schedule": name,
+            "cron": cron,
+            "scheduled_at": occurred_at,
+        });
+        let record = EventRecord {
+            id,
+            source: source.clone(),
+            platform_event_id,
+            event_type: "schedule.tick".into(),
+            status: EventStatus::Pending,
+            error: None,
+            received_at_ms: tick_ms,
+            envelope: serde_json::to_string(&envelope).unwrap_or_default(),
+            payload: payload.to_string().into_bytes(),
+        };
+        NewEvents {
+            records: vec![record],
+            routes: vec![vec![source]],
+        }
     }
 }
 

@@ -27,6 +27,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod egress;
 pub mod event;
 pub mod pipeline;
 pub mod ratelimit;

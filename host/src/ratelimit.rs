@@ -23,6 +23,22 @@ impl TokenBucket {
         }
     }
 
+    /// How long until a token is available, without taking one.
+    pub fn ready_in(&self) -> Duration {
+        let state = self.state.lock().expect("lock poisoned");
+        let (tokens, last) = *state;
+        let tokens = (tokens
+            + Instant::now().saturating_duration_since(last).as_secs_f64() * self.per_second)
+            .min(self.burst);
+        if tokens >= 1.0 {
+            Duration::ZERO
+        } else {
+            Duration::try_from_secs_f64((1.0 - tokens) / self.per_second)
+                .unwrap_or(Duration::MAX)
+                .min(Duration::from_secs(86_400))
+        }
+    }
+
     /// Takes a token, or says how long until one is available.
     pub fn try_acquire(&self) -> Result<(), Duration> {
         self.try_acquire_at(Instant::now())

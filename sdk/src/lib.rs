@@ -1,8 +1,13 @@
 //! # hookgate-sdk
 //!
-//! Everything needed to write a hookgate **platform plugin**: a WebAssembly component that
-//! verifies one platform's webhook signatures and turns its payloads into hookgate's normalized
-//! events. Implement [`Platform`] for a unit struct and call [`export_platform!`] once:
+//! Everything needed to write hookgate plugins: WebAssembly components the gateway loads. There
+//! are two kinds, each its own component world with its own trait and export macro.
+//!
+//! ## Platform plugins
+//!
+//! A platform plugin verifies one platform's webhook signatures and turns its payloads into
+//! hookgate's normalized events. Implement [`Platform`] for a unit struct and call
+//! [`export_platform!`] once:
 //!
 //! ```ignore
 //! use hookgate_sdk::prelude::*;
@@ -28,18 +33,74 @@
 //! hookgate_sdk::export_platform!(Acme);
 //! ```
 //!
-//! Build it with `cargo build --release --target wasm32-wasip2` and drop the `.wasm` into the
+//! A platform plugin has no clock, network or filesystem: the host hands it `now` and the
+//! secrets. It targets `hookgate:plugin@1.0.0` ([`WIT_VERSION`]).
+//!
+//! ## Action plugins
+//!
+//! An action plugin performs one delivery attempt of one event along one route, usually an
+//! outbound HTTP request through [`http`]. Implement [`Action`] and call [`export_action!`]:
+//!
+//! ```ignore
+//! use hookgate_sdk::prelude::*;
+//!
+//! struct Ping;
+//!
+//! impl Action for Ping {
+//!     fn metadata() -> ActionMetadata {
+//!         ActionMetadata::new("ping", "POSTs each event to config.url")
+//!     }
+//!     fn check_config(config: &serde_json::Value) -> Result<(), String> {
+//!         let url = config["url"].as_str().ok_or("url is required")?;
+//!         Url::parse(url).map(|_| ()).map_err(|e| e.to_string())
+//!     }
+//!     fn run(delivery: &Delivery) -> Result<Delivered, ActionError> {
+//!         let url = delivery.config["url"].as_str().unwrap_or_default();
+//!         let response = HttpRequest::new(Method::Post, url)
+//!             .header("content-type", "application/json")
+//!             .header("idempotency-key", &delivery.event_id)
+//!             .body(delivery.event_json.clone())
+//!             .send()
+//!             .map_err(|e| ActionError::retryable(e.to_string()))?;
+//!         match response.status {
+//!             200..=299 => Ok(Delivered::status(response.status)),
+//!             429 => Err(ActionError::rate_limited("HTTP 429")
+//!                 .with_status(429)
+//!                 .with_after_ms(response.header("retry-after").and_then(|v| {
+//!                     retry_after_ms(v, delivery.now_unix_ms)
+//!                 }))),
+//!             s => Err(ActionError::permanent(format!("HTTP {s}")).with_status(s)),
+//!         }
+//!     }
+//! }
+//!
+//! hookgate_sdk::export_action!(Ping);
+//! ```
+//!
+//! The host owns the retry schedule, jitter, the `Retry-After` cap and the dead-letter queue;
+//! the plugin only classifies each attempt as an [`ActionError`] variant. Sign what you send
+//! with [`standard_webhooks`]. Action plugins target `hookgate:plugin@1.1.0`
+//! ([`ACTION_WIT_VERSION`]); [`log`] and [`crypto`] work in both kinds.
+//!
+//! ## Building and testing
+//!
+//! Build with `cargo build --release --target wasm32-wasip2` and drop the `.wasm` into the
 //! gateway's plugins directory.
 //!
-//! The verification and normalization functions are ordinary Rust: test them on the host
-//! target with `cargo test`. Off wasm, the crypto helpers run natively with the same semantics
-//! as the host's crypto imports, so tests exercise real signatures.
+//! The plugin functions are ordinary Rust: test them on the host target with `cargo test`. Off
+//! wasm, the crypto helpers run natively with the same semantics as the host's crypto imports,
+//! so tests exercise real signatures; [`http::Request::send`] validates its request and then
+//! fails (there is no network outside the gateway), so keep response handling in pure
+//! functions over [`http::Response`] and test those.
 //!
 //! Invariants every helper keeps: an empty signature never verifies, comparisons of secret
 //! material are constant-time, and nothing here reads a clock (the host passes `now`).
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod action;
+#[doc(hidden)]
+pub mod action_export;
 pub mod amount;
 #[doc(hidden)]
 pub mod bindings;
@@ -51,27 +112,48 @@ pub mod export;
 pub mod log;
 pub mod platform;
 pub mod request;
+pub mod retry_after;
 pub mod signature;
+pub mod standard_webhooks;
 pub mod time;
 
 pub use serde_json;
 
+/// Raw bindings of the action world, used by [`export_action!`]. They live in a crate of their
+/// own so that platform plugins do not link them (see `hookgate-sdk-action`'s docs).
+#[doc(hidden)]
+pub use hookgate_sdk_action::bindings as action_bindings;
+pub use hookgate_sdk_action::http;
+
+pub use action::{Action, ActionError, ActionMetadata, Delivered, Delivery};
 pub use event::{Event, NormalizeError};
 pub use platform::{HandshakeResponse, Metadata, Platform, SecretRequirement};
 pub use request::{Request, VerifyContext, VerifyError};
 
-/// The version of the `hookgate:plugin` WIT package this SDK builds plugins against.
+/// The version of the `hookgate:plugin` WIT package this SDK builds platform plugins against.
 pub const WIT_VERSION: &str = "1.0.0";
 
-/// One import for plugin code: the trait, the types and every helper.
+/// The version of the `hookgate:plugin` WIT package this SDK builds action plugins against:
+/// the `action-plugin` world first appeared in 1.1.0. Platform plugins stay on 1.0.0 so that
+/// they keep loading on every gateway that serves 1.0.0.
+pub const ACTION_WIT_VERSION: &str = "1.1.0";
+
+/// One import for plugin code: the traits, the types and every helper. The HTTP client's types
+/// are `HttpRequest` and `HttpResponse` here, because `Request` is the platform plugins'
+/// inbound request.
 pub mod prelude {
+    pub use crate::action::{Action, ActionError, ActionMetadata, Delivered, Delivery};
     pub use crate::amount::{currency_exponent, decimal_to_minor_units};
     pub use crate::crypto::{Hash, constant_time_eq, hmac, hmac_verify, sha256};
     pub use crate::encoding::{base64_decode, base64_encode, form_value, hex_decode, hex_encode};
     pub use crate::event::{Event, NormalizeError};
+    pub use crate::http::{
+        HttpError, Method, Request as HttpRequest, Response as HttpResponse, Url,
+    };
     pub use crate::platform::{HandshakeResponse, Metadata, Platform, SecretRequirement};
     pub use crate::request::{Request, VerifyContext, VerifyError};
+    pub use crate::retry_after::retry_after_ms;
     pub use crate::signature::{SignatureHeader, split_signature_list};
-    pub use crate::time::{parse_unix_secs, rfc3339_from_unix};
-    pub use crate::{export_platform, log};
+    pub use crate::time::{parse_http_date, parse_unix_secs, rfc3339_from_unix};
+    pub use crate::{export_action, export_platform, log, standard_webhooks};
 }

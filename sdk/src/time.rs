@@ -32,6 +32,98 @@ pub fn rfc3339_from_unix(secs: i64) -> String {
     )
 }
 
+/// Parses an HTTP-date (RFC 9110 section 5.6.7) into Unix seconds: the preferred IMF-fixdate
+/// (`Sun, 06 Nov 1994 08:49:37 GMT`) and, because recipients must accept them, the obsolete
+/// RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37 1994`) forms.
+/// The weekday is checked for form only, not against the date. RFC 850 two-digit years are
+/// read as 1970–2069, which needs no clock.
+pub fn parse_http_date(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (weekday, rest) = text.split_once([',', ' '])?;
+    if weekday.len() < 3 || !weekday.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return None;
+    }
+    let fields: Vec<&str> = rest.split_ascii_whitespace().collect();
+    let (year, month, day, time) = if text.as_bytes()[weekday.len()] == b' ' {
+        // asctime: `Sun Nov  6 08:49:37 1994`
+        match fields[..] {
+            [month, day, time, year] if year.len() == 4 && day.len() <= 2 => {
+                (digits(year)?, month, day, time)
+            }
+            _ => return None,
+        }
+    } else {
+        match fields[..] {
+            // IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`
+            [day, month, year, time, "GMT"] if year.len() == 4 && day.len() == 2 => {
+                (digits(year)?, month, day, time)
+            }
+            // RFC 850: `Sunday, 06-Nov-94 08:49:37 GMT`
+            [date, time, "GMT"] => {
+                let mut parts = date.split('-');
+                let (day, month, yy) = (parts.next()?, parts.next()?, parts.next()?);
+                if parts.next().is_some() || yy.len() != 2 || day.len() != 2 {
+                    return None;
+                }
+                let yy: i64 = digits(yy)?;
+                (
+                    if yy < 70 { 2000 + yy } else { 1900 + yy },
+                    month,
+                    day,
+                    time,
+                )
+            }
+            _ => return None,
+        }
+    };
+    let month = MONTHS.iter().position(|m| *m == month)? as u32 + 1;
+    let day: u32 = digits(day).filter(|d| (1..=days_in_month(year, month)).contains(d))?;
+    let mut hms = time.split(':');
+    let (h, m, s) = (hms.next()?, hms.next()?, hms.next()?);
+    if hms.next().is_some() || h.len() != 2 || m.len() != 2 || s.len() != 2 {
+        return None;
+    }
+    let (h, m, s): (i64, i64, i64) = (digits(h)?, digits(m)?, digits(s)?);
+    // 60 seconds allows a leap second, as RFC 9110 does.
+    if h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + s)
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Parses ASCII digits only (no sign, no spaces), unlike `str::parse`, which accepts `+`.
+fn digits<T: std::str::FromStr>(text: &str) -> Option<T> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Converts a proleptic Gregorian date to days since 1970-01-01; the inverse of
+/// [`civil_from_days`], from the same Howard Hinnant algorithm.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Converts days since 1970-01-01 to (year, month, day); Howard Hinnant's civil algorithm.
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -56,6 +148,60 @@ mod tests {
         assert_eq!(rfc3339_from_unix(1_492_774_577), "2017-04-21T11:36:17Z");
         assert_eq!(rfc3339_from_unix(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339_from_unix(-1), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn parses_the_three_http_date_forms() {
+        // RFC 9110's example instant, in each form it lists.
+        for form in [
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+            " Sun, 06 Nov 1994 08:49:37 GMT ",
+        ] {
+            assert_eq!(parse_http_date(form), Some(784_111_777), "{form}");
+        }
+        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(
+            parse_http_date("Tue, 29 Feb 2000 00:00:00 GMT"),
+            Some(951_782_400)
+        );
+        assert_eq!(
+            parse_http_date("Friday, 21-Apr-17 11:36:17 GMT"),
+            Some(1_492_774_577)
+        );
+    }
+
+    #[test]
+    fn date_round_trips_through_both_conversions() {
+        for days in [-719_468, -1, 0, 1, 10_957, 11_016, 19_000, 2_932_896] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days, "{y}-{m}-{d}");
+        }
+    }
+
+    #[test]
+    fn rejects_malformed_http_dates() {
+        for bad in [
+            "",
+            "5",
+            "Sun, 06 Nov 1994 08:49:37 UTC",
+            "Sun, 06 Nov 1994 08:49:37",
+            "Sun, 6 Nov 94 08:49:37 GMT",
+            "Sun, 6 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov +994 08:49:37 GMT",
+            "Sun, 31 Nov 1994 08:49:37 GMT",
+            "Sun, 29 Feb 1900 08:49:37 GMT",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 24:00:00 GMT",
+            "Sun, 06 Nov 1994 8:49:37 GMT",
+            "Sun, +6 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-1994 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 94",
+            "1, 06 Nov 1994 08:49:37 GMT",
+        ] {
+            assert_eq!(parse_http_date(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

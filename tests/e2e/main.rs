@@ -3,9 +3,11 @@
 
 mod admin;
 mod config;
+mod delivery;
 mod durability;
 mod ingest;
 mod platforms;
+mod recovery;
 mod sandbox;
 
 use hookgate_testkit::{Gateway, GatewayConfig};

@@ -84,3 +84,17 @@ pub fn job_routes(data_dir: &Path, id: &str) -> Vec<String> {
         .map(|r| r.expect("row"))
         .collect()
 }
+
+/// Statuses of the delivery jobs of event `id`, in creation order.
+pub fn job_statuses(data_dir: &Path, id: &str) -> Vec<String> {
+    let Some(conn) = open(data_dir) else {
+        return Vec::new();
+    };
+    let mut stmt = conn
+        .prepare("SELECT status FROM jobs WHERE event_id = ?1 ORDER BY id")
+        .expect("prepare");
+    stmt.query_map([id], |r| r.get(0))
+        .expect("query")
+        .map(|r| r.expect("row"))
+        .collect()
+}

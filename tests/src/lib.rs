@@ -5,10 +5,12 @@
 pub mod db;
 pub mod gateway;
 pub mod poll;
+pub mod receiver;
 pub mod sign;
 
 pub use gateway::{Gateway, GatewayConfig};
 pub use poll::eventually;
+pub use receiver::{Receiver, Reply};
 
 /// Seconds since the Unix epoch, for signed timestamps.
 pub fn now() -> i64 {

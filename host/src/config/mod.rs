@@ -12,6 +12,7 @@ use sha2::Digest as _;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::str::FromStr as _;
 use std::time::Duration;
 
 /// The default config file looked for when `--config` is not given.
@@ -137,8 +138,12 @@ pub struct PluginsConfig {
 pub struct EgressConfig {
     /// CIDRs actions may reach although they are not globally routable.
     pub allow_private: Vec<String>,
-    /// Total timeout of one outbound request.
+    /// Total timeout of one outbound request (connect, send, and the whole response).
     pub timeout: Duration,
+    /// Timeout of DNS resolution plus the TCP (and TLS) connect.
+    pub connect_timeout: Duration,
+    /// Largest response body an action may read; a longer one fails the request.
+    pub max_response_bytes: u64,
 }
 
 /// `[sources.NAME]`.
@@ -188,17 +193,49 @@ pub struct RouteConfig {
     pub retry_schedule: Option<Vec<Duration>>,
     /// Standard Webhooks signing secret for forwarded events.
     pub signing_secret: Option<Secret>,
+    /// Deliveries per second along this route (on top of what the destination asks for).
+    pub rate_limit: Option<RateLimit>,
+    /// Circuit breaker settings.
+    pub breaker: BreakerConfig,
 }
 
 /// `[[schedules]]`.
 #[derive(Debug, Clone)]
 pub struct ScheduleConfig {
-    /// Cron expression.
-    pub cron: String,
+    /// Name (configured, or derived from the schedule's content); its ticks are events of
+    /// source `schedule:<name>`.
+    pub name: String,
+    /// The cron expression as written.
+    pub cron_text: String,
+    /// The parsed expression (`None` only in a config that failed validation).
+    pub cron: Option<croner::Cron>,
     /// Action plugin name.
     pub action: String,
     /// Action configuration.
     pub config: serde_json::Value,
+    /// Delays between attempts; `None` means the default schedule.
+    pub retry_schedule: Option<Vec<Duration>>,
+    /// Standard Webhooks signing secret for what the action sends.
+    pub signing_secret: Option<Secret>,
+}
+
+/// When a destination's circuit breaker opens, and for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BreakerConfig {
+    /// Consecutive failed attempts that open the circuit.
+    pub failures: u32,
+    /// How long it stays open before one probe is let through (doubling, up to 16x, while
+    /// probes keep failing).
+    pub cooldown: Duration,
+}
+
+impl Default for BreakerConfig {
+    fn default() -> Self {
+        BreakerConfig {
+            failures: 5,
+            cooldown: Duration::from_secs(30),
+        }
+    }
 }
 
 // ---- the file's shape -------------------------------------------------------------------
@@ -293,6 +330,8 @@ impl Default for RawPlugins {
 struct RawEgress {
     allow_private: Vec<String>,
     timeout_ms: u64,
+    connect_timeout_ms: u64,
+    max_response_bytes: u64,
 }
 
 impl Default for RawEgress {
@@ -300,6 +339,8 @@ impl Default for RawEgress {
         RawEgress {
             allow_private: Vec::new(),
             timeout_ms: 10_000,
+            connect_timeout_ms: 3_000,
+            max_response_bytes: 1 << 20,
         }
     }
 }
@@ -335,6 +376,15 @@ struct RawRoute {
     filter: toml::Table,
     retry: Option<RawRetry>,
     signing_secret: Option<SecretSpec>,
+    rate_limit: Option<RateLimit>,
+    breaker: Option<RawBreaker>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBreaker {
+    failures: u32,
+    cooldown: String,
 }
 
 fn all_events() -> Vec<String> {
@@ -350,10 +400,13 @@ struct RawRetry {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSchedule {
+    name: Option<String>,
     cron: String,
     action: String,
     #[serde(default)]
     config: toml::Table,
+    retry: Option<RawRetry>,
+    signing_secret: Option<SecretSpec>,
 }
 
 // ---- loading and validation -------------------------------------------------------------
@@ -515,6 +568,12 @@ impl Validator {
         let egress = EgressConfig {
             allow_private: raw.egress.allow_private,
             timeout: self.millis("egress.timeout_ms", raw.egress.timeout_ms, 600_000),
+            connect_timeout: self.millis(
+                "egress.connect_timeout_ms",
+                raw.egress.connect_timeout_ms,
+                600_000,
+            ),
+            max_response_bytes: raw.egress.max_response_bytes,
         };
         let sources = raw
             .sources
@@ -539,30 +598,21 @@ impl Validator {
                 );
             }
         }
-        let schedules = raw
+        let schedules: Vec<ScheduleConfig> = raw
             .schedules
             .into_iter()
             .enumerate()
-            .map(|(i, s)| {
-                if s.cron.split_whitespace().count() < 5 {
-                    self.problem(
-                        format!("schedules[{i}].cron"),
-                        format!("{:?} is not a cron expression like \"*/5 * * * *\"", s.cron),
-                    );
-                }
-                if s.action.is_empty() {
-                    self.problem(
-                        format!("schedules[{i}].action"),
-                        "must name an action plugin",
-                    );
-                }
-                ScheduleConfig {
-                    cron: s.cron,
-                    action: s.action,
-                    config: toml_to_json(s.config),
-                }
-            })
+            .map(|(i, s)| self.schedule(i, s, base))
             .collect();
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, schedule) in schedules.iter().enumerate() {
+            if !seen.insert(schedule.name.as_str()) {
+                self.problem(
+                    format!("schedules[{i}].name"),
+                    format!("another schedule is already named {:?}", schedule.name),
+                );
+            }
+        }
         Config {
             file: file.to_owned(),
             server,
@@ -610,14 +660,7 @@ impl Validator {
         if s.max_body_bytes == Some(0) {
             self.problem(format!("{path}.max_body_bytes"), "must be greater than 0");
         }
-        if let Some(rl) = &s.rate_limit
-            && (!(rl.per_second >= 0.001 && rl.per_second.is_finite()) || rl.burst == 0)
-        {
-            self.problem(
-                format!("{path}.rate_limit"),
-                "per_second must be at least 0.001 and burst at least 1",
-            );
-        }
+        self.check_rate_limit(&path, s.rate_limit.as_ref());
         SourceConfig {
             plugin: s.plugin,
             secrets,
@@ -625,6 +668,17 @@ impl Validator {
             public_url: s.public_url,
             max_body_bytes: s.max_body_bytes,
             rate_limit: s.rate_limit,
+        }
+    }
+
+    fn check_rate_limit(&mut self, path: &str, rate_limit: Option<&RateLimit>) {
+        if let Some(rl) = rate_limit
+            && (!(rl.per_second >= 0.001 && rl.per_second.is_finite()) || rl.burst == 0)
+        {
+            self.problem(
+                format!("{path}.rate_limit"),
+                "per_second must be at least 0.001 and burst at least 1",
+            );
         }
     }
 
@@ -651,29 +705,24 @@ impl Validator {
         if r.action.is_empty() {
             self.problem(format!("{path}.action"), "must name an action plugin");
         }
-        let retry_schedule = r.retry.map(|retry| {
-            if retry.schedule.is_empty() {
-                self.problem(
-                    format!("{path}.retry.schedule"),
-                    "must list at least one delay",
-                );
+        let retry_schedule = self.retry_schedule(&path, r.retry);
+        let signing_secret = self.signing_secret(&path, r.signing_secret, base);
+        self.check_rate_limit(&path, r.rate_limit.as_ref());
+        let breaker = match r.breaker {
+            None => BreakerConfig::default(),
+            Some(b) => {
+                if b.failures == 0 {
+                    self.problem(format!("{path}.breaker.failures"), "must be at least 1");
+                }
+                let cooldown = parse_duration(&b.cooldown)
+                    .map_err(|e| self.problem(format!("{path}.breaker.cooldown"), e))
+                    .unwrap_or_default();
+                BreakerConfig {
+                    failures: b.failures.max(1),
+                    cooldown,
+                }
             }
-            retry
-                .schedule
-                .iter()
-                .enumerate()
-                .filter_map(|(j, d)| {
-                    parse_duration(d)
-                        .map_err(|e| self.problem(format!("{path}.retry.schedule[{j}]"), e))
-                        .ok()
-                })
-                .collect()
-        });
-        let signing_secret = r.signing_secret.and_then(|spec| {
-            spec.resolve(base)
-                .map_err(|e| self.problem(format!("{path}.signing_secret"), e))
-                .ok()
-        });
+        };
         let config = toml_to_json(r.config);
         let filter: BTreeMap<String, serde_json::Value> = r
             .filter
@@ -723,6 +772,111 @@ impl Validator {
             filter,
             retry_schedule,
             signing_secret,
+            rate_limit: r.rate_limit,
+            breaker,
+        }
+    }
+
+    fn retry_schedule(&mut self, path: &str, retry: Option<RawRetry>) -> Option<Vec<Duration>> {
+        retry.map(|retry| {
+            if retry.schedule.is_empty() {
+                self.problem(
+                    format!("{path}.retry.schedule"),
+                    "must list at least one delay",
+                );
+            }
+            retry
+                .schedule
+                .iter()
+                .enumerate()
+                .filter_map(|(j, d)| {
+                    parse_duration(d)
+                        .map_err(|e| self.problem(format!("{path}.retry.schedule[{j}]"), e))
+                        .ok()
+                })
+                .collect()
+        })
+    }
+
+    fn signing_secret(
+        &mut self,
+        path: &str,
+        spec: Option<SecretSpec>,
+        base: &Path,
+    ) -> Option<Secret> {
+        let secret = spec.and_then(|spec| {
+            spec.resolve(base)
+                .map_err(|e| self.problem(format!("{path}.signing_secret"), e))
+                .ok()
+        })?;
+        let valid = std::str::from_utf8(secret.expose())
+            .ok()
+            .is_some_and(|text| hookgate_sdk::standard_webhooks::signing_key(text).is_ok());
+        if !valid {
+            // Never echo the secret itself.
+            self.problem(
+                format!("{path}.signing_secret"),
+                "must be a Standard Webhooks secret: \"whsec_\" followed by base64",
+            );
+            return None;
+        }
+        Some(secret)
+    }
+
+    fn schedule(&mut self, i: usize, s: RawSchedule, base: &Path) -> ScheduleConfig {
+        let path = format!("schedules[{i}]");
+        let cron = match croner::Cron::from_str(&s.cron) {
+            // The 5 standard fields, or 6 with a leading seconds field.
+            Ok(cron) if matches!(s.cron.split_whitespace().count(), 5 | 6) => Some(cron),
+            Ok(_) => {
+                self.problem(
+                    format!("{path}.cron"),
+                    format!(
+                        "{:?} must have the 5 standard fields (minute hour day month weekday), or 6 with leading seconds",
+                        s.cron
+                    ),
+                );
+                None
+            }
+            Err(e) => {
+                self.problem(
+                    format!("{path}.cron"),
+                    format!(
+                        "{:?} is not a cron expression like \"*/5 * * * *\": {e}",
+                        s.cron
+                    ),
+                );
+                None
+            }
+        };
+        if s.action.is_empty() {
+            self.problem(format!("{path}.action"), "must name an action plugin");
+        }
+        let config = toml_to_json(s.config);
+        let name = match s.name {
+            Some(name) => {
+                if !valid_name(&name) {
+                    self.problem(
+                        format!("{path}.name"),
+                        "schedule names may only use a-z, 0-9, '-' and '_'",
+                    );
+                }
+                name
+            }
+            None => {
+                let identity = serde_json::json!([s.cron, s.action, config]);
+                let digest = sha2::Sha256::digest(identity.to_string().as_bytes());
+                format!("schedule-{}", hex::encode(&digest[..4]))
+            }
+        };
+        ScheduleConfig {
+            name,
+            cron_text: s.cron,
+            cron,
+            action: s.action,
+            config,
+            retry_schedule: self.retry_schedule(&path, s.retry),
+            signing_secret: self.signing_secret(&path, s.signing_secret, base),
         }
     }
 }

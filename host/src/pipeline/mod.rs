@@ -1,4 +1,11 @@
-//! What happens to an event after it is stored: which routes it goes to (and, with the
-//! delivery engine, the workers that deliver it).
+//! What happens to an event after it is stored: which routes it goes to ([`router`]), the
+//! engine that delivers each (event, route) job ([`deliver`]) with retries ([`retry`]), a
+//! circuit breaker and rate limit per destination ([`breaker`], [`destinations`]), and the
+//! cron ticks that become jobs too ([`scheduler`]).
 
+pub mod breaker;
+pub mod deliver;
+pub mod destinations;
+pub mod retry;
 pub mod router;
+pub mod scheduler;

@@ -1,5 +1,5 @@
 //! Host-side bindings of the `hookgate:plugin` WIT package. Every supported package version
-//! gets its own module here; version 1.0.0 is the first.
+//! gets its own module here: 1.0.0 brought the platform world, 1.1.0 the action world.
 
 wasmtime::component::bindgen!({
     world: "platform-plugin",
@@ -11,3 +11,23 @@ pub use hookgate::plugin::platform_types::{
     Event, HandshakeResponse, Payload, PluginMetadata, SecretRequirement, VerifyError,
 };
 pub use hookgate::plugin::types::{Header, Request, VerifyContext};
+
+/// The 1.1.0 `action-plugin` world. Its `wasi:http` (and the `wasi:io`/`wasi:clocks` types
+/// that come with it) are wasmtime-wasi-http's own bindings, so the host's implementation of
+/// outbound HTTP is theirs, under our hooks.
+pub mod action {
+    wasmtime::component::bindgen!({
+        world: "action-plugin",
+        path: "../wit/hookgate-plugin@1.1.0",
+        exports: { default: async },
+        require_store_data_send: true,
+        with: {
+            "wasi:http": wasmtime_wasi_http::p2::bindings::http,
+            "wasi:io": wasmtime_wasi::p2::bindings::io,
+            "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
+        },
+    });
+
+    pub use exports::hookgate::plugin::action::{ActionError, Delivered, Delivery};
+    pub use hookgate::plugin::action_types::ActionMetadata;
+}

@@ -3,20 +3,24 @@
 //! a memory cap (store limiter). A plugin that traps, spins or hoards memory costs only its
 //! own call an error; the host and every other request carry on.
 
+mod action;
 mod bindings;
+mod call;
 mod host_imports;
 mod platform;
 mod registry;
 mod state;
 
+pub use action::{ActionOutcome, ActionPlugin, ActionRun, DeliveryRequest};
 pub use bindings::{
     Event as PluginEvent, HandshakeResponse, Header, Payload, Request, SecretRequirement,
     VerifyContext, VerifyError,
 };
 pub use platform::{Outcome, PlatformPlugin, PluginInfo, Verified};
-pub use registry::{LoadError, Registry, load_file};
+pub use registry::{LoadError, Loaded, Registry, load_file};
 pub use state::Cutoff;
 
+use action::ActionState;
 use state::CallState;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -97,6 +101,7 @@ impl Limits {
 pub struct Runtime {
     engine: Engine,
     linker: Linker<CallState>,
+    action_linker: Linker<ActionState>,
     limits: Limits,
     slots: tokio::sync::Semaphore,
     ticker_stop: Arc<AtomicBool>,
@@ -141,6 +146,8 @@ impl Runtime {
         let mut linker = Linker::new(&engine);
         bindings::PlatformPlugin::add_to_linker::<CallState, wasmtime::component::HasSelf<CallState>>(&mut linker, |s| s)
             .map_err(|e| anyhow::anyhow!("linking host imports: {e}"))?;
+        let action_linker =
+            action::linker(&engine).map_err(|e| anyhow::anyhow!("linking action imports: {e}"))?;
 
         let ticker_stop = Arc::new(AtomicBool::new(false));
         let (ticker_engine, stop) = (engine.weak(), ticker_stop.clone());
@@ -158,10 +165,16 @@ impl Runtime {
         Ok(Arc::new(Runtime {
             engine,
             linker,
+            action_linker,
             limits,
             slots: tokio::sync::Semaphore::new(MAX_CONCURRENT_INSTANCES as usize),
             ticker_stop,
         }))
+    }
+
+    /// The engine.
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     /// The limits applied to every call.
@@ -174,18 +187,35 @@ impl Runtime {
         Component::new(&self.engine, bytes).map_err(|e| format!("{e:#}"))
     }
 
-    /// Creates the store for one call, with limits, deadline and the yielding epoch callback.
-    pub(crate) fn store(&self, plugin: Arc<str>, body_bytes: usize) -> wasmtime::Store<CallState> {
+    /// The limits and deadline of one call on `body_bytes` of input.
+    pub(crate) fn call_state(&self, plugin: Arc<str>, body_bytes: usize) -> CallState {
         let memory_limit = usize::try_from(self.limits.memory_limit_bytes).unwrap_or(usize::MAX);
-        let budget = self.limits.call_budget(body_bytes);
-        let mut store = wasmtime::Store::new(
-            &self.engine,
-            CallState::new(plugin, memory_limit, budget, EPOCH_TICK),
-        );
-        store.limiter(|s| s);
+        CallState::new(
+            plugin,
+            memory_limit,
+            self.limits.call_budget(body_bytes),
+            EPOCH_TICK,
+        )
+    }
+
+    /// Creates the store for one platform call.
+    pub(crate) fn store(&self, plugin: Arc<str>, body_bytes: usize) -> wasmtime::Store<CallState> {
+        let state = self.call_state(plugin, body_bytes);
+        self.new_store(state, |s| s)
+    }
+
+    /// Creates a store with limits, deadline and the yielding epoch callback; `call` finds the
+    /// [`CallState`] inside the store's data.
+    pub(crate) fn new_store<T: Send + 'static>(
+        &self,
+        data: T,
+        call: fn(&mut T) -> &mut CallState,
+    ) -> wasmtime::Store<T> {
+        let mut store = wasmtime::Store::new(&self.engine, data);
+        store.limiter(move |s| call(s));
         store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(|mut cx| {
-            if cx.data_mut().tick() {
+        store.epoch_deadline_callback(move |mut cx| {
+            if call(cx.data_mut()).tick() {
                 Err(wasmtime::format_err!("CPU deadline exceeded"))
             } else {
                 // Let other requests run while a long call is in progress.

@@ -2,12 +2,13 @@
 //! all in one fresh instance.
 
 use super::bindings::{self, Event, HandshakeResponse, Request, VerifyContext, VerifyError};
-use super::state::{CallState, Cutoff};
+use super::call::{backstop, settle};
+use super::state::CallState;
 use super::{PluginFault, Runtime};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 /// What a plugin reported about itself at load time, plus where it came from.
 #[derive(Debug, Clone)]
@@ -112,7 +113,7 @@ impl PlatformPlugin {
         label: Arc<str>,
     ) -> Result<bindings::PluginMetadata, PluginFault> {
         let mut store = runtime.store(label.clone(), 0);
-        let backstop = backstop(&store);
+        let backstop = backstop(store.data());
         let result = async {
             let instance = pre.instantiate_async(&mut store).await?;
             store.data_mut().start_call();
@@ -122,7 +123,7 @@ impl PlatformPlugin {
                 .await
         };
         let result = tokio::time::timeout(backstop, result).await;
-        settle(result, &store, &label, runtime)
+        settle(result, store.data(), &label, runtime)
     }
 
     /// Runs `request` through the plugin: handshake (when the plugin has one), verify, and
@@ -140,7 +141,7 @@ impl PlatformPlugin {
             .await
             .expect("the slot semaphore is never closed");
         let mut store = runtime.store(self.info.name.clone(), request.body.len());
-        let backstop = backstop(&store);
+        let backstop = backstop(store.data());
         let has_handshake = self.info.has_handshake;
         let checks = async {
             let instance = self.pre.instantiate_async(&mut store).await?;
@@ -162,7 +163,7 @@ impl PlatformPlugin {
             Ok(Ok(instance))
         };
         let result = tokio::time::timeout(backstop, checks).await;
-        let instance = match settle(result, &store, &self.info.name, runtime) {
+        let instance = match settle(result, store.data(), &self.info.name, runtime) {
             Ok(Ok(instance)) => instance,
             Ok(Err(Step::Handshake(h))) => return Ok(Outcome::Handshake(h)),
             Ok(Err(Step::Refused(r))) => return Ok(Outcome::Refused(r)),
@@ -179,7 +180,7 @@ impl PlatformPlugin {
             .hookgate_plugin_platform()
             .call_normalize(&mut store, &request);
         let result = tokio::time::timeout(backstop, call).await;
-        let normalized = settle(result, &store, &self.info.name, runtime).unwrap_or_else(|fault| {
+        let normalized = settle(result, store.data(), &self.info.name, runtime).unwrap_or_else(|fault| {
             self.failures.fetch_add(1, Ordering::Relaxed);
             tracing::error!(plugin = %self.info.name, kind = %fault.kind(), error = %fault, "plugin failed after verification; payload dead-lettered");
             Err(format!("plugin fault while normalizing: {fault}"))
@@ -189,50 +190,4 @@ impl PlatformPlugin {
             normalized,
         }))
     }
-}
-
-/// The outer wall-clock bound on a call; the CPU deadline normally fires long before it. It
-/// only catches a call stuck where the epoch check cannot reach, and is generous because a
-/// busy machine stretches wall time without the plugin being at fault.
-fn backstop(store: &wasmtime::Store<CallState>) -> Duration {
-    store.data().budget() * 10 + Duration::from_secs(1)
-}
-
-/// Turns a call's result into a value or a precise fault.
-fn settle<T>(
-    result: Result<wasmtime::Result<T>, tokio::time::error::Elapsed>,
-    store: &wasmtime::Store<CallState>,
-    plugin: &str,
-    runtime: &Runtime,
-) -> Result<T, PluginFault> {
-    let timeout = || PluginFault::Timeout {
-        plugin: plugin.to_owned(),
-        limit_ms: store.data().budget().as_millis(),
-    };
-    match result {
-        Ok(Ok(value)) => Ok(value),
-        Err(_elapsed) => Err(timeout()),
-        Ok(Err(error)) => Err(match store.data().cutoff {
-            Some(Cutoff::Deadline) => timeout(),
-            Some(Cutoff::Memory) => PluginFault::Memory {
-                plugin: plugin.to_owned(),
-                limit_mib: runtime.limits.memory_limit_bytes >> 20,
-            },
-            None => PluginFault::Trap {
-                plugin: plugin.to_owned(),
-                message: trap_message(&error),
-            },
-        }),
-    }
-}
-
-/// The first line of a trap, without the wasm backtrace.
-fn trap_message(error: &wasmtime::Error) -> String {
-    let text = format!("{error:#}");
-    text.lines()
-        .next()
-        .unwrap_or("trap")
-        .chars()
-        .take(300)
-        .collect()
 }

@@ -1,8 +1,9 @@
-//! The set of loaded platform plugins, keyed by the name each plugin reports (not its file
-//! name). Lookups are lock-free (`ArcSwap`): a request holds an `Arc` to the version it started
+//! The set of loaded plugins (platform and action plugins, each its own namespace), keyed by
+//! the name each plugin reports (not its file name). Lookups are lock-free (`ArcSwap`): a request holds an `Arc` to the version it started
 //! with, so swapping in a new version never disturbs requests in flight.
 
-use super::bindings::{self, PluginMetadata};
+use super::action::ActionPlugin;
+use super::bindings::{self, PluginMetadata, SecretRequirement};
 use super::platform::{PlatformPlugin, PluginInfo};
 use super::{PluginFault, Runtime};
 use arc_swap::ArcSwap;
@@ -28,7 +29,7 @@ pub enum LoadError {
     #[error("is not a valid WebAssembly component: {0}")]
     Invalid(String),
     /// A component for another world.
-    #[error("is not a hookgate platform plugin: {0}")]
+    #[error("is not a hookgate platform or action plugin: {0}")]
     WrongWorld(String),
     /// Calling `metadata` failed.
     #[error("metadata call failed: {0}")]
@@ -46,10 +47,30 @@ pub enum LoadError {
     },
 }
 
+/// A plugin file, loaded: which world it serves decides where it goes.
+#[derive(Debug)]
+pub enum Loaded {
+    /// A platform plugin (sources use it).
+    Platform(PlatformPlugin),
+    /// An action plugin (routes and schedules use it).
+    Action(ActionPlugin),
+}
+
+impl Loaded {
+    /// What it is.
+    pub fn info(&self) -> &PluginInfo {
+        match self {
+            Loaded::Platform(p) => &p.info,
+            Loaded::Action(a) => &a.info,
+        }
+    }
+}
+
 /// Loaded plugins plus the last load error of each file that failed.
 pub struct Registry {
     runtime: Arc<Runtime>,
     plugins: ArcSwap<HashMap<Arc<str>, Arc<PlatformPlugin>>>,
+    actions: ArcSwap<HashMap<Arc<str>, Arc<ActionPlugin>>>,
     errors: Mutex<BTreeMap<PathBuf, String>>,
 }
 
@@ -67,6 +88,7 @@ impl Registry {
         Registry {
             runtime,
             plugins: ArcSwap::default(),
+            actions: ArcSwap::default(),
             errors: Mutex::default(),
         }
     }
@@ -86,11 +108,10 @@ impl Registry {
         files.sort();
         for file in files {
             match load_file(&self.runtime, &file).await {
-                Ok(plugin) => {
-                    if let Err(e) = self.insert(plugin) {
-                        self.record_error(&file, &e);
-                    }
-                }
+                Ok(plugin) => match self.insert(plugin) {
+                    Ok(()) => self.forget_error(&file),
+                    Err(e) => self.record_error(&file, &e),
+                },
                 Err(e) => self.record_error(&file, &e),
             }
         }
@@ -106,31 +127,24 @@ impl Registry {
     }
 
     /// Adds a plugin unless another file already provides its name.
-    pub fn insert(&self, plugin: PlatformPlugin) -> Result<(), LoadError> {
-        let current = self.plugins.load();
-        if let Some(existing) = current.get(&plugin.info.name)
-            && existing.info.file != plugin.info.file
-        {
-            return Err(LoadError::DuplicateName {
-                name: plugin.info.name.to_string(),
-                existing: existing.info.file.display().to_string(),
-            });
-        }
-        tracing::info!(
-            plugin = %plugin.info.name,
-            version = %plugin.info.version,
-            wit = %plugin.info.wit_version,
-            file = %plugin.info.file.display(),
-            "plugin loaded"
-        );
-        self.errors
-            .lock()
-            .expect("lock poisoned")
-            .remove(&plugin.info.file);
-        let mut next = HashMap::clone(&current);
-        next.insert(plugin.info.name.clone(), Arc::new(plugin));
-        self.plugins.store(Arc::new(next));
+    pub fn insert(&self, plugin: Loaded) -> Result<(), LoadError> {
+        match plugin {
+            Loaded::Platform(p) => swap_in(&self.plugins, p, |p| &p.info)?,
+            Loaded::Action(a) => swap_in(&self.actions, a, |a| &a.info)?,
+        };
         Ok(())
+    }
+
+    /// The action plugin serving `name`, if loaded.
+    pub fn action(&self, name: &str) -> Option<Arc<ActionPlugin>> {
+        self.actions.load().get(name).cloned()
+    }
+
+    /// Every loaded action plugin, by name.
+    pub fn actions(&self) -> Vec<Arc<ActionPlugin>> {
+        let mut all: Vec<_> = self.actions.load().values().cloned().collect();
+        all.sort_by(|a, b| a.info.name.cmp(&b.info.name));
+        all
     }
 
     /// The plugin serving `name`, if loaded.
@@ -149,10 +163,45 @@ impl Registry {
     pub fn errors(&self) -> BTreeMap<PathBuf, String> {
         self.errors.lock().expect("lock poisoned").clone()
     }
+
+    fn forget_error(&self, file: &Path) {
+        self.errors.lock().expect("lock poisoned").remove(file);
+    }
 }
 
-/// Reads, compiles (off the async runtime), links and smoke-tests one plugin file.
-pub async fn load_file(runtime: &Arc<Runtime>, file: &Path) -> Result<PlatformPlugin, LoadError> {
+/// Swaps `plugin` into `map` (a new map; readers keep the old one), unless another file
+/// already provides its name.
+fn swap_in<P>(
+    map: &ArcSwap<HashMap<Arc<str>, Arc<P>>>,
+    plugin: P,
+    info: fn(&P) -> &PluginInfo,
+) -> Result<(), LoadError> {
+    let current = map.load();
+    let new = info(&plugin);
+    if let Some(existing) = current.get(&new.name)
+        && info(existing).file != new.file
+    {
+        return Err(LoadError::DuplicateName {
+            name: new.name.to_string(),
+            existing: info(existing).file.display().to_string(),
+        });
+    }
+    tracing::info!(
+        plugin = %new.name,
+        version = %new.version,
+        wit = %new.wit_version,
+        file = %new.file.display(),
+        "plugin loaded"
+    );
+    let mut next = HashMap::clone(&current);
+    next.insert(new.name.clone(), Arc::new(plugin));
+    map.store(Arc::new(next));
+    Ok(())
+}
+
+/// Reads, compiles (off the async runtime), links and smoke-tests one plugin file. The world
+/// it serves is read off its exports: `hookgate:plugin/platform@…` or `hookgate:plugin/action@…`.
+pub async fn load_file(runtime: &Arc<Runtime>, file: &Path) -> Result<Loaded, LoadError> {
     let bytes = tokio::fs::read(file)
         .await
         .map_err(|e| LoadError::Read(e.to_string()))?;
@@ -163,6 +212,33 @@ pub async fn load_file(runtime: &Arc<Runtime>, file: &Path) -> Result<PlatformPl
         .await
         .map_err(|e| LoadError::Invalid(format!("compiler task failed: {e}")))?
         .map_err(LoadError::Invalid)?;
+    let label: Arc<str> = Arc::from(
+        file.file_name()
+            .map_or_else(|| "plugin".into(), |n| n.to_string_lossy())
+            .as_ref(),
+    );
+    let is_action = component
+        .component_type()
+        .exports(runtime.engine())
+        .any(|(name, _)| name.starts_with("hookgate:plugin/action@"));
+    if is_action {
+        let pre = ActionPlugin::link(runtime, &component).map_err(LoadError::WrongWorld)?;
+        let meta = ActionPlugin::metadata(&pre, runtime, label)
+            .await
+            .map_err(LoadError::Metadata)?;
+        let meta = PluginMetadata {
+            name: meta.name,
+            version: meta.version,
+            wit_version: meta.wit_version,
+            description: meta.description,
+            secrets: SecretRequirement::None,
+            secret_description: String::new(),
+            suggested_max_body_bytes: None,
+            has_handshake: false,
+        };
+        let info = info(meta, file.to_owned(), sha256)?;
+        return Ok(Loaded::Action(ActionPlugin::new(info, pre)));
+    }
     let mut linker = runtime.linker.clone();
     // Rust's standard library makes components import WASI interfaces; they are granted as
     // traps, so a plugin compiles normally but cannot use them.
@@ -174,16 +250,11 @@ pub async fn load_file(runtime: &Arc<Runtime>, file: &Path) -> Result<PlatformPl
         .map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
     let pre = bindings::PlatformPluginPre::new(instance_pre)
         .map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
-    let label: Arc<str> = Arc::from(
-        file.file_name()
-            .map_or_else(|| "plugin".into(), |n| n.to_string_lossy())
-            .as_ref(),
-    );
     let meta = PlatformPlugin::metadata(&pre, runtime, label)
         .await
         .map_err(LoadError::Metadata)?;
     let info = info(meta, file.to_owned(), sha256)?;
-    Ok(PlatformPlugin::new(info, pre))
+    Ok(Loaded::Platform(PlatformPlugin::new(info, pre)))
 }
 
 /// Tells a component from a core module or garbage before handing bytes to the compiler.

@@ -2,9 +2,10 @@
 //! Without a token the admin API does not exist (404): an unprotected admin API is never served.
 
 use super::AppState;
-use crate::store::StoreError;
+use crate::pipeline::deliver::{Deliverer, ReplayError};
+use crate::store::{DlqFilter, StoreError};
 use axum::Json;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -70,24 +71,43 @@ pub async fn event(State(state): State<Arc<AppState>>, Path(id): Path<String>) -
         }
         Err(e) => return store_error(e),
     };
-    let jobs = match state.store.jobs_for_event(&id).await {
-        Ok(jobs) => jobs,
+    let (jobs, attempts) = match tokio::try_join!(
+        state.store.jobs_for_event(&id),
+        state.store.attempts_for_event(&id)
+    ) {
+        Ok(found) => found,
         Err(e) => return store_error(e),
     };
-    let mut normalized: serde_json::Value =
-        serde_json::from_str(&event.envelope).unwrap_or_default();
-    // The payload is JSON unless the platform sent something else; then it is shown as text.
-    normalized["payload"] = serde_json::from_slice(&event.payload).unwrap_or_else(|_| {
-        serde_json::Value::String(String::from_utf8_lossy(&event.payload).into_owned())
-    });
+    // Exactly what actions receive.
+    let normalized: serde_json::Value = serde_json::from_slice(&crate::event::delivery_json(
+        &event.envelope,
+        &event.payload,
+    ))
+    .unwrap_or_default();
     let jobs: Vec<serde_json::Value> = jobs
         .iter()
         .map(|j| {
+            let history: Vec<serde_json::Value> = attempts
+                .iter()
+                .filter(|a| a.route == j.route)
+                .map(|a| {
+                    serde_json::json!({
+                        "attempt": a.number,
+                        "at": crate::event::rfc3339_ms(a.started_at_ms),
+                        "duration_ms": a.duration_ms,
+                        "outcome": a.outcome,
+                        "http_status": a.http_status,
+                        "error": a.error,
+                    })
+                })
+                .collect();
             serde_json::json!({
                 "route": j.route,
                 "status": j.status,
                 "attempts": j.attempts,
                 "due_at": crate::event::rfc3339_ms(j.due_at_ms),
+                "last_error": j.last_error,
+                "history": history,
             })
         })
         .collect();
@@ -100,4 +120,278 @@ pub async fn event(State(state): State<Arc<AppState>>, Path(id): Path<String>) -
         "jobs": jobs,
     }))
     .into_response()
+}
+
+fn error(status: StatusCode, message: impl std::fmt::Display) -> Response {
+    ApiError::new(status, message).into_response()
+}
+
+/// An admin API error found before any work was done: small enough to pass around in
+/// `Result`s, turned into the usual JSON error response at the end.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl std::fmt::Display) -> ApiError {
+        ApiError {
+            status,
+            message: message.to_string(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(serde_json::json!({"status": "error", "error": self.message})),
+        )
+            .into_response()
+    }
+}
+
+fn engine(state: &AppState) -> Result<&Deliverer, ApiError> {
+    state.deliverer.as_deref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the delivery engine is not running",
+        )
+    })
+}
+
+/// Filters of the dead-letter queue, as query parameters (and the bulk replay's body).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DlqQuery {
+    source: Option<String>,
+    route: Option<String>,
+    /// RFC 3339, or Unix milliseconds.
+    since: Option<String>,
+    /// RFC 3339, or Unix milliseconds.
+    until: Option<String>,
+    cursor: Option<String>,
+    limit: Option<usize>,
+}
+
+fn instant_ms(field: &str, text: Option<&str>) -> Result<Option<i64>, ApiError> {
+    let Some(text) = text.filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if let Ok(ms) = text.parse::<i64>() {
+        return Ok(Some(ms));
+    }
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map(|t| Some((t.unix_timestamp_nanos() / 1_000_000) as i64))
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("{field}: {text:?} is neither RFC 3339 nor Unix milliseconds"),
+            )
+        })
+}
+
+impl DlqQuery {
+    fn filter(&self) -> Result<DlqFilter, ApiError> {
+        Ok(DlqFilter {
+            source: self.source.clone().filter(|s| !s.is_empty()),
+            route: self.route.clone().filter(|s| !s.is_empty()),
+            since_ms: instant_ms("since", self.since.as_deref())?,
+            until_ms: instant_ms("until", self.until.as_deref())?,
+        })
+    }
+}
+
+/// Largest page of `GET /admin/dlq`.
+const MAX_PAGE: usize = 500;
+
+/// `GET /admin/dlq?source=&route=&since=&until=&cursor=&limit=`: dead-lettered deliveries,
+/// newest first, paged with an opaque cursor.
+pub async fn dlq_list(
+    State(state): State<Arc<AppState>>,
+    query: Result<Query<DlqQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let query = match query {
+        Ok(Query(query)) => query,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e.body_text()),
+    };
+    let filter = match query.filter() {
+        Ok(f) => f,
+        Err(r) => return r.into_response(),
+    };
+    let limit = query.limit.unwrap_or(50).clamp(1, MAX_PAGE);
+    match state
+        .store
+        .dead_letters(filter, query.cursor.clone(), limit)
+        .await
+    {
+        Ok(page) => {
+            let items: Vec<serde_json::Value> = page
+                .items
+                .iter()
+                .map(|d| {
+                    serde_json::json!({
+                        "event_id": d.event_id,
+                        "route": d.route,
+                        "source": d.source,
+                        "type": d.event_type,
+                        "attempts": d.attempts,
+                        "error": d.error,
+                        "received_at": crate::event::rfc3339_ms(d.received_at_ms),
+                        "dead_lettered_at": crate::event::rfc3339_ms(d.dead_lettered_at_ms),
+                    })
+                })
+                .collect();
+            Json(serde_json::json!({"items": items, "next_cursor": page.next_cursor}))
+                .into_response()
+        }
+        Err(StoreError::Corrupt(message)) if message.starts_with("invalid cursor") => {
+            error(StatusCode::BAD_REQUEST, message)
+        }
+        Err(e) => store_error(e),
+    }
+}
+
+fn replay_error(e: ReplayError) -> Response {
+    match e {
+        ReplayError::NotFound => error(StatusCode::NOT_FOUND, e),
+        ReplayError::Unroutable(_) | ReplayError::NoRoute => error(StatusCode::CONFLICT, e),
+        ReplayError::Store(e) => store_error(e),
+    }
+}
+
+/// `POST /admin/dlq/{id}/replay`: runs the stored event through the current routes again.
+pub async fn dlq_replay(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+    let engine = match engine(&state) {
+        Ok(e) => e,
+        Err(r) => return r.into_response(),
+    };
+    match engine.replay(&id).await {
+        Ok(routes) => Json(serde_json::json!({
+            "status": "queued",
+            "event_id": id,
+            "routes": routes,
+        }))
+        .into_response(),
+        Err(e) => replay_error(e),
+    }
+}
+
+/// `POST /admin/dlq/replay` with a JSON body of filters (`{}` or `{"all": true}` for
+/// everything): replays every matching dead-lettered event.
+pub async fn dlq_replay_bulk(
+    State(state): State<Arc<AppState>>,
+    body: axum::body::Bytes,
+) -> Response {
+    #[derive(serde::Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    struct Body {
+        source: Option<String>,
+        route: Option<String>,
+        since: Option<String>,
+        until: Option<String>,
+        #[serde(default)]
+        all: bool,
+    }
+    let engine = match engine(&state) {
+        Ok(e) => e,
+        Err(r) => return r.into_response(),
+    };
+    let body: Body = if body.iter().all(u8::is_ascii_whitespace) {
+        Body::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(b) => b,
+            Err(e) => return error(StatusCode::BAD_REQUEST, format!("invalid body: {e}")),
+        }
+    };
+    let query = DlqQuery {
+        source: body.source,
+        route: body.route,
+        since: body.since,
+        until: body.until,
+        cursor: None,
+        limit: None,
+    };
+    let filter = match query.filter() {
+        Ok(f) => f,
+        Err(r) => return r.into_response(),
+    };
+    if filter == DlqFilter::default() && !body.all {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "give a filter (source, route, since, until) or {\"all\": true}",
+        );
+    }
+    // Collect first, then replay: replayed jobs leave the queue, which would shift pages.
+    let mut events = std::collections::BTreeSet::new();
+    let mut cursor = None;
+    loop {
+        match state
+            .store
+            .dead_letters(filter.clone(), cursor.take(), MAX_PAGE)
+            .await
+        {
+            Ok(page) => {
+                events.extend(page.items.into_iter().map(|d| d.event_id));
+                match page.next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+            Err(e) => return store_error(e),
+        }
+    }
+    let (mut queued, mut failed) = (Vec::new(), Vec::new());
+    for id in events {
+        match engine.replay(&id).await {
+            Ok(routes) if !routes.is_empty() => queued.push(id),
+            Ok(_) => {}
+            Err(ReplayError::Store(e)) => return store_error(e),
+            Err(e) => failed.push(serde_json::json!({"event_id": id, "error": e.to_string()})),
+        }
+    }
+    Json(serde_json::json!({
+        "status": "queued",
+        "replayed": queued.len(),
+        "event_ids": queued,
+        "failed": failed,
+    }))
+    .into_response()
+}
+
+/// `GET /admin/routes`: every destination's circuit, pause, load and disabled state.
+pub async fn routes(State(state): State<Arc<AppState>>) -> Response {
+    match engine(&state) {
+        Ok(engine) => Json(serde_json::json!({
+            "routes": engine.destinations().status(std::time::Instant::now()),
+        }))
+        .into_response(),
+        Err(r) => r.into_response(),
+    }
+}
+
+/// `POST /admin/routes/{name}/enable`: re-enables a route a 410 disabled.
+pub async fn enable_route(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+) -> Response {
+    let engine = match engine(&state) {
+        Ok(e) => e,
+        Err(r) => return r.into_response(),
+    };
+    if !engine.destinations().enable(&name) {
+        return error(StatusCode::NOT_FOUND, format!("no route named {name:?}"));
+    }
+    match state.store.enable_route(&name).await {
+        Ok(was_disabled) => {
+            tracing::info!(route = %name, was_disabled, "route enabled by the operator");
+            engine.wake();
+            Json(serde_json::json!({"status": "enabled", "route": name, "was_disabled": was_disabled}))
+                .into_response()
+        }
+        Err(e) => store_error(e),
+    }
 }

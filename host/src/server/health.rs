@@ -30,6 +30,34 @@ pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
     for plugin in missing {
         failing.push(format!("plugin {plugin:?} is not loaded"));
     }
+    // Delivery problems do not stop ingest (jobs wait in the store), so they are reported
+    // without failing readiness.
+    let mut delivery = Vec::new();
+    if let Some(deliverer) = &state.deliverer {
+        for d in deliverer.destinations().status(std::time::Instant::now()) {
+            if let Some(reason) = &d.disabled {
+                delivery.push(format!("route {:?} is disabled: {reason}", d.name));
+            }
+            if d.circuit != crate::pipeline::breaker::CircuitState::Closed {
+                delivery.push(format!("route {:?}: circuit {:?}", d.name, d.circuit));
+            }
+        }
+        let mut actions: Vec<&str> = state
+            .config
+            .routes
+            .iter()
+            .map(|r| r.action.as_str())
+            .chain(state.config.schedules.iter().map(|s| s.action.as_str()))
+            .filter(|a| state.registry.action(a).is_none())
+            .collect();
+        actions.sort_unstable();
+        actions.dedup();
+        for action in actions {
+            delivery.push(format!(
+                "action plugin {action:?} is not loaded; its deliveries wait"
+            ));
+        }
+    }
     let status = if failing.is_empty() {
         StatusCode::OK
     } else {
@@ -37,7 +65,11 @@ pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
     };
     (
         status,
-        Json(serde_json::json!({ "ready": failing.is_empty(), "failing": failing })),
+        Json(serde_json::json!({
+            "ready": failing.is_empty(),
+            "failing": failing,
+            "delivery": delivery,
+        })),
     )
         .into_response()
 }

@@ -115,9 +115,16 @@ pub async fn ingest(
                 .filter(|r| r.error.is_some())
                 .map(|r| r.id.clone())
                 .collect();
+            let has_jobs = events.with_routes().any(|(_, routes)| !routes.is_empty());
             let receipt = state.store.insert(events).await.inspect_err(|e| {
                 tracing::error!(source = %source_name, error = %e, "store write failed; answering 503");
             })?;
+            if has_jobs
+                && !receipt.all_duplicates()
+                && let Some(deliverer) = &state.deliverer
+            {
+                deliverer.wake();
+            }
             for (id, inserted) in receipt.events() {
                 tracing::info!(source = %source_name, event_id = %id, duplicate = (*inserted == Inserted::Duplicate), "webhook stored");
             }

@@ -64,6 +64,8 @@ pub struct AppState {
     /// Budget of request-body memory (in KiB permits): every request reserves its body's size
     /// before reading it, so many large concurrent bodies get 503s instead of exhausting memory.
     pub body_budget: tokio::sync::Semaphore,
+    /// The delivery engine (absent in tests of the ingest alone).
+    pub deliverer: Option<Arc<crate::pipeline::deliver::Deliverer>>,
 }
 
 /// Request-body memory all in-flight requests may hold together, unless one source's body
@@ -113,7 +115,15 @@ impl AppState {
             admin_token,
             router,
             body_budget,
+            deliverer: None,
         }
+    }
+
+    /// Attaches the delivery engine: ingests wake it, the admin API reports and replays
+    /// through it.
+    pub fn with_deliverer(mut self, deliverer: Arc<crate::pipeline::deliver::Deliverer>) -> Self {
+        self.deliverer = Some(deliverer);
+        self
     }
 }
 
@@ -135,6 +145,11 @@ pub fn app(state: Arc<AppState>) -> Router {
 fn admin_routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
     Router::new()
         .route("/events/{id}", get(admin::event))
+        .route("/dlq", get(admin::dlq_list))
+        .route("/dlq/replay", post(admin::dlq_replay_bulk))
+        .route("/dlq/{id}/replay", post(admin::dlq_replay))
+        .route("/routes", get(admin::routes))
+        .route("/routes/{name}/enable", post(admin::enable_route))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             admin::require_token,

@@ -6,19 +6,76 @@ use crate::config::Config;
 use crate::event::EventRecord;
 use crate::event::NewEvents;
 use crate::runtime::{Limits, Runtime};
-use crate::store::{JobRecord, Receipt, StoreError};
+use crate::store::{
+    Attempt, DisabledRoute, DlqFilter, DlqPage, JobRecord, LeasedJob, Next, Receipt, StoreError,
+};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use hookgate_sdk::crypto::{Hash, hmac};
 use std::path::Path;
 use tower::ServiceExt;
 
+/// Implements [`Store`] for a fault-injecting store: the ingest-side methods as given, every
+/// delivery-side method failing.
+macro_rules! test_store {
+    ($store:ty, { $($ingest:tt)* }) => {
+        #[async_trait::async_trait]
+        impl Store for $store {
+            $($ingest)*
+        async fn lease(
+            &self,
+            _now: i64,
+            _lease: i64,
+            _limit: usize,
+            _skip: Vec<String>,
+        ) -> Result<Vec<LeasedJob>, StoreError> {
+            Err(injected())
+        }
+        async fn finish(&self, _job: i64, _lease: i64, _a: Attempt, _n: Next) -> Result<bool, StoreError> {
+            Err(injected())
+        }
+        async fn defer(&self, _job: i64, _lease: i64, _due: i64) -> Result<(), StoreError> {
+            Err(injected())
+        }
+        async fn attempts_for_event(&self, _id: &str) -> Result<Vec<Attempt>, StoreError> {
+            Err(injected())
+        }
+        async fn dead_letters(
+            &self,
+            _f: DlqFilter,
+            _c: Option<String>,
+            _l: usize,
+        ) -> Result<DlqPage, StoreError> {
+            Err(injected())
+        }
+        async fn replay(&self, _id: &str, _r: Vec<String>, _now: i64) -> Result<Vec<String>, StoreError> {
+            Err(injected())
+        }
+        async fn disable_route(&self, _r: &str, _why: &str, _now: i64) -> Result<(), StoreError> {
+            Err(injected())
+        }
+        async fn enable_route(&self, _r: &str) -> Result<bool, StoreError> {
+            Err(injected())
+        }
+        async fn disabled_routes(&self) -> Result<Vec<DisabledRoute>, StoreError> {
+            Err(injected())
+        }
+        async fn last_received(&self, _s: &str) -> Result<Option<i64>, StoreError> {
+            Err(injected())
+        }
+        }
+    };
+}
+
+fn injected() -> StoreError {
+    StoreError::Unavailable("injected failure".into())
+}
+
 /// A store whose every write fails, as a full disk or a lost database would.
 #[derive(Debug)]
 struct FailingStore;
 
-#[async_trait::async_trait]
-impl Store for FailingStore {
+test_store!(FailingStore, {
     async fn insert(&self, _events: NewEvents) -> Result<Receipt, StoreError> {
         Err(StoreError::Unavailable("injected failure".into()))
     }
@@ -34,7 +91,7 @@ impl Store for FailingStore {
     async fn ping(&self) -> Result<(), StoreError> {
         Err(StoreError::Unavailable("injected failure".into()))
     }
-}
+});
 
 /// A store that never answers a write: the request must not be acknowledged meanwhile.
 #[derive(Debug, Default)]
@@ -42,8 +99,7 @@ struct StalledStore {
     entered: tokio::sync::Notify,
 }
 
-#[async_trait::async_trait]
-impl Store for StalledStore {
+test_store!(StalledStore, {
     async fn insert(&self, _events: NewEvents) -> Result<Receipt, StoreError> {
         self.entered.notify_one();
         std::future::pending().await
@@ -60,7 +116,7 @@ impl Store for StalledStore {
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
     }
-}
+});
 
 async fn app_with(store: Arc<dyn Store>) -> Router {
     let config = Config::parse(

@@ -1,7 +1,7 @@
 //! The behaviour every storage backend must show, as one suite each backend's tests run
 //! against a real instance (a SQLite file, a Redis server).
 
-use super::{Inserted, Store};
+use super::{Attempt, DlqFilter, Inserted, LeasedJob, Next, Store};
 use crate::event::{EventRecord, EventStatus, NewEvents, event_id};
 use std::sync::Arc;
 
@@ -178,4 +178,294 @@ async fn many_concurrent_writers(store: Arc<dyn Store>) {
         assert!(!t.await.expect("task").expect("insert").all_duplicates());
     }
     assert_eq!(store.count_events().await.expect("count"), before + 200);
+}
+
+// ---- the delivery queue -----------------------------------------------------------------
+
+/// Runs every delivery-queue check against `store`, which must be empty.
+pub async fn run_queue(store: Arc<dyn Store>) {
+    lease_attempt_and_finish(&*store).await;
+    expired_leases_run_again(&*store).await;
+    replay_revives_dead_letters_and_adds_routes(&*store).await;
+    dead_letter_pages_and_filters(&*store).await;
+    routes_can_be_disabled(&*store).await;
+    schedule_ticks_are_remembered(&*store).await;
+}
+
+const T0: i64 = 1_700_000_000_123;
+
+fn attempt(number: u32, route: &str, outcome: &str, error: Option<&str>) -> Attempt {
+    Attempt {
+        number,
+        route: route.into(),
+        started_at_ms: T0 + i64::from(number) * 1000,
+        duration_ms: 12,
+        outcome: outcome.into(),
+        http_status: Some(500),
+        error: error.map(str::to_owned),
+    }
+}
+
+/// Leases everything due at `now` and hands it all back (so each check starts clean).
+async fn lease_all(store: &dyn Store, now: i64) -> Vec<LeasedJob> {
+    store
+        .lease(now, 60_000, 100, Vec::new())
+        .await
+        .expect("lease")
+}
+
+async fn lease_attempt_and_finish(store: &dyn Store) {
+    let id = event_id("q", "q-1");
+    store
+        .insert(routed("q", "q-1", &["a", "b"]))
+        .await
+        .expect("insert");
+    let skipped = store
+        .lease(T0, 60_000, 10, vec!["a".into()])
+        .await
+        .expect("lease");
+    assert_eq!(skipped.len(), 1, "skipped routes are not leased");
+    assert_eq!(skipped[0].route, "b");
+    store
+        .defer(skipped[0].id, skipped[0].lease_until_ms, T0 + 50_000)
+        .await
+        .expect("defer");
+    let jobs = lease_all(store, T0).await;
+    assert_eq!(jobs.len(), 1, "the deferred job is not due yet");
+    let a = jobs[0].clone();
+    assert_eq!(
+        (a.route.as_str(), a.event_id.as_str(), a.attempts),
+        ("a", id.as_str(), 0)
+    );
+    assert!(a.envelope.contains(&id) && a.payload.starts_with(b"{"));
+    assert!(
+        lease_all(store, T0).await.is_empty(),
+        "a leased job is not leased twice"
+    );
+    // Retry later.
+    let changed = store
+        .finish(
+            a.id,
+            a.lease_until_ms,
+            attempt(1, "a", "retryable", Some("boom")),
+            Next::RetryAt(T0 + 10_000),
+        )
+        .await
+        .expect("finish");
+    assert!(changed);
+    assert!(lease_all(store, T0 + 5_000).await.is_empty());
+    let again = lease_all(store, T0 + 10_000).await;
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].attempts, 1);
+    // A worker whose lease was taken over cannot overwrite the job.
+    let stale = store
+        .finish(
+            a.id,
+            a.lease_until_ms,
+            attempt(2, "a", "delivered", None),
+            Next::Delivered,
+        )
+        .await
+        .expect("finish");
+    assert!(!stale);
+    let done = store
+        .finish(
+            again[0].id,
+            again[0].lease_until_ms,
+            attempt(2, "a", "delivered", None),
+            Next::Delivered,
+        )
+        .await
+        .expect("finish");
+    assert!(done);
+    let b = lease_all(store, T0 + 50_000).await;
+    assert_eq!(b.len(), 1);
+    store
+        .finish(
+            b[0].id,
+            b[0].lease_until_ms,
+            attempt(1, "b", "permanent", Some("422 from destination")),
+            Next::DeadLetter("422 from destination".into()),
+        )
+        .await
+        .expect("finish");
+    let jobs = store.jobs_for_event(&id).await.expect("jobs");
+    let states: Vec<(&str, &str, u32)> = jobs
+        .iter()
+        .map(|j| (j.route.as_str(), j.status.as_str(), j.attempts))
+        .collect();
+    assert_eq!(
+        states,
+        vec![("a", "delivered", 2), ("b", "dead_lettered", 1)]
+    );
+    assert_eq!(jobs[1].last_error.as_deref(), Some("422 from destination"));
+    let history = store.attempts_for_event(&id).await.expect("attempts");
+    assert_eq!(history.len(), 4, "every attempt is kept, the stale one too");
+    assert!(
+        lease_all(store, T0 + 1_000_000).await.is_empty(),
+        "finished jobs are never leased"
+    );
+}
+
+async fn expired_leases_run_again(store: &dyn Store) {
+    store
+        .insert(routed("q", "q-2", &["a"]))
+        .await
+        .expect("insert");
+    let first = lease_all(store, T0 + 2_000_000).await;
+    assert_eq!(first.len(), 1);
+    assert!(lease_all(store, T0 + 2_000_000 + 59_999).await.is_empty());
+    let retaken = lease_all(store, T0 + 2_000_000 + 60_000).await;
+    assert_eq!(retaken.len(), 1, "a crashed worker's job runs again");
+    store
+        .finish(
+            retaken[0].id,
+            retaken[0].lease_until_ms,
+            attempt(1, "a", "delivered", None),
+            Next::Delivered,
+        )
+        .await
+        .expect("finish");
+}
+
+async fn replay_revives_dead_letters_and_adds_routes(store: &dyn Store) {
+    let id = event_id("q", "q-1");
+    let queued = store
+        .replay(
+            &id,
+            vec!["a".into(), "b".into(), "c".into()],
+            T0 + 3_000_000,
+        )
+        .await
+        .expect("replay");
+    assert_eq!(
+        queued,
+        vec!["b".to_owned(), "c".to_owned()],
+        "delivered routes are left alone"
+    );
+    let jobs = lease_all(store, T0 + 3_000_000).await;
+    let mut routes: Vec<(&str, u32)> = jobs
+        .iter()
+        .map(|j| (j.route.as_str(), j.attempts))
+        .collect();
+    routes.sort_unstable();
+    assert_eq!(routes, vec![("b", 1), ("c", 0)], "history continues");
+    for j in &jobs {
+        store
+            .finish(
+                j.id,
+                j.lease_until_ms,
+                attempt(j.attempts + 1, &j.route, "delivered", None),
+                Next::Delivered,
+            )
+            .await
+            .expect("finish");
+    }
+}
+
+async fn dead_letter_pages_and_filters(store: &dyn Store) {
+    for i in 0..5 {
+        let source = if i % 2 == 0 { "even" } else { "odd" };
+        store
+            .insert(routed(source, &format!("dl-{i}"), &["r"]))
+            .await
+            .expect("insert");
+    }
+    let jobs = lease_all(store, T0 + 4_000_000).await;
+    assert_eq!(jobs.len(), 5);
+    for j in &jobs {
+        store
+            .finish(
+                j.id,
+                j.lease_until_ms,
+                attempt(1, "r", "permanent", Some("nope")),
+                Next::DeadLetter("nope".into()),
+            )
+            .await
+            .expect("finish");
+    }
+    let filter = DlqFilter {
+        route: Some("r".into()),
+        ..DlqFilter::default()
+    };
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store
+            .dead_letters(filter.clone(), cursor, 2)
+            .await
+            .expect("page");
+        assert!(page.items.len() <= 2);
+        seen.extend(page.items.into_iter().map(|d| d.event_id));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 5, "paging returns each dead letter once");
+    let odd = store
+        .dead_letters(
+            DlqFilter {
+                source: Some("odd".into()),
+                ..DlqFilter::default()
+            },
+            None,
+            50,
+        )
+        .await
+        .expect("page");
+    assert_eq!(odd.items.len(), 2);
+    assert!(
+        odd.items
+            .iter()
+            .all(|d| d.source == "odd" && d.error.as_deref() == Some("nope"))
+    );
+    let future = store
+        .dead_letters(
+            DlqFilter {
+                since_ms: Some(i64::MAX / 2),
+                ..DlqFilter::default()
+            },
+            None,
+            50,
+        )
+        .await
+        .expect("page");
+    assert!(future.items.is_empty());
+}
+
+async fn routes_can_be_disabled(store: &dyn Store) {
+    store
+        .disable_route("gone-route", "410 from destination", T0)
+        .await
+        .expect("disable");
+    let disabled = store.disabled_routes().await.expect("list");
+    assert_eq!(disabled.len(), 1);
+    assert_eq!(disabled[0].route, "gone-route");
+    assert_eq!(disabled[0].reason, "410 from destination");
+    assert!(store.enable_route("gone-route").await.expect("enable"));
+    assert!(!store.enable_route("gone-route").await.expect("enable"));
+    assert!(store.disabled_routes().await.expect("list").is_empty());
+}
+
+async fn schedule_ticks_are_remembered(store: &dyn Store) {
+    assert_eq!(
+        store.last_received("schedule:nightly").await.expect("last"),
+        None
+    );
+    for tick in [T0, T0 + 60_000, T0 + 60_000] {
+        store
+            .insert(NewEvents::scheduled_tick("nightly", "0 * * * *", tick))
+            .await
+            .expect("insert");
+    }
+    assert_eq!(
+        store.last_received("schedule:nightly").await.expect("last"),
+        Some(T0 + 60_000)
+    );
+    // The same tick twice is one event with one job.
+    let id = event_id("schedule:nightly", &(T0 + 60_000).to_string());
+    assert_eq!(store.jobs_for_event(&id).await.expect("jobs").len(), 1);
 }

@@ -9,8 +9,10 @@
 //!   and the platform retries.
 
 pub mod conformance;
+pub mod queue;
 mod sqlite;
 
+pub use queue::{Attempt, DeadLetter, DisabledRoute, DlqFilter, DlqPage, LeasedJob, Next};
 pub use sqlite::SqliteStore;
 
 use crate::event::{EventRecord, NewEvents};
@@ -68,12 +70,14 @@ pub struct JobRecord {
     pub event_id: String,
     /// The route it delivers along.
     pub route: String,
-    /// `pending` until the delivery engine picks it up.
+    /// `pending`, `delivered` or `dead_lettered` (see [`queue::status`]).
     pub status: String,
     /// Attempts made so far.
     pub attempts: u32,
     /// When it is next due, Unix ms.
     pub due_at_ms: i64,
+    /// The last attempt's error.
+    pub last_error: Option<String>,
 }
 
 /// A storage backend.
@@ -95,4 +99,71 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Whether the store can currently serve reads and writes.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Leases up to `limit` pending jobs due at `now_ms` whose lease (if any) has expired,
+    /// oldest due first, skipping `skip_routes`; each lease lasts `lease_ms`.
+    async fn lease(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: usize,
+        skip_routes: Vec<String>,
+    ) -> Result<Vec<LeasedJob>, StoreError>;
+
+    /// Records an attempt of a leased job and moves the job on. The attempt is always
+    /// recorded; the job changes only while `lease_until_ms` is still its lease (a worker
+    /// whose lease expired and was taken over must not overwrite the newer state). Returns
+    /// whether the job changed.
+    async fn finish(
+        &self,
+        job_id: i64,
+        lease_until_ms: i64,
+        attempt: Attempt,
+        next: Next,
+    ) -> Result<bool, StoreError>;
+
+    /// Gives a leased job back without an attempt, due again at `due_at_ms` (its route is
+    /// paused: circuit open, rate limited, disabled).
+    async fn defer(
+        &self,
+        job_id: i64,
+        lease_until_ms: i64,
+        due_at_ms: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Every attempt of every job of an event, oldest first.
+    async fn attempts_for_event(&self, event_id: &str) -> Result<Vec<Attempt>, StoreError>;
+
+    /// One page of dead-lettered jobs, newest first.
+    async fn dead_letters(
+        &self,
+        filter: DlqFilter,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<DlqPage, StoreError>;
+
+    /// Queues an event again along `routes` (the current routes it matches), due at
+    /// `now_ms`: dead-lettered jobs of those routes become pending (keeping their history),
+    /// routes without a job get one; delivered and pending jobs are left alone. Returns the
+    /// routes queued.
+    async fn replay(
+        &self,
+        event_id: &str,
+        routes: Vec<String>,
+        now_ms: i64,
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// Marks a route disabled (kept across restarts until re-enabled).
+    async fn disable_route(&self, route: &str, reason: &str, now_ms: i64)
+    -> Result<(), StoreError>;
+
+    /// Re-enables a route; whether it was disabled.
+    async fn enable_route(&self, route: &str) -> Result<bool, StoreError>;
+
+    /// Disabled routes.
+    async fn disabled_routes(&self) -> Result<Vec<DisabledRoute>, StoreError>;
+
+    /// The newest `received_at_ms` of the events of `source` (schedules store each tick as an
+    /// event of source `schedule:<name>` received at the tick's time).
+    async fn last_received(&self, source: &str) -> Result<Option<i64>, StoreError>;
 }

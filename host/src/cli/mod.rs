@@ -1,7 +1,13 @@
-//! The command line: `hookgate serve` and `hookgate check`. Errors end here as readable
+//! The command line: `hookgate serve`, `hookgate check` and the admin commands (`hookgate
+//! dlq ...`, in [`admin`]). Errors end here as readable
 //! messages and a non-zero exit code (anyhow lives only at this edge).
 
+mod admin;
+
 use crate::config::{self, Backend, Config};
+use crate::egress::Egress;
+use crate::pipeline::deliver::Deliverer;
+use crate::pipeline::{destinations, scheduler};
 use crate::runtime::{Limits, Registry, Runtime, SecretRequirement};
 use crate::server::{self, AppState};
 use crate::store::{SqliteStore, Store};
@@ -43,6 +49,8 @@ enum Command {
     Serve(ConfigArg),
     /// Validate the config and the plugins without serving; exits non-zero listing every problem.
     Check(ConfigArg),
+    /// Inspect and replay the dead-letter queue of a running gateway (through its admin API).
+    Dlq(admin::DlqArgs),
 }
 
 #[derive(Args)]
@@ -71,6 +79,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Serve(arg) => serve(load_config(arg)?).await,
             Command::Check(arg) => check(load_config(arg)?).await,
+            Command::Dlq(args) => admin::dlq(args).await,
         }
     });
     match result {
@@ -148,10 +157,50 @@ fn source_problems(config: &Config, registry: &Registry) -> (Vec<String>, Vec<St
     (problems, missing)
 }
 
+/// Problems between routes/schedules and their action plugins: a config the action refuses
+/// is an error; an absent action plugin is listed apart (its deliveries wait in the store).
+async fn action_problems(config: &Config, registry: &Registry) -> (Vec<String>, Vec<String>) {
+    let (mut problems, mut missing) = (Vec::new(), Vec::new());
+    let targets = config
+        .routes
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (format!("routes[{i}]"), &r.action, &r.config))
+        .chain(
+            config
+                .schedules
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (format!("schedules[{i}]"), &s.action, &s.config)),
+        );
+    for (path, action, action_config) in targets {
+        let Some(plugin) = registry.action(action) else {
+            missing.push(format!(
+                "{path}.action: action plugin {action:?} is not loaded from {}",
+                config.plugins.dir.display()
+            ));
+            continue;
+        };
+        match plugin
+            .check_config(registry.runtime(), &action_config.to_string())
+            .await
+        {
+            Ok(Ok(())) => {}
+            Ok(Err(message)) => problems.push(format!("{path}.config: {message}")),
+            Err(fault) => {
+                problems.push(format!("{path}.config: the action plugin failed: {fault}"))
+            }
+        }
+    }
+    (problems, missing)
+}
+
 async fn serve(config: Config) -> anyhow::Result<()> {
     let config = Arc::new(config);
     let registry = load_plugins(&config).await?;
-    let (problems, missing) = source_problems(&config, &registry);
+    let (mut problems, missing) = source_problems(&config, &registry);
+    let (action_problems, missing_actions) = action_problems(&config, &registry).await;
+    problems.extend(action_problems);
     if !problems.is_empty() {
         bail!(
             "{}: invalid config:\n  - {}",
@@ -164,6 +213,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             "{m}; the source answers 503 until the plugin is added and hookgate restarted"
         );
     }
+    for m in missing_actions {
+        tracing::error!("{m}; its deliveries wait in the store until the plugin is added");
+    }
+    let egress = Egress::new(&config.egress).map_err(|e| anyhow::anyhow!("[egress]: {e}"))?;
     let store: Arc<dyn Store> = match &config.storage.backend {
         Backend::Sqlite => {
             Arc::new(SqliteStore::open(&config.storage.path).context("opening the event store")?)
@@ -179,7 +232,23 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(%addr, sources = config.sources.len(), plugins = registry.list().len(), "hookgate listening");
     // One line on stdout for scripts and tests that start the gateway on port 0.
     println!("hookgate listening on http://{addr}");
-    let state = Arc::new(AppState::new(config.clone(), registry, store));
+    let deliverer = Deliverer::new(
+        store.clone(),
+        registry.clone(),
+        egress,
+        destinations::from_config(&config),
+        crate::pipeline::router::Router::new(&config.routes),
+    )
+    .await
+    .context("starting the delivery engine")?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let engine = tokio::spawn(
+        deliverer
+            .clone()
+            .run(stopped.clone(), Duration::from_secs(10)),
+    );
+    scheduler::start(&config.schedules, store.clone(), deliverer.clone(), stopped);
+    let state = Arc::new(AppState::new(config.clone(), registry, store).with_deliverer(deliverer));
     server::serve(
         listener,
         server::app(state),
@@ -188,6 +257,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         shutdown_signal(),
     )
     .await?;
+    let _ = stop.send(true);
+    let _ = engine.await;
     tracing::info!("hookgate stopped");
     Ok(())
 }
@@ -203,8 +274,23 @@ async fn check(config: Config) -> anyhow::Result<()> {
             p.info.file.display()
         );
     }
+    for a in registry.actions() {
+        println!(
+            "action plugin {} {} (wit {}) from {}",
+            a.info.name,
+            a.info.version,
+            a.info.wit_version,
+            a.info.file.display()
+        );
+    }
     let (mut problems, missing) = source_problems(&config, &registry);
     problems.extend(missing);
+    let (action_problems, missing_actions) = action_problems(&config, &registry).await;
+    problems.extend(action_problems);
+    problems.extend(missing_actions);
+    if let Err(e) = Egress::new(&config.egress) {
+        problems.push(format!("egress: {e}"));
+    }
     problems.extend(
         registry
             .errors()

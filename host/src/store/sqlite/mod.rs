@@ -3,7 +3,12 @@
 //! ran (one transaction, one fsync, many requests), and short-lived reader connections. All
 //! SQLite work happens on dedicated or blocking threads, never on the async runtime.
 
-use super::{Inserted, JobRecord, Receipt, Store, StoreError};
+mod queue;
+
+use super::{
+    Attempt, DisabledRoute, DlqFilter, DlqPage, Inserted, JobRecord, LeasedJob, Next, Receipt,
+    Store, StoreError,
+};
 use crate::event::{EventRecord, EventStatus, NewEvents};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
@@ -40,9 +45,29 @@ CREATE TABLE IF NOT EXISTS jobs (
     due_at_ms      INTEGER NOT NULL,
     lease_until_ms INTEGER,
     last_error     TEXT,
+    updated_at_ms  INTEGER NOT NULL DEFAULT 0,
     UNIQUE (event_id, route)
 );
 CREATE INDEX IF NOT EXISTS jobs_due ON jobs (status, due_at_ms);
+CREATE INDEX IF NOT EXISTS jobs_updated ON jobs (status, updated_at_ms);
+CREATE TABLE IF NOT EXISTS attempts (
+    id            INTEGER PRIMARY KEY,
+    job_id        INTEGER NOT NULL,
+    number        INTEGER NOT NULL,
+    started_at_ms INTEGER NOT NULL,
+    duration_ms   INTEGER NOT NULL,
+    outcome       TEXT NOT NULL,
+    http_status   INTEGER,
+    error         TEXT
+);
+CREATE INDEX IF NOT EXISTS attempts_job ON attempts (job_id);
+CREATE TABLE IF NOT EXISTS disabled_routes (
+    route    TEXT PRIMARY KEY,
+    reason   TEXT NOT NULL,
+    since_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_schedule ON events (source, received_at_ms)
+    WHERE source LIKE 'schedule:%';
 ";
 
 const INSERT: &str = "INSERT INTO events
@@ -50,13 +75,24 @@ const INSERT: &str = "INSERT INTO events
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
     ON CONFLICT (id) DO NOTHING";
 
-const INSERT_JOB: &str = "INSERT INTO jobs (event_id, route, status, attempts, due_at_ms)
-    VALUES (?1, ?2, 'pending', 0, ?3)
+const INSERT_JOB: &str =
+    "INSERT INTO jobs (event_id, route, status, attempts, due_at_ms, updated_at_ms)
+    VALUES (?1, ?2, 'pending', 0, ?3, ?3)
     ON CONFLICT (event_id, route) DO NOTHING";
 
-struct WriteJob {
-    events: NewEvents,
-    reply: oneshot::Sender<Result<Receipt, StoreError>>,
+/// Runs after the batch's commit (or its failure) to answer the caller.
+type Finish = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+/// A write other than an ingest: runs inside the batch's transaction (in its own savepoint, so
+/// its failure undoes only itself) and returns how to answer once the batch is committed.
+type Op = Box<dyn FnOnce(&Connection) -> Finish + Send>;
+
+enum WriteJob {
+    Insert {
+        events: NewEvents,
+        reply: oneshot::Sender<Result<Receipt, StoreError>>,
+    },
+    /// Taken (left `None`) when the batch runs it.
+    Op(Option<Op>),
 }
 
 /// SQLite-backed [`Store`].
@@ -87,6 +123,10 @@ impl SqliteStore {
         let conn = Connection::open(&path)
             .map_err(|e| unavailable(format!("opening {}: {e}", path.display())))?;
         configure_writer(&conn).map_err(|e| unavailable(format!("{}: {e}", path.display())))?;
+        let released = queue::release_stale_leases(&conn).map_err(unavailable)?;
+        if released > 0 {
+            tracing::info!(jobs = released, "released the leases of a previous run");
+        }
         let (tx, rx) = std::sync::mpsc::sync_channel(WRITE_QUEUE_CAPACITY);
         std::thread::Builder::new()
             .name("hookgate-sqlite-writer".into())
@@ -97,6 +137,50 @@ impl SqliteStore {
             writer: tx,
             readers: Arc::default(),
         })
+    }
+
+    fn submit(&self, job: WriteJob) -> Result<(), StoreError> {
+        match self.writer.try_send(job) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => Err(StoreError::Overloaded),
+            Err(TrySendError::Disconnected(_)) => Err(unavailable("the writer thread has stopped")),
+        }
+    }
+
+    /// Runs `f` on the writer connection inside the next group commit and returns its result
+    /// once that commit is durable. A failing `f` undoes only its own changes.
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (reply, answer) = oneshot::channel::<Result<T, StoreError>>();
+        let op: Op = Box::new(move |conn| {
+            if let Err(e) = conn.execute_batch("SAVEPOINT op") {
+                let error = unavailable(e);
+                return Box::new(move |_| {
+                    let _ = reply.send(Err(error));
+                });
+            }
+            match f(conn) {
+                Ok(value) => {
+                    let released = conn.execute_batch("RELEASE op").map_err(unavailable);
+                    Box::new(move |committed: Result<(), StoreError>| {
+                        let _ = reply.send(released.and(committed).map(|()| value));
+                    })
+                }
+                Err(e) => {
+                    let _ = conn.execute_batch("ROLLBACK TO op; RELEASE op");
+                    let error = unavailable(e);
+                    Box::new(move |_| {
+                        let _ = reply.send(Err(error));
+                    })
+                }
+            }
+        });
+        self.submit(WriteJob::Op(Some(op)))?;
+        answer
+            .await
+            .map_err(|_| unavailable("the writer thread has stopped"))?
     }
 
     /// Runs `f` with a reader connection on a blocking thread.
@@ -163,35 +247,53 @@ fn writer_loop(mut conn: Connection, rx: Receiver<WriteJob>) {
                 Err(_) => break,
             }
         }
-        match write_batch(&mut conn, &batch) {
-            Ok(outcomes) => {
-                for (job, outcome) in batch.into_iter().zip(outcomes) {
-                    let _ = job.reply.send(Ok(Receipt::committed(outcome)));
-                }
+        let mut finishers = Vec::new();
+        let result = write_batch(&mut conn, &mut batch, &mut finishers);
+        let committed = result.as_ref().map(|_| ()).map_err(unavailable);
+        if let Err(e) = &result {
+            tracing::error!(error = %e, requests = batch.len(), "store write failed; requests answered 503");
+        }
+        let mut outcomes = result.unwrap_or_default().into_iter();
+        for job in batch {
+            if let WriteJob::Insert { reply, .. } = job {
+                let answer = match (&committed, outcomes.next()) {
+                    (Ok(()), Some(outcome)) => Ok(Receipt::committed(outcome)),
+                    (Err(e), _) => Err(e.clone()),
+                    (Ok(()), None) => Err(unavailable("missing insert outcome")),
+                };
+                let _ = reply.send(answer);
             }
-            Err(e) => {
-                tracing::error!(error = %e, requests = batch.len(), "event store write failed; requests answered 503");
-                let error = unavailable(e);
-                for job in batch {
-                    let _ = job.reply.send(Err(error.clone()));
-                }
-            }
+        }
+        for finish in finishers {
+            finish(committed.clone());
         }
     }
 }
 
+/// Writes one batch in one transaction: the ingests' outcomes in order, and the other writes'
+/// answers pushed to `finishers` (to be called after the commit).
 fn write_batch(
     conn: &mut Connection,
-    batch: &[WriteJob],
+    batch: &mut [WriteJob],
+    finishers: &mut Vec<Finish>,
 ) -> rusqlite::Result<Vec<Vec<(String, Inserted)>>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut outcomes = Vec::with_capacity(batch.len());
     {
         let mut stmt = tx.prepare_cached(INSERT)?;
         let mut jobs = tx.prepare_cached(INSERT_JOB)?;
-        for job in batch {
-            let mut outcome = Vec::with_capacity(job.events.records().len());
-            for (r, routes) in job.events.with_routes() {
+        for job in batch.iter_mut() {
+            let events = match job {
+                WriteJob::Insert { events, .. } => &*events,
+                WriteJob::Op(op) => {
+                    if let Some(op) = op.take() {
+                        finishers.push(op(&tx));
+                    }
+                    continue;
+                }
+            };
+            let mut outcome = Vec::with_capacity(events.records().len());
+            for (r, routes) in events.with_routes() {
                 let new = insert_one(&mut stmt, r)? == 1;
                 if new && r.status == EventStatus::Pending {
                     for route in routes {
@@ -235,13 +337,7 @@ fn insert_one(
 impl Store for SqliteStore {
     async fn insert(&self, events: NewEvents) -> Result<Receipt, StoreError> {
         let (reply, answer) = oneshot::channel();
-        match self.writer.try_send(WriteJob { events, reply }) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => return Err(StoreError::Overloaded),
-            Err(TrySendError::Disconnected(_)) => {
-                return Err(unavailable("the writer thread has stopped"));
-            }
-        }
+        self.submit(WriteJob::Insert { events, reply })?;
         answer
             .await
             .map_err(|_| unavailable("the writer thread has stopped"))?
@@ -284,23 +380,7 @@ impl Store for SqliteStore {
     }
 
     async fn jobs_for_event(&self, event_id: &str) -> Result<Vec<JobRecord>, StoreError> {
-        let event_id = event_id.to_owned();
-        self.read(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT event_id, route, status, attempts, due_at_ms FROM jobs WHERE event_id = ?1 ORDER BY id",
-            )?;
-            let rows = stmt.query_map([event_id], |r| {
-                Ok(JobRecord {
-                    event_id: r.get(0)?,
-                    route: r.get(1)?,
-                    status: r.get(2)?,
-                    attempts: r.get(3)?,
-                    due_at_ms: r.get(4)?,
-                })
-            })?;
-            rows.collect()
-        })
-        .await
+        self.jobs_of(event_id).await
     }
 
     async fn count_events(&self) -> Result<u64, StoreError> {
@@ -318,6 +398,80 @@ impl Store for SqliteStore {
         .await?;
         Ok(())
     }
+
+    async fn lease(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: usize,
+        skip_routes: Vec<String>,
+    ) -> Result<Vec<LeasedJob>, StoreError> {
+        self.lease_jobs(now_ms, lease_ms, limit, skip_routes).await
+    }
+
+    async fn finish(
+        &self,
+        job_id: i64,
+        lease_until_ms: i64,
+        attempt: Attempt,
+        next: Next,
+    ) -> Result<bool, StoreError> {
+        self.finish_job(job_id, lease_until_ms, attempt, next).await
+    }
+
+    async fn defer(
+        &self,
+        job_id: i64,
+        lease_until_ms: i64,
+        due_at_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.defer_job(job_id, lease_until_ms, due_at_ms).await
+    }
+
+    async fn attempts_for_event(&self, event_id: &str) -> Result<Vec<Attempt>, StoreError> {
+        self.attempts_of(event_id).await
+    }
+
+    async fn dead_letters(
+        &self,
+        filter: DlqFilter,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<DlqPage, StoreError> {
+        self.dlq_page(filter, cursor, limit).await
+    }
+
+    async fn replay(
+        &self,
+        event_id: &str,
+        routes: Vec<String>,
+        now_ms: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        self.requeue(event_id, routes, now_ms).await
+    }
+
+    async fn disable_route(
+        &self,
+        route: &str,
+        reason: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.set_route_disabled(route, Some(reason), now_ms)
+            .await
+            .map(|_| ())
+    }
+
+    async fn enable_route(&self, route: &str) -> Result<bool, StoreError> {
+        self.set_route_disabled(route, None, 0).await
+    }
+
+    async fn disabled_routes(&self) -> Result<Vec<DisabledRoute>, StoreError> {
+        self.list_disabled().await
+    }
+
+    async fn last_received(&self, source: &str) -> Result<Option<i64>, StoreError> {
+        self.newest_received(source).await
+    }
 }
 
 #[cfg(test)]
@@ -329,6 +483,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
         super::super::conformance::run_all(store).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_passes_the_queue_conformance_suite() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        super::super::conformance::run_queue(store).await;
     }
 
     #[tokio::test]

@@ -1,0 +1,248 @@
+//! `hookgate dlq list|show|replay`: a thin client of a running gateway's admin API, so the
+//! CLI and the API can never disagree and the store is only ever written by the gateway that
+//! owns it. The address and token come from the same config file the gateway runs with
+//! (`server.listen`, and the variable named by `admin.token_env`), or from `--url`/`--token`.
+
+use crate::config::{self, Config};
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+
+/// `hookgate dlq ...`.
+#[derive(Args)]
+pub struct DlqArgs {
+    #[command(subcommand)]
+    command: DlqCommand,
+    #[command(flatten)]
+    target: Target,
+}
+
+/// Which gateway to talk to.
+#[derive(Args)]
+struct Target {
+    /// The gateway's config file (default: ./hookgate.toml): gives the address and the token
+    /// variable.
+    #[arg(long, short, global = true)]
+    config: Option<PathBuf>,
+    /// Base URL of the gateway, e.g. http://127.0.0.1:8080 (overrides the config).
+    #[arg(long, global = true)]
+    url: Option<String>,
+    /// Admin token (default: the variable named by the config's `admin.token_env`).
+    #[arg(
+        long,
+        global = true,
+        env = "HOOKGATE_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
+    token: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum DlqCommand {
+    /// List dead-lettered deliveries, newest first.
+    List {
+        /// Only events of this source.
+        #[arg(long)]
+        source: Option<String>,
+        /// Only this route.
+        #[arg(long)]
+        route: Option<String>,
+        /// Dead-lettered at or after (RFC 3339 or Unix ms).
+        #[arg(long)]
+        since: Option<String>,
+        /// Dead-lettered before (RFC 3339 or Unix ms).
+        #[arg(long)]
+        until: Option<String>,
+        /// Entries per page.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Continue from a previous page's `next_cursor`.
+        #[arg(long)]
+        cursor: Option<String>,
+    },
+    /// Show one event with its payload, jobs and every attempt.
+    Show {
+        /// Event id (`evt_...`).
+        id: String,
+    },
+    /// Replay one event (or, with --all or filters, every matching dead letter) through the
+    /// current routes.
+    Replay {
+        /// Event id; omit it with --all or a filter.
+        id: Option<String>,
+        /// Replay every dead letter.
+        #[arg(long)]
+        all: bool,
+        /// Only events of this source.
+        #[arg(long)]
+        source: Option<String>,
+        /// Only this route.
+        #[arg(long)]
+        route: Option<String>,
+    },
+}
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Client {
+    fn new(target: Target) -> anyhow::Result<Client> {
+        let config = match (&target.url, &target.config) {
+            (Some(_), None) => None,
+            (_, Some(path)) => Some(Config::load(path)?),
+            (None, None) => {
+                let default = PathBuf::from(config::DEFAULT_PATH);
+                if !default.exists() {
+                    bail!("pass --url (and --token), or --config with the gateway's config file");
+                }
+                Some(Config::load(&default)?)
+            }
+        };
+        let base = match (target.url, &config) {
+            (Some(url), _) => url.trim_end_matches('/').to_owned(),
+            (None, Some(config)) => {
+                let mut addr = config.server.listen;
+                if addr.ip().is_unspecified() {
+                    addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                }
+                format!("http://{addr}")
+            }
+            (None, None) => unreachable!("a config is loaded when no URL is given"),
+        };
+        let token = match (target.token, &config) {
+            (Some(token), _) => token,
+            (None, Some(config)) => std::env::var(&config.admin.token_env).with_context(|| {
+                format!(
+                    "the admin token: set {} (admin.token_env) or pass --token",
+                    config.admin.token_env
+                )
+            })?,
+            (None, None) => bail!("pass --token or set HOOKGATE_ADMIN_TOKEN"),
+        };
+        Ok(Client {
+            http: reqwest::Client::new(),
+            base,
+            token,
+        })
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> anyhow::Result<serde_json::Value> {
+        let response = request
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the gateway at {}", self.base))?;
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        if !status.is_success() {
+            let message = body["error"].as_str().unwrap_or("no details");
+            bail!("the gateway answered {status}: {message}");
+        }
+        Ok(body)
+    }
+}
+
+fn print(value: &serde_json::Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
+}
+
+/// Runs `hookgate dlq ...`.
+pub async fn dlq(args: DlqArgs) -> anyhow::Result<()> {
+    let client = Client::new(args.target)?;
+    match args.command {
+        DlqCommand::List {
+            source,
+            route,
+            since,
+            until,
+            limit,
+            cursor,
+        } => {
+            let mut query = vec![("limit", limit.to_string())];
+            for (key, value) in [
+                ("source", source),
+                ("route", route),
+                ("since", since),
+                ("until", until),
+                ("cursor", cursor),
+            ] {
+                if let Some(value) = value {
+                    query.push((key, value));
+                }
+            }
+            let url = format!("{}/admin/dlq", client.base);
+            let page = client.send(client.http.get(url).query(&query)).await?;
+            let items = page["items"].as_array().cloned().unwrap_or_default();
+            if items.is_empty() {
+                println!("the dead-letter queue is empty");
+            }
+            for item in &items {
+                println!(
+                    "{}  {}  route={} source={} type={} attempts={}  {}",
+                    item["dead_lettered_at"].as_str().unwrap_or(""),
+                    item["event_id"].as_str().unwrap_or(""),
+                    item["route"].as_str().unwrap_or(""),
+                    item["source"].as_str().unwrap_or(""),
+                    item["type"].as_str().unwrap_or(""),
+                    item["attempts"],
+                    item["error"].as_str().unwrap_or(""),
+                );
+            }
+            if let Some(next) = page["next_cursor"].as_str() {
+                println!("more: --cursor {next}");
+            }
+        }
+        DlqCommand::Show { id } => {
+            let url = format!("{}/admin/events/{id}", client.base);
+            print(&client.send(client.http.get(url)).await?);
+        }
+        DlqCommand::Replay {
+            id: Some(id),
+            all: false,
+            source: None,
+            route: None,
+        } => {
+            let url = format!("{}/admin/dlq/{id}/replay", client.base);
+            let answer = client.send(client.http.post(url)).await?;
+            println!(
+                "replay of {id} queued along {}",
+                answer["routes"]
+                    .as_array()
+                    .map(|r| r
+                        .iter()
+                        .filter_map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "))
+                    .unwrap_or_default()
+            );
+        }
+        DlqCommand::Replay {
+            id: None,
+            all,
+            source,
+            route,
+        } if all || source.is_some() || route.is_some() => {
+            let url = format!("{}/admin/dlq/replay", client.base);
+            let body = serde_json::json!({"all": all, "source": source, "route": route});
+            let answer = client.send(client.http.post(url).json(&body)).await?;
+            println!("{} event(s) queued for replay", answer["replayed"]);
+            for failure in answer["failed"].as_array().into_iter().flatten() {
+                println!(
+                    "  not replayed: {} ({})",
+                    failure["event_id"].as_str().unwrap_or(""),
+                    failure["error"].as_str().unwrap_or("")
+                );
+            }
+        }
+        DlqCommand::Replay { .. } => {
+            bail!("give either an event id, or --all / --source / --route (not both)")
+        }
+    }
+    Ok(())
+}

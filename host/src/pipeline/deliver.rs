@@ -1,0 +1,387 @@
+//! The delivery engine: leases due jobs from the store, runs each through its destination's
+//! action plugin, records the attempt and moves the job on (delivered, retry at a time,
+//! dead-lettered). Jobs waiting for anything — a retry time, an open circuit, a rate limit, a
+//! disabled route, a free slot — wait in the store, never in memory.
+//!
+//! Crash safety: a leased job that is never finished (the process died) is pending again when
+//! its lease expires (at once on the next start, for SQLite); the action then runs again with
+//! the same `Idempotency-Key`. Delivery is at-least-once.
+
+use super::destinations::{Destination, Destinations, Wait};
+use super::retry;
+use super::router::Router;
+use crate::egress::Egress;
+use crate::event::{Envelope, delivery_json, unix_ms};
+use crate::runtime::{ActionOutcome, DeliveryRequest, Registry};
+use crate::store::{Attempt, LeasedJob, Next, Store, StoreError};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::{Notify, Semaphore, watch};
+
+/// Deliveries in flight across all destinations.
+const MAX_IN_FLIGHT: usize = 64;
+/// How often the store is polled for due jobs when nothing wakes the engine sooner.
+const POLL: Duration = Duration::from_millis(250);
+/// How long a job waits when its action plugin is not loaded (not counted as an attempt).
+const MISSING_PLUGIN_WAIT: Duration = Duration::from_secs(5);
+/// Waits on a rate-limited destination when it did not say how long.
+const DEFAULT_RATE_LIMIT_PAUSE: Duration = Duration::from_secs(1);
+
+/// Why a replay could not be queued.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// No such event.
+    #[error("no such event")]
+    NotFound,
+    /// The event was never normalized, so no route can take it.
+    #[error(
+        "the event could not be normalized ({0}); fix the platform plugin and have the platform resend it"
+    )]
+    Unroutable(String),
+    /// No current route matches the event.
+    #[error("no configured route matches this event")]
+    NoRoute,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The delivery engine.
+pub struct Deliverer {
+    store: Arc<dyn Store>,
+    registry: Arc<Registry>,
+    egress: Arc<Egress>,
+    destinations: Destinations,
+    router: Router,
+    slots: Arc<Semaphore>,
+    wake: Notify,
+    lease: Duration,
+}
+
+impl std::fmt::Debug for Deliverer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deliverer")
+            .field("destinations", &self.destinations)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Deliverer {
+    /// An engine for `destinations`; routes disabled in the store stay disabled.
+    pub async fn new(
+        store: Arc<dyn Store>,
+        registry: Arc<Registry>,
+        egress: Arc<Egress>,
+        destinations: std::collections::HashMap<String, Destination>,
+        router: Router,
+    ) -> Result<Arc<Deliverer>, StoreError> {
+        let disabled: Vec<(String, String)> = store
+            .disabled_routes()
+            .await?
+            .into_iter()
+            .map(|d| (d.route, d.reason))
+            .collect();
+        for (route, reason) in &disabled {
+            tracing::warn!(
+                route,
+                reason,
+                "route is disabled; re-enable it with POST /admin/routes/{route}/enable"
+            );
+        }
+        // A lease must outlast the longest attempt: the whole outbound exchange plus the
+        // plugin's own CPU time and scheduling slack.
+        let lease = egress.total_timeout() + Duration::from_secs(60);
+        Ok(Arc::new(Deliverer {
+            store,
+            registry,
+            egress,
+            destinations: Destinations::new(destinations, &disabled),
+            router,
+            slots: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+            wake: Notify::new(),
+            lease,
+        }))
+    }
+
+    /// Tells the engine that new jobs may be due (after an ingest or a replay).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// The destinations' live state.
+    pub fn destinations(&self) -> &Destinations {
+        &self.destinations
+    }
+
+    /// Runs until `stop` turns true, then waits (up to `drain`) for deliveries in flight.
+    pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>, drain: Duration) {
+        let mut store_down_since: Option<Instant> = None;
+        while !*stop.borrow() {
+            let free = self.slots.available_permits();
+            let mut leased = 0;
+            if free > 0 {
+                let skip = self.destinations.waiting(Instant::now());
+                let now_ms = unix_ms(SystemTime::now());
+                let lease_ms = i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX);
+                match self.store.lease(now_ms, lease_ms, free, skip).await {
+                    Ok(jobs) => {
+                        if store_down_since.take().is_some() {
+                            tracing::info!("delivery engine reaches the store again");
+                        }
+                        leased = jobs.len();
+                        for job in jobs {
+                            self.clone().dispatch(job).await;
+                        }
+                    }
+                    Err(e) => {
+                        if store_down_since.is_none() {
+                            tracing::error!(error = %e, "delivery engine cannot lease jobs; retrying");
+                            store_down_since = Some(Instant::now());
+                        }
+                    }
+                }
+            }
+            if leased == 0 || self.slots.available_permits() == 0 {
+                tokio::select! {
+                    () = self.wake.notified() => {}
+                    () = tokio::time::sleep(POLL) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+        }
+        let all = u32::try_from(MAX_IN_FLIGHT).unwrap_or(u32::MAX);
+        if tokio::time::timeout(drain, self.slots.acquire_many(all))
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "deliveries still in flight at shutdown; their leases expire and they run again"
+            );
+        }
+    }
+
+    /// Starts one leased job, or hands it back to the store when its destination cannot
+    /// take it now.
+    async fn dispatch(self: Arc<Self>, job: LeasedJob) {
+        let Some(destination) = self.destinations.get(&job.route) else {
+            let error = format!("route {:?} is no longer configured", job.route);
+            let attempt = Attempt {
+                number: job.attempts + 1,
+                route: job.route.clone(),
+                started_at_ms: unix_ms(SystemTime::now()),
+                duration_ms: 0,
+                outcome: "refused".into(),
+                http_status: None,
+                error: Some(error.clone()),
+            };
+            tracing::warn!(event = %job.event_id, route = %job.route, "dead-lettered: route no longer configured");
+            self.finish(&job, attempt, Next::DeadLetter(error)).await;
+            return;
+        };
+        if self.registry.action(&destination.action).is_none() {
+            tracing::warn!(route = %job.route, action = %destination.action, "action plugin not loaded; delivery waits");
+            self.defer(&job, MISSING_PLUGIN_WAIT).await;
+            return;
+        }
+        let now = Instant::now();
+        if let Err(wait) = self.destinations.begin(&job.route, now) {
+            let until = match wait {
+                Wait::Until(t) => t,
+                Wait::Busy => now + Duration::from_millis(50),
+                Wait::Disabled => now + POLL,
+            };
+            self.defer(&job, until.saturating_duration_since(now)).await;
+            return;
+        }
+        let permit = self
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the slot semaphore is never closed");
+        tokio::spawn(async move {
+            self.attempt(job).await;
+            drop(permit);
+            self.wake();
+        });
+    }
+
+    /// Runs one attempt and records it.
+    async fn attempt(&self, job: LeasedJob) {
+        let Some(destination) = self.destinations.get(&job.route) else {
+            return;
+        };
+        let Some(plugin) = self.registry.action(&destination.action) else {
+            self.destinations
+                .end(&job.route, Instant::now(), true, None);
+            self.defer(&job, MISSING_PLUGIN_WAIT).await;
+            return;
+        };
+        let number = job.attempts + 1;
+        let started = SystemTime::now();
+        let clock = Instant::now();
+        let request = DeliveryRequest {
+            event_json: delivery_json(&job.envelope, &job.payload),
+            event_id: job.event_id.clone(),
+            event_type: job.event_type.clone(),
+            route: job.route.clone(),
+            config_json: destination.config_json.clone(),
+            signing_secret: destination.signing_secret.clone(),
+            attempt: number,
+            now_unix_ms: u64::try_from(unix_ms(started)).unwrap_or(0),
+        };
+        let outcome = match plugin
+            .run(self.registry.runtime(), self.egress.clone(), request)
+            .await
+        {
+            Ok(run) => run.outcome,
+            Err(fault) => ActionOutcome::Retryable {
+                reason: format!("action plugin fault ({}): {fault}", fault.kind()),
+                http_status: None,
+                after: None,
+            },
+        };
+        let elapsed = clock.elapsed();
+        let now = Instant::now();
+        let (healthy, pause) = match &outcome {
+            ActionOutcome::Delivered { .. }
+            | ActionOutcome::Permanent { .. }
+            | ActionOutcome::Gone { .. } => (true, None),
+            ActionOutcome::Retryable { .. } => (false, None),
+            ActionOutcome::RateLimited { after, .. } => (
+                true,
+                Some(
+                    after
+                        .unwrap_or(DEFAULT_RATE_LIMIT_PAUSE)
+                        .min(retry::MAX_RETRY_AFTER),
+                ),
+            ),
+        };
+        if self.destinations.end(&job.route, now, healthy, pause) {
+            tracing::warn!(route = %job.route, "circuit opened: too many consecutive failures");
+        }
+        let next = self.next_step(&job, destination, number, &outcome).await;
+        let log_reason = outcome.reason().unwrap_or("");
+        match &next {
+            Next::Delivered => {
+                tracing::info!(event = %job.event_id, route = %job.route, attempt = number, status = ?outcome.http_status(), ms = elapsed.as_millis() as u64, "delivered")
+            }
+            Next::RetryAt(at) => {
+                tracing::warn!(event = %job.event_id, route = %job.route, attempt = number, outcome = outcome.label(), status = ?outcome.http_status(), reason = log_reason, retry_in_ms = at - unix_ms(SystemTime::now()), "delivery failed; will retry")
+            }
+            Next::DeadLetter(error) => {
+                tracing::error!(event = %job.event_id, route = %job.route, attempt = number, outcome = outcome.label(), error = %error, "delivery dead-lettered")
+            }
+        }
+        let attempt = Attempt {
+            number,
+            route: job.route.clone(),
+            started_at_ms: unix_ms(started),
+            duration_ms: i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX),
+            outcome: outcome.label().into(),
+            http_status: outcome.http_status(),
+            error: outcome.reason().map(str::to_owned),
+        };
+        self.finish(&job, attempt, next).await;
+    }
+
+    /// What follows an attempt; a 410 also disables the route.
+    async fn next_step(
+        &self,
+        job: &LeasedJob,
+        destination: &Destination,
+        number: u32,
+        outcome: &ActionOutcome,
+    ) -> Next {
+        match outcome {
+            ActionOutcome::Delivered { .. } => Next::Delivered,
+            ActionOutcome::Retryable { reason, after, .. }
+            | ActionOutcome::RateLimited { reason, after, .. } => {
+                let delay = retry::next_delay(
+                    &destination.retry_schedule,
+                    number,
+                    *after,
+                    retry::jitter_unit(),
+                );
+                match delay {
+                    Some(delay) => Next::RetryAt(
+                        unix_ms(SystemTime::now())
+                            + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2),
+                    ),
+                    None => Next::DeadLetter(format!("gave up after {number} attempts: {reason}")),
+                }
+            }
+            ActionOutcome::Permanent { reason, .. } => Next::DeadLetter(reason.clone()),
+            ActionOutcome::Gone { reason, .. } => {
+                let why = format!("destination is gone (410): {reason}");
+                self.destinations.disable(&job.route, &why);
+                tracing::error!(route = %job.route, reason = %why, "route disabled: its destination answered 410 Gone; jobs wait until POST /admin/routes/{}/enable", job.route);
+                if let Err(e) = self
+                    .store
+                    .disable_route(&job.route, &why, unix_ms(SystemTime::now()))
+                    .await
+                {
+                    tracing::error!(route = %job.route, error = %e, "cannot persist the disabled route");
+                }
+                Next::DeadLetter(why)
+            }
+        }
+    }
+
+    async fn finish(&self, job: &LeasedJob, attempt: Attempt, next: Next) {
+        match self
+            .store
+            .finish(job.id, job.lease_until_ms, attempt, next)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(event = %job.event_id, route = %job.route, "lease lost before the attempt was recorded; another worker owns the job")
+            }
+            Err(e) => {
+                tracing::error!(event = %job.event_id, route = %job.route, error = %e, "cannot record the attempt; the job runs again when its lease expires")
+            }
+        }
+    }
+
+    async fn defer(&self, job: &LeasedJob, wait: Duration) {
+        let due = unix_ms(SystemTime::now()) + i64::try_from(wait.as_millis()).unwrap_or(0);
+        if let Err(e) = self.store.defer(job.id, job.lease_until_ms, due).await {
+            tracing::warn!(event = %job.event_id, error = %e, "cannot hand a job back; it runs when its lease expires");
+        }
+    }
+
+    /// Queues a stored event again through the current routes (dead-lettered jobs revive,
+    /// newly matching routes get a job). Returns the routes queued.
+    pub async fn replay(&self, event_id: &str) -> Result<Vec<String>, ReplayError> {
+        let event = self
+            .store
+            .get_event(event_id)
+            .await?
+            .ok_or(ReplayError::NotFound)?;
+        if let Some(error) = &event.error
+            && event.event_type == crate::event::UNNORMALIZED_TYPE
+        {
+            return Err(ReplayError::Unroutable(error.clone()));
+        }
+        let routes = if event.source.starts_with("schedule:") {
+            vec![event.source.clone()]
+        } else {
+            let envelope: Envelope = serde_json::from_str(&event.envelope)
+                .map_err(|e| StoreError::Corrupt(format!("envelope of {event_id}: {e}")))?;
+            self.router.routes_for(&envelope)
+        };
+        if routes.is_empty() {
+            return Err(ReplayError::NoRoute);
+        }
+        let queued = self
+            .store
+            .replay(event_id, routes, unix_ms(SystemTime::now()))
+            .await?;
+        if !queued.is_empty() {
+            tracing::info!(event = %event_id, routes = ?queued, "replay queued");
+            self.wake();
+        }
+        Ok(queued)
+    }
+}

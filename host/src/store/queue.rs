@@ -1,0 +1,122 @@
+//! The delivery side of the store: jobs leased by workers, the attempt history, the
+//! dead-letter queue and route state. Every state change of a job is one durable write, so a
+//! crash at any point leaves each job either still pending (and run again once its lease
+//! expires) or finished with its history.
+
+use serde::Serialize;
+
+/// Job states.
+pub mod status {
+    /// Waiting to be delivered (possibly leased by a worker right now).
+    pub const PENDING: &str = "pending";
+    /// Delivered: the action reported success.
+    pub const DELIVERED: &str = "delivered";
+    /// Gave up: permanent error, attempts exhausted, or the route is gone.
+    pub const DEAD_LETTERED: &str = "dead_lettered";
+}
+
+/// A job a worker has leased: the job and the event it delivers.
+#[derive(Debug, Clone)]
+pub struct LeasedJob {
+    /// Job id.
+    pub id: i64,
+    /// The event it delivers.
+    pub event_id: String,
+    /// The route (or `schedule:<name>`) it delivers along.
+    pub route: String,
+    /// Attempts made before this one.
+    pub attempts: u32,
+    /// The lease: if the worker has not finished by then, another may run the job.
+    pub lease_until_ms: i64,
+    /// The event's type.
+    pub event_type: String,
+    /// The event's envelope (normalized event without payload) as JSON.
+    pub envelope: String,
+    /// The original payload bytes.
+    pub payload: Vec<u8>,
+}
+
+/// What one attempt did, for the history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attempt {
+    /// 1-based attempt number within the job (replays continue the count).
+    pub number: u32,
+    /// Route of the job.
+    pub route: String,
+    /// Start, Unix ms.
+    pub started_at_ms: i64,
+    /// Wall time of the attempt.
+    pub duration_ms: i64,
+    /// `delivered`, `retryable`, `rate_limited`, `permanent`, `gone`, `fault` or `refused`.
+    pub outcome: String,
+    /// The destination's HTTP status, when it answered.
+    pub http_status: Option<u16>,
+    /// What went wrong.
+    pub error: Option<String>,
+}
+
+/// What happens to a job after an attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    /// Done.
+    Delivered,
+    /// Run again at this time (Unix ms).
+    RetryAt(i64),
+    /// Give up, with this error.
+    DeadLetter(String),
+}
+
+/// A dead-lettered job, as listed by `GET /admin/dlq`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeadLetter {
+    /// The event id (replay takes it).
+    pub event_id: String,
+    /// The route that gave up.
+    pub route: String,
+    /// The event's source.
+    pub source: String,
+    /// The event's type.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// The last error.
+    pub error: Option<String>,
+    /// When the event was received, Unix ms.
+    pub received_at_ms: i64,
+    /// When it was dead-lettered, Unix ms.
+    pub dead_lettered_at_ms: i64,
+}
+
+/// Which dead letters to list or replay. Empty fields match everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DlqFilter {
+    /// Only this source.
+    pub source: Option<String>,
+    /// Only this route.
+    pub route: Option<String>,
+    /// Dead-lettered at or after (Unix ms).
+    pub since_ms: Option<i64>,
+    /// Dead-lettered before (Unix ms).
+    pub until_ms: Option<i64>,
+}
+
+/// One page of the dead-letter queue, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DlqPage {
+    /// The entries.
+    pub items: Vec<DeadLetter>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A route the delivery engine stopped using (a destination answered 410 Gone).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DisabledRoute {
+    /// Route name.
+    pub route: String,
+    /// Why.
+    pub reason: String,
+    /// Since when, Unix ms.
+    pub since_ms: i64,
+}

@@ -1,0 +1,222 @@
+//! The route `config` table of a `forward` route, checked once when the configuration loads
+//! (so a typo is refused at start) and again before each attempt.
+//!
+//! ```toml
+//! config = { url = "https://example.com/hooks", headers = { x-tenant = "acme" } }
+//! ```
+
+use hookgate_sdk::http::{Url, is_valid_header_name, is_valid_header_value};
+use serde_json::Value;
+
+/// The keys a `forward` config may have; anything else is a typo.
+pub const ALLOWED_KEYS: [&str; 2] = ["url", "headers"];
+
+/// Headers the plugin sets itself: a route overriding them would break idempotency,
+/// signatures or the body framing.
+const OWN_HEADERS: [&str; 9] = [
+    "content-type",
+    "content-length",
+    "user-agent",
+    "idempotency-key",
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+    "host",
+    "date",
+];
+
+/// Hop-by-hop headers (RFC 9110 section 7.6.1, plus the ones the host forbids): they describe
+/// one connection, not the message, and the host manages the connection.
+const HOP_BY_HOP: [&str; 10] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "http2-settings",
+];
+
+/// A checked `forward` config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardConfig {
+    /// Where events are POSTed: absolute `http` or `https`.
+    pub url: String,
+    /// Extra headers, names in lower case, in the order of the config.
+    pub headers: Vec<(String, String)>,
+}
+
+impl ForwardConfig {
+    /// Checks and extracts the config. Every problem is reported at once, separated by `; `,
+    /// so an operator fixes the table in one go. Header values are never quoted in errors:
+    /// they often hold credentials.
+    pub fn parse(config: &Value) -> Result<ForwardConfig, String> {
+        let Some(table) = config.as_object() else {
+            return Err("config must be a table such as { url = \"https://...\" }".into());
+        };
+        let mut errors = Vec::new();
+        for key in table.keys() {
+            if !ALLOWED_KEYS.contains(&key.as_str()) {
+                errors.push(format!(
+                    "unknown key {key:?} (allowed: {})",
+                    ALLOWED_KEYS.join(", ")
+                ));
+            }
+        }
+        let url = match table.get("url") {
+            None => {
+                errors.push("url is required".into());
+                String::new()
+            }
+            Some(Value::String(url)) => {
+                if let Err(e) = Url::parse(url) {
+                    errors.push(format!("url {url:?}: {e}"));
+                }
+                url.clone()
+            }
+            Some(_) => {
+                errors.push("url must be a string".into());
+                String::new()
+            }
+        };
+        let mut headers = Vec::new();
+        match table.get("headers") {
+            None => {}
+            Some(Value::Object(map)) => {
+                for (name, value) in map {
+                    match header(name, value) {
+                        Ok(h) => headers.push(h),
+                        Err(e) => errors.push(format!("headers.{name}: {e}")),
+                    }
+                }
+            }
+            Some(_) => errors.push("headers must be a table of header names to strings".into()),
+        }
+        if errors.is_empty() {
+            Ok(ForwardConfig { url, headers })
+        } else {
+            Err(errors.join("; "))
+        }
+    }
+}
+
+fn header(name: &str, value: &Value) -> Result<(String, String), &'static str> {
+    let lower = name.to_ascii_lowercase();
+    if !is_valid_header_name(name) {
+        return Err("not a valid header name");
+    }
+    if OWN_HEADERS.contains(&lower.as_str()) {
+        return Err("set by the forward action itself");
+    }
+    if HOP_BY_HOP.contains(&lower.as_str()) {
+        return Err("a hop-by-hop header, which cannot be forwarded");
+    }
+    let Value::String(value) = value else {
+        return Err("the value must be a string");
+    };
+    if !is_valid_header_value(value) {
+        return Err("the value contains a line break or control character");
+    }
+    Ok((lower, value.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn minimal_and_full_configs() {
+        assert_eq!(
+            ForwardConfig::parse(&json!({"url": "https://example.com/hooks"})),
+            Ok(ForwardConfig {
+                url: "https://example.com/hooks".into(),
+                headers: vec![],
+            })
+        );
+        let full = ForwardConfig::parse(&json!({
+            "url": "http://127.0.0.1:9000/in",
+            "headers": {"Authorization": "Bearer t0ken", "x-tenant": "acme"},
+        }))
+        .unwrap();
+        assert_eq!(
+            full.headers,
+            vec![
+                ("authorization".to_owned(), "Bearer t0ken".to_owned()),
+                ("x-tenant".to_owned(), "acme".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn url_is_required_absolute_and_http() {
+        assert_eq!(
+            ForwardConfig::parse(&json!({})),
+            Err("url is required".into())
+        );
+        assert_eq!(
+            ForwardConfig::parse(&json!({"url": 5})),
+            Err("url must be a string".into())
+        );
+        for bad in ["/relative", "example.com", "ftp://example.com/", "https://"] {
+            let err = ForwardConfig::parse(&json!({ "url": bad })).unwrap_err();
+            assert!(err.starts_with("url "), "{bad}: {err}");
+        }
+        assert!(ForwardConfig::parse(&json!("https://example.com")).is_err());
+    }
+
+    #[test]
+    fn unknown_keys_list_the_allowed_ones() {
+        let err = ForwardConfig::parse(&json!({"url": "https://e.com/", "ulr": "x"})).unwrap_err();
+        assert_eq!(err, "unknown key \"ulr\" (allowed: url, headers)");
+    }
+
+    #[test]
+    fn refuses_headers_the_plugin_owns_or_that_are_hop_by_hop() {
+        for name in [
+            "Content-Type",
+            "idempotency-key",
+            "Webhook-Signature",
+            "user-agent",
+            "Connection",
+            "transfer-encoding",
+            "host",
+        ] {
+            let err = ForwardConfig::parse(&json!({
+                "url": "https://e.com/",
+                "headers": { name: "x" },
+            }))
+            .unwrap_err();
+            assert!(err.starts_with(&format!("headers.{name}: ")), "{err}");
+        }
+    }
+
+    #[test]
+    fn refuses_bad_header_names_and_values_without_quoting_values() {
+        let err = ForwardConfig::parse(&json!({
+            "url": "https://e.com/",
+            "headers": {"bad name": "v", "x-a": 1, "x-b": "secret\r\nx-evil: 1"},
+        }))
+        .unwrap_err();
+        assert!(
+            err.contains("headers.bad name: not a valid header name"),
+            "{err}"
+        );
+        assert!(
+            err.contains("headers.x-a: the value must be a string"),
+            "{err}"
+        );
+        assert!(err.contains("headers.x-b: the value contains"), "{err}");
+        assert!(!err.contains("secret"), "{err}");
+        assert!(ForwardConfig::parse(&json!({"url": "https://e.com/", "headers": []})).is_err());
+    }
+
+    #[test]
+    fn reports_every_problem_at_once() {
+        let err = ForwardConfig::parse(&json!({"nope": 1, "headers": {"host": "x"}})).unwrap_err();
+        assert_eq!(err.split("; ").count(), 3, "{err}");
+    }
+}

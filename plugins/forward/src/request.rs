@@ -1,0 +1,142 @@
+//! Builds the outbound request of one delivery attempt: pure, so the exact headers and the
+//! signature are unit-tested without a network.
+
+use crate::config::ForwardConfig;
+use hookgate_sdk::prelude::*;
+
+/// `user-agent` of every forwarded request, so receivers can recognise (and allow-list) the
+/// gateway.
+pub const USER_AGENT: &str = concat!("hookgate/", env!("CARGO_PKG_VERSION"));
+
+/// The POST of `delivery` to the configured URL, with every header the contract requires.
+///
+/// The signature timestamp is the host's `now` of this attempt, not the event's time: a
+/// receiver checks it against its own clock to refuse replays, so a retry hours later must
+/// carry a fresh timestamp. The message id stays the event id, so receivers de-duplicate
+/// retries and replays.
+pub fn build(delivery: &Delivery, config: &ForwardConfig) -> Result<HttpRequest, ActionError> {
+    let mut request = HttpRequest::new(Method::Post, config.url.as_str())
+        .header("content-type", "application/json")
+        .header("user-agent", USER_AGENT)
+        .header("idempotency-key", delivery.event_id.as_str());
+    for (name, value) in &config.headers {
+        request = request.header(name.as_str(), value.as_str());
+    }
+    if let Some(secret) = &delivery.signing_secret {
+        let timestamp = i64::try_from(delivery.now_unix_ms / 1000).unwrap_or(i64::MAX);
+        let signed =
+            standard_webhooks::headers(secret, &delivery.event_id, timestamp, &delivery.event_json)
+                // Permanent: the same secret fails the same way on every retry; the operator fixes
+                // it and replays the dead letter. The secret itself is never quoted.
+                .map_err(|_| {
+                    ActionError::permanent(
+                        "the route's signing secret starts with whsec_ but is not base64",
+                    )
+                })?;
+        for (name, value) in signed {
+            request = request.header(name, value);
+        }
+    }
+    Ok(request.body(delivery.event_json.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hookgate_plugin_standard_webhooks::verify;
+    use hookgate_sdk::serde_json::json;
+
+    const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const NOW_MS: u64 = 1_614_265_330_123;
+    const EVENT: &[u8] = br#"{"id":"evt_abc","type":"payment.completed"}"#;
+
+    fn delivery(secret: Option<&str>) -> Delivery {
+        Delivery {
+            event_json: EVENT.to_vec(),
+            event_id: "evt_abc".into(),
+            event_type: "payment.completed".into(),
+            route: "r0".into(),
+            config: json!({}),
+            signing_secret: secret.map(Into::into),
+            attempt: 3,
+            now_unix_ms: NOW_MS,
+        }
+    }
+
+    fn config() -> ForwardConfig {
+        ForwardConfig::parse(&json!({
+            "url": "https://example.com/hooks",
+            "headers": {"Authorization": "Bearer t"},
+        }))
+        .unwrap()
+    }
+
+    fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+        req.headers()
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn unsigned_request_has_the_contract_headers_and_the_exact_body() {
+        let req = build(&delivery(None), &config()).unwrap();
+        assert_eq!(req.method(), Method::Post);
+        assert_eq!(req.url(), "https://example.com/hooks");
+        assert_eq!(req.body_bytes(), EVENT);
+        assert_eq!(
+            req.headers(),
+            [
+                ("content-type".to_owned(), "application/json".to_owned()),
+                (
+                    "user-agent".to_owned(),
+                    format!("hookgate/{}", env!("CARGO_PKG_VERSION"))
+                ),
+                ("idempotency-key".to_owned(), "evt_abc".to_owned()),
+                ("authorization".to_owned(), "Bearer t".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn signed_request_carries_standard_webhooks_headers() {
+        let req = build(&delivery(Some(SECRET)), &config()).unwrap();
+        assert_eq!(header(&req, "webhook-id"), Some("evt_abc"));
+        assert_eq!(header(&req, "webhook-timestamp"), Some("1614265330"));
+        let expected = standard_webhooks::sign(SECRET, "evt_abc", 1_614_265_330, EVENT).unwrap();
+        assert_eq!(header(&req, "webhook-signature"), Some(expected.as_str()));
+        // Retries and replays keep the key: it depends on the event only.
+        let later = Delivery {
+            now_unix_ms: NOW_MS + 3_600_000,
+            ..delivery(Some(SECRET))
+        };
+        let retry = build(&later, &config()).unwrap();
+        assert_eq!(header(&retry, "idempotency-key"), Some("evt_abc"));
+        assert_eq!(header(&retry, "webhook-timestamp"), Some("1614268930"));
+    }
+
+    #[test]
+    fn the_projects_own_verifier_accepts_what_forward_signs() {
+        let req = build(&delivery(Some(SECRET)), &config()).unwrap();
+        let mut inbound = hookgate_sdk::Request::post(req.body_bytes().to_vec());
+        for (name, value) in req.headers() {
+            inbound = inbound.with_header(name, value.as_bytes().to_vec());
+        }
+        let ctx = VerifyContext::new(SECRET, 1_614_265_330);
+        assert_eq!(verify::verify(&inbound, &ctx), Ok(()));
+
+        let mut tampered = inbound.clone();
+        tampered.body.push(b' ');
+        assert!(verify::verify(&tampered, &ctx).is_err());
+    }
+
+    #[test]
+    fn a_broken_whsec_secret_is_permanent_and_not_quoted() {
+        match build(&delivery(Some("whsec_not*base64")), &config()) {
+            Err(ActionError::Permanent { reason, .. }) => {
+                assert!(!reason.contains("not*base64"), "{reason}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! Raw wit-bindgen bindings for action plugins: the `action` export of `hookgate:plugin@1.1.0`
+//! and the `wasi:http/outgoing-handler` import, with the `wasi:io`/`wasi:clocks` types it
+//! reaches. Plugin code should not need these: `hookgate_sdk::Action`,
+//! `hookgate_sdk::export_action!` and [`crate::http`] wrap them.
+//!
+//! The world generated here is the package's `action-plugin` world minus its `log` and
+//! `crypto` imports (see the crate docs for why): the SDK's `log` and `crypto` modules, shared
+//! with platform plugins, import the 1.0.0 versions, which the gateway grants action plugins as
+//! well. A component built from this still targets `action-plugin`: it exports exactly its
+//! `action` interface and imports a subset of what the world allows plus the 1.0.0 helpers.
+//!
+//! `generate_all` is needed because `wasi:http/outgoing-handler` refers to types of other WASI
+//! interfaces (streams, pollables, durations); no crate in the workspace provides bindings for
+//! them, so these are generated here, private to the SDK.
+#![allow(missing_docs, clippy::all, unsafe_code)]
+
+wit_bindgen::generate!({
+    inline: r#"
+        package hookgate:sdk-action;
+
+        world action-plugin-http {
+            import wasi:http/outgoing-handler@0.2.12;
+            export hookgate:plugin/action@1.1.0;
+        }
+    "#,
+    path: "../../wit/hookgate-plugin@1.1.0",
+    world: "hookgate:sdk-action/action-plugin-http",
+    default_bindings_module: "hookgate_sdk::action_bindings",
+    pub_export_macro: true,
+    export_macro_name: "__export_action_bindings",
+    generate_all,
+});

@@ -1,0 +1,459 @@
+//! The delivery engine end to end: the real gateway, the real `forward` action plugin, a
+//! scriptable receiver on loopback. Retries, keys, signatures, the dead-letter queue and
+//! replay, Retry-After, 410, isolation of slow destinations, the circuit breaker, rate
+//! limits, fan-out, SSRF refusals and crash recovery.
+
+use crate::{json, plugin, start_with};
+use hookgate_testkit::{Gateway, GatewayConfig, Receiver, Reply, eventually, now, sign};
+use std::time::Duration;
+
+pub const TOKEN: &str = "delivery-admin-token";
+const SECRET: &str = "whsec_delivery";
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A gateway with Stripe in, `forward` out, the admin API on, and `routes` (TOML).
+pub async fn gateway(routes: &str, allow_loopback: bool) -> Gateway {
+    let egress = if allow_loopback {
+        "[egress]\nallow_private = [\"127.0.0.1/32\"]\ntimeout_ms = 5000\n"
+    } else {
+        "[egress]\ntimeout_ms = 5000\n"
+    };
+    start_with(GatewayConfig {
+        plugin_files: vec![plugin("stripe"), plugin("forward")],
+        body: format!(
+            "{egress}\n[sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"{SECRET}\"]\n\n{routes}"
+        ),
+        env: vec![("HOOKGATE_ADMIN_TOKEN".into(), TOKEN.into())],
+        ..Default::default()
+    })
+    .await
+}
+
+/// Sends one signed Stripe event; returns its hookgate event id.
+pub async fn send(gw: &Gateway, stripe_id: &str) -> String {
+    let body = format!(
+        r#"{{"id":"{stripe_id}","type":"payment_intent.succeeded","created":1700000000,"data":{{"object":{{"id":"pi_{stripe_id}","object":"payment_intent","amount":1250,"currency":"usd"}}}}}}"#
+    );
+    let response = gw
+        .post(
+            "stripe",
+            &[(
+                "stripe-signature",
+                sign::stripe(&[SECRET], now(), body.as_bytes()),
+            )],
+            body,
+        )
+        .await;
+    assert!(
+        matches!(response.status().as_u16(), 200 | 202),
+        "{}",
+        response.status()
+    );
+    json(response).await["events"][0]
+        .as_str()
+        .expect("event id")
+        .to_owned()
+}
+
+/// `GET` an admin path as JSON.
+pub async fn admin(gw: &Gateway, path: &str) -> serde_json::Value {
+    let response = gw
+        .client()
+        .get(gw.url(path))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
+    json(response).await
+}
+
+/// `POST` an admin path; the status and JSON body.
+pub async fn admin_post(
+    gw: &Gateway,
+    path: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let response = gw
+        .client()
+        .post(gw.url(path))
+        .bearer_auth(TOKEN)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), json(response).await)
+}
+
+/// The job of `event` along `route`, once it reached `status`.
+pub async fn job_with_status(
+    gw: &Gateway,
+    event: &str,
+    route: &str,
+    status: &str,
+) -> serde_json::Value {
+    eventually(
+        WAIT,
+        &format!("{event} on {route} to be {status}"),
+        || async {
+            let detail = admin(gw, &format!("/admin/events/{event}")).await;
+            detail["jobs"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|j| j["route"] == route && j["status"] == status)
+                .cloned()
+        },
+    )
+    .await
+}
+
+fn route(name: &str, url: &str, extra: &str) -> String {
+    format!(
+        "[[routes]]\nname = \"{name}\"\nsource = \"stripe\"\naction = \"forward\"\nconfig = {{ url = \"{url}\" }}\n{extra}\n"
+    )
+}
+
+const FAST_RETRIES: &str = "retry = { schedule = [\"100ms\", \"100ms\", \"100ms\", \"100ms\"] }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_until_success_with_one_key_and_a_signature() {
+    let rx = Receiver::start().await;
+    rx.script("/hook", [Reply::status(500), Reply::status(503)]);
+    let routes = route(
+        "crm",
+        &rx.url("/hook"),
+        &format!("{FAST_RETRIES}\nsigning_secret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\""),
+    );
+    let gw = gateway(&routes, true).await;
+    let id = send(&gw, "evt_retry").await;
+
+    let job = job_with_status(&gw, &id, "crm", "delivered").await;
+    assert_eq!(job["attempts"], 3);
+    let history = job["history"].as_array().unwrap();
+    let outcomes: Vec<&str> = history
+        .iter()
+        .map(|a| a["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["retryable", "retryable", "delivered"]);
+    assert_eq!(history[0]["http_status"], 500);
+
+    let got = rx.received("/hook");
+    assert_eq!(got.len(), 3, "two failures, then the success");
+    for request in &got {
+        assert_eq!(request.header("idempotency-key"), Some(id.as_str()));
+        assert_eq!(request.header("webhook-id"), Some(id.as_str()));
+        let ts: i64 = request
+            .header("webhook-timestamp")
+            .unwrap()
+            .parse()
+            .unwrap();
+        let expected = sign::standard_webhooks(
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            &id,
+            ts,
+            &request.body,
+        );
+        assert_eq!(request.header("webhook-signature"), Some(expected.as_str()));
+        let event = request.json();
+        assert_eq!(event["id"], id.as_str());
+        assert_eq!(event["type"], "payment.completed");
+        assert_eq!(event["amount"], 1250);
+        assert_eq!(event["payload"]["id"], "evt_retry");
+    }
+    // One logical event: a platform redelivery creates no second job.
+    send(&gw, "evt_retry").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(rx.received("/hook").len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permanent_failure_is_dead_lettered_then_replayed() {
+    let rx = Receiver::start().await;
+    rx.set_default("/hook", Reply::status(422));
+    let gw = gateway(&route("crm", &rx.url("/hook"), FAST_RETRIES), true).await;
+    let id = send(&gw, "evt_dlq").await;
+
+    let job = job_with_status(&gw, &id, "crm", "dead_lettered").await;
+    assert_eq!(job["attempts"], 1, "a 4xx is not retried");
+    assert!(job["last_error"].as_str().unwrap().contains("422"), "{job}");
+    let dlq = admin(&gw, "/admin/dlq?route=crm").await;
+    let items = dlq["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["event_id"], id.as_str());
+    assert_eq!(items[0]["source"], "stripe");
+    assert!(
+        admin(&gw, "/admin/dlq?source=github").await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // The receiver is fixed; the operator replays.
+    rx.set_default("/hook", Reply::status(204));
+    let (status, answer) = admin_post(
+        &gw,
+        &format!("/admin/dlq/{id}/replay"),
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["routes"], serde_json::json!(["crm"]));
+    let job = job_with_status(&gw, &id, "crm", "delivered").await;
+    assert_eq!(job["attempts"], 2, "the history continues");
+    let got = rx.received("/hook");
+    assert_eq!(got.len(), 2);
+    assert!(
+        got.iter()
+            .all(|r| r.header("idempotency-key") == Some(id.as_str()))
+    );
+    assert!(
+        admin(&gw, "/admin/dlq").await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    let (status, _) = admin_post(&gw, "/admin/dlq/evt_missing/replay", serde_json::json!({})).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_replay_by_filter() {
+    let rx = Receiver::start().await;
+    rx.set_default("/hook", Reply::status(400));
+    let gw = gateway(&route("crm", &rx.url("/hook"), FAST_RETRIES), true).await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(send(&gw, &format!("evt_bulk_{i}")).await);
+    }
+    for id in &ids {
+        job_with_status(&gw, id, "crm", "dead_lettered").await;
+    }
+    let (status, _) = admin_post(&gw, "/admin/dlq/replay", serde_json::json!({})).await;
+    assert_eq!(status, 400, "an unfiltered bulk replay must say so");
+    rx.set_default("/hook", Reply::status(200));
+    let (status, answer) = admin_post(
+        &gw,
+        "/admin/dlq/replay",
+        serde_json::json!({"route": "crm"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["replayed"], 3);
+    for id in &ids {
+        job_with_status(&gw, id, "crm", "delivered").await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_after_is_honoured() {
+    let rx = Receiver::start().await;
+    rx.script("/hook", [Reply::status(503).header("retry-after", "2")]);
+    let gw = gateway(&route("crm", &rx.url("/hook"), FAST_RETRIES), true).await;
+    let id = send(&gw, "evt_retry_after").await;
+    job_with_status(&gw, &id, "crm", "delivered").await;
+    let got = rx.received("/hook");
+    assert_eq!(got.len(), 2);
+    let gap = got[1].at - got[0].at;
+    assert!(
+        gap >= Duration::from_millis(1900),
+        "the retry came {gap:?} after a Retry-After of 2 s"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gone_disables_the_route_until_enabled() {
+    let rx = Receiver::start().await;
+    rx.script("/hook", [Reply::status(410)]);
+    let gw = gateway(&route("crm", &rx.url("/hook"), FAST_RETRIES), true).await;
+    let first = send(&gw, "evt_gone_1").await;
+    let job = job_with_status(&gw, &first, "crm", "dead_lettered").await;
+    assert!(job["last_error"].as_str().unwrap().contains("410"), "{job}");
+
+    let ready = json(gw.client().get(gw.url("/ready")).send().await.unwrap()).await;
+    let delivery = ready["delivery"].to_string();
+    assert!(
+        delivery.contains("crm") && delivery.contains("disabled"),
+        "{ready}"
+    );
+    assert!(gw.logs().contains("route disabled"), "the log says so");
+
+    // While disabled, new jobs wait in the store.
+    let second = send(&gw, "evt_gone_2").await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(rx.received("/hook").len(), 1);
+    job_with_status(&gw, &second, "crm", "pending").await;
+
+    let (status, _) = admin_post(&gw, "/admin/routes/crm/enable", serde_json::json!({})).await;
+    assert_eq!(status, 200);
+    job_with_status(&gw, &second, "crm", "delivered").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_destination_does_not_delay_a_healthy_one() {
+    let rx = Receiver::start().await;
+    rx.set_default("/slow", Reply::status(200).delay(Duration::from_secs(4)));
+    let routes = format!(
+        "{}{}",
+        route("slow", &rx.url("/slow"), ""),
+        route("fast", &rx.url("/fast"), "")
+    );
+    let gw = gateway(&routes, true).await;
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        ids.push(send(&gw, &format!("evt_iso_{i}")).await);
+    }
+    eventually(
+        Duration::from_secs(3),
+        "every event at the fast route",
+        || async { (rx.received("/fast").len() == ids.len()).then_some(()) },
+    )
+    .await;
+    // The slow destination holds only its own share of the engine: at most 8 at once.
+    assert!(
+        rx.received("/slow").len() <= 8,
+        "{}",
+        rx.received("/slow").len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn circuit_breaker_opens_and_recovers() {
+    let rx = Receiver::start().await;
+    rx.set_default("/hook", Reply::status(500));
+    let extra = "retry = { schedule = [\"50ms\", \"50ms\", \"50ms\", \"50ms\", \"50ms\", \"50ms\"] }\n\
+        breaker = { failures = 3, cooldown = \"1500ms\" }";
+    let gw = gateway(&route("crm", &rx.url("/hook"), extra), true).await;
+    let id = send(&gw, "evt_breaker").await;
+    eventually(WAIT, "three failures", || async {
+        (rx.received("/hook").len() >= 3).then_some(())
+    })
+    .await;
+    let routes = admin(&gw, "/admin/routes").await;
+    let crm = routes["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "crm")
+        .unwrap()
+        .clone();
+    assert_eq!(crm["circuit"], "open", "{routes}");
+    rx.set_default("/hook", Reply::status(200));
+    job_with_status(&gw, &id, "crm", "delivered").await;
+    let got = rx.received("/hook");
+    assert_eq!(got.len(), 4, "the probe after the cooldown succeeds");
+    let pause = got[3].at - got[2].at;
+    assert!(
+        pause >= Duration::from_millis(1400),
+        "the circuit held deliveries for {pause:?}"
+    );
+    let routes = admin(&gw, "/admin/routes").await;
+    assert_eq!(routes["routes"][0]["circuit"], "closed", "{routes}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limit_spaces_deliveries() {
+    let rx = Receiver::start().await;
+    let gw = gateway(
+        &route(
+            "crm",
+            &rx.url("/hook"),
+            "rate_limit = { per_second = 4, burst = 1 }",
+        ),
+        true,
+    )
+    .await;
+    for i in 0..6 {
+        send(&gw, &format!("evt_rate_{i}")).await;
+    }
+    eventually(WAIT, "six deliveries", || async {
+        (rx.received("/hook").len() == 6).then_some(())
+    })
+    .await;
+    let got = rx.received("/hook");
+    for pair in got.windows(2) {
+        let gap = pair[1].at - pair[0].at;
+        assert!(
+            gap >= Duration::from_millis(200),
+            "deliveries {gap:?} apart at 4/s"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fan_out_delivers_to_every_matching_route() {
+    let rx = Receiver::start().await;
+    let routes = format!(
+        "{}{}",
+        route("crm", &rx.url("/crm"), ""),
+        route("ledger", &rx.url("/ledger"), "")
+    );
+    let gw = gateway(&routes, true).await;
+    let id = send(&gw, "evt_fan").await;
+    job_with_status(&gw, &id, "crm", "delivered").await;
+    job_with_status(&gw, &id, "ledger", "delivered").await;
+    assert_eq!(rx.received("/crm").len(), 1);
+    assert_eq!(rx.received("/ledger").len(), 1);
+    assert_eq!(rx.received("/crm")[0].body, rx.received("/ledger")[0].body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn egress_refuses_private_destinations() {
+    let rx = Receiver::start().await;
+    let port = rx.port();
+    let routes = [
+        route("loopback", &rx.url("/hook"), ""),
+        // 2852039166 is 169.254.169.254 written as one number: a name the resolver turns into
+        // the metadata address.
+        route("metadata", &format!("http://2852039166:{port}/latest"), ""),
+        route(
+            "mapped",
+            &format!("http://[::ffff:169.254.169.254]:{port}/"),
+            "",
+        ),
+        route("localhost", &format!("http://localhost:{port}/hook"), ""),
+    ]
+    .concat();
+    let gw = gateway(&routes, false).await;
+    let id = send(&gw, "evt_ssrf").await;
+    for (name, why) in [
+        ("loopback", "loopback"),
+        ("metadata", "169.254.169.254"),
+        ("mapped", "169.254.169.254"),
+        ("localhost", "loopback"),
+    ] {
+        let job = job_with_status(&gw, &id, name, "dead_lettered").await;
+        let error = job["last_error"].as_str().unwrap();
+        assert!(
+            error.contains("egress policy") && error.contains(why),
+            "{name}: {error}"
+        );
+        assert_eq!(job["attempts"], 1, "refusals are permanent");
+    }
+    assert!(
+        rx.received("/hook").is_empty(),
+        "nothing reached the receiver"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirects_towards_private_addresses_are_not_followed() {
+    let rx = Receiver::start().await;
+    rx.set_default(
+        "/hook",
+        Reply::status(302).header("location", "http://169.254.169.254/latest/meta-data/"),
+    );
+    let gw = gateway(&route("crm", &rx.url("/hook"), FAST_RETRIES), true).await;
+    let id = send(&gw, "evt_redirect").await;
+    let job = job_with_status(&gw, &id, "crm", "dead_lettered").await;
+    assert!(
+        job["last_error"].as_str().unwrap().contains("redirect"),
+        "{job}"
+    );
+    assert_eq!(rx.received("/hook").len(), 1);
+}
