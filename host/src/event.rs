@@ -385,4 +385,34 @@ mod tests {
         assert_eq!(normalize_rfc3339("yesterday"), None);
         assert_eq!(rfc3339_ms(1_492_774_577_123), "2017-04-21T11:36:17.123Z");
     }
+
+    #[test]
+    fn actions_get_the_envelope_with_the_payload_embedded_verbatim() {
+        let envelope = r#"{"id":"evt_1","type":"payment.completed"}"#;
+        let payload = br#"{"b": 1,   "a": [2.50]}"#;
+        let json = delivery_json(envelope, payload);
+        assert_eq!(
+            std::str::from_utf8(&json).unwrap(),
+            r#"{"id":"evt_1","type":"payment.completed","payload":{"b": 1,   "a": [2.50]}}"#
+        );
+        // Not JSON (a form post, say): embedded as a string.
+        let json = delivery_json(envelope, b"a=1&b=\"2\"");
+        let parsed: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(parsed["payload"], "a=1&b=\"2\"");
+        assert_eq!(parsed["id"], "evt_1");
+    }
+
+    #[test]
+    fn schedule_ticks_are_events_with_stable_ids() {
+        let a = NewEvents::scheduled_tick("nightly", "0 3 * * *", 1_700_000_000_000);
+        let b = NewEvents::scheduled_tick("nightly", "0 3 * * *", 1_700_000_000_000);
+        assert_eq!(a.records()[0].id, b.records()[0].id);
+        let (record, routes) = a.with_routes().next().unwrap();
+        assert_eq!(record.source, "schedule:nightly");
+        assert_eq!(record.event_type, "schedule.tick");
+        assert_eq!(record.received_at_ms, 1_700_000_000_000);
+        assert_eq!(routes, ["schedule:nightly".to_owned()]);
+        let envelope: Envelope = serde_json::from_str(&record.envelope).unwrap();
+        assert_eq!(envelope.occurred_at, "2023-11-14T22:13:20.000Z");
+    }
 }

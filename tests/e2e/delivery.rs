@@ -457,3 +457,63 @@ async fn redirects_towards_private_addresses_are_not_followed() {
     );
     assert_eq!(rx.received("/hook").len(), 1);
 }
+
+/// Runs `hookgate dlq ...` against `gw`; its exit success and stdout.
+fn dlq_cli(gw: &Gateway, args: &[&str]) -> (bool, String) {
+    let output = std::process::Command::new(crate::binary())
+        .arg("dlq")
+        .args(args)
+        .args(["--url", &gw.url(""), "--token", TOKEN])
+        .output()
+        .expect("run the CLI");
+    (
+        output.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_lists_shows_and_replays_dead_letters() {
+    let rx = Receiver::start().await;
+    rx.set_default("/hook", Reply::status(404));
+    let gw = gateway(&route("crm", &rx.url("/hook"), FAST_RETRIES), true).await;
+    let id = send(&gw, "evt_cli").await;
+    job_with_status(&gw, &id, "crm", "dead_lettered").await;
+
+    let (ok, out) = dlq_cli(&gw, &["list"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains(&id) && out.contains("route=crm") && out.contains("404"),
+        "{out}"
+    );
+    let (ok, out) = dlq_cli(&gw, &["show", &id]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("\"history\"") && out.contains("permanent"),
+        "{out}"
+    );
+
+    rx.set_default("/hook", Reply::status(200));
+    let (ok, out) = dlq_cli(&gw, &["replay", &id]);
+    assert!(ok, "{out}");
+    assert!(out.contains("crm"), "{out}");
+    job_with_status(&gw, &id, "crm", "delivered").await;
+    let (ok, out) = dlq_cli(&gw, &["list"]);
+    assert!(ok && out.contains("empty"), "{out}");
+
+    let (ok, out) = std::process::Command::new(crate::binary())
+        .args(["dlq", "list", "--url", &gw.url(""), "--token", "wrong"])
+        .output()
+        .map(|o| {
+            (
+                o.status.success(),
+                String::from_utf8_lossy(&o.stderr).into_owned(),
+            )
+        })
+        .unwrap();
+    assert!(!ok && out.contains("401"), "{out}");
+}

@@ -47,6 +47,8 @@ impl Reply {
 pub struct Received {
     /// When it arrived.
     pub at: Instant,
+    /// When it arrived, by the wall clock (to compare with timestamps in the body).
+    pub wall: std::time::SystemTime,
     /// Its headers, names lower case.
     pub headers: HashMap<String, String>,
     /// Its body.
@@ -148,6 +150,7 @@ impl Receiver {
 
 async fn answer(State(script): State<Arc<Mutex<Script>>>, request: Request) -> Response {
     let at = Instant::now();
+    let wall = std::time::SystemTime::now();
     let path = request.uri().path().to_owned();
     let headers = lower(request.headers());
     let body: Bytes = axum::body::to_bytes(request.into_body(), 64 << 20)
@@ -157,6 +160,7 @@ async fn answer(State(script): State<Arc<Mutex<Script>>>, request: Request) -> R
         let mut s = script.lock().unwrap();
         s.received.entry(path.clone()).or_default().push(Received {
             at,
+            wall,
             headers,
             body: body.to_vec(),
         });

@@ -187,7 +187,7 @@ pub async fn dlq(args: DlqArgs) -> anyhow::Result<()> {
                     "{}  {}  route={} source={} type={} attempts={}  {}",
                     item["dead_lettered_at"].as_str().unwrap_or(""),
                     item["event_id"].as_str().unwrap_or(""),
-                    item["route"].as_str().unwrap_or(""),
+                    item["route"].as_str().unwrap_or("- (not normalized)"),
                     item["source"].as_str().unwrap_or(""),
                     item["type"].as_str().unwrap_or(""),
                     item["attempts"],

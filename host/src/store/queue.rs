@@ -66,13 +66,14 @@ pub enum Next {
     DeadLetter(String),
 }
 
-/// A dead-lettered job, as listed by `GET /admin/dlq`.
+/// A dead letter, as listed by `GET /admin/dlq`: a delivery job that gave up, or a verified
+/// payload that could not be normalized (no route; it waits for a plugin fix).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeadLetter {
     /// The event id (replay takes it).
     pub event_id: String,
-    /// The route that gave up.
-    pub route: String,
+    /// The route that gave up; `None` for a payload that could not be normalized.
+    pub route: Option<String>,
     /// The event's source.
     pub source: String,
     /// The event's type.

@@ -68,6 +68,8 @@ CREATE TABLE IF NOT EXISTS disabled_routes (
 );
 CREATE INDEX IF NOT EXISTS events_schedule ON events (source, received_at_ms)
     WHERE source LIKE 'schedule:%';
+CREATE INDEX IF NOT EXISTS events_dead ON events (received_at_ms)
+    WHERE status = 'dead_lettered';
 ";
 
 const INSERT: &str = "INSERT INTO events

@@ -188,18 +188,27 @@ impl SqliteStore {
         };
         let limit = limit.clamp(1, 1000);
         self.read(move |c| {
+            // Jobs that gave up, and payloads that could not be normalized (no job; keyed by
+            // their negated rowid so one cursor orders both).
             let mut sql = String::from(
-                "SELECT j.event_id, j.route, e.source, e.type, j.attempts, j.last_error,
-                        e.received_at_ms, j.updated_at_ms, j.id
-                 FROM jobs j JOIN events e ON e.id = j.event_id
-                 WHERE j.status = 'dead_lettered'",
+                "SELECT event_id, route, source, type, attempts, error, received_at_ms, at, key FROM (
+                   SELECT j.event_id AS event_id, j.route AS route, e.source AS source,
+                          e.type AS type, j.attempts AS attempts, j.last_error AS error,
+                          e.received_at_ms AS received_at_ms, j.updated_at_ms AS at, j.id AS key
+                   FROM jobs j JOIN events e ON e.id = j.event_id
+                   WHERE j.status = 'dead_lettered'
+                   UNION ALL
+                   SELECT e.id, NULL, e.source, e.type, 0, e.error, e.received_at_ms,
+                          e.received_at_ms, -e.rowid
+                   FROM events e WHERE e.status = 'dead_lettered'
+                 ) WHERE 1 = 1",
             );
             let mut args = filter_sql(&filter, &mut sql);
             if let Some((at, id)) = after {
-                sql.push_str(" AND (j.updated_at_ms < ? OR (j.updated_at_ms = ? AND j.id < ?))");
+                sql.push_str(" AND (at < ? OR (at = ? AND key < ?))");
                 args.extend([Value::Integer(at), Value::Integer(at), Value::Integer(id)]);
             }
-            sql.push_str(" ORDER BY j.updated_at_ms DESC, j.id DESC LIMIT ?");
+            sql.push_str(" ORDER BY at DESC, key DESC LIMIT ?");
             args.push(Value::Integer(limit as i64 + 1));
             let mut stmt = c.prepare(&sql)?;
             let mut rows: Vec<(DeadLetter, i64)> = stmt
@@ -323,25 +332,26 @@ impl SqliteStore {
 fn filter_sql(filter: &DlqFilter, sql: &mut String) -> Vec<Value> {
     let mut args = Vec::new();
     if let Some(source) = &filter.source {
-        sql.push_str(" AND e.source = ?");
+        sql.push_str(" AND source = ?");
         args.push(Value::Text(source.clone()));
     }
     if let Some(route) = &filter.route {
-        sql.push_str(" AND j.route = ?");
+        sql.push_str(" AND route = ?");
         args.push(Value::Text(route.clone()));
     }
     if let Some(since) = filter.since_ms {
-        sql.push_str(" AND j.updated_at_ms >= ?");
+        sql.push_str(" AND at >= ?");
         args.push(Value::Integer(since));
     }
     if let Some(until) = filter.until_ms {
-        sql.push_str(" AND j.updated_at_ms < ?");
+        sql.push_str(" AND at < ?");
         args.push(Value::Integer(until));
     }
     args
 }
 
-/// Cursors are `<dead-lettered-at ms>.<job id>` of the last entry of the previous page.
+/// Cursors are `<dead-lettered-at ms>.<key>` of the last entry of the previous page (the key
+/// is a job id, or a negated event rowid).
 fn parse_cursor(text: &str) -> Option<(i64, i64)> {
     let (at, id) = text.split_once('.')?;
     Some((at.parse().ok()?, id.parse().ok()?))
