@@ -300,7 +300,7 @@ async fn a_slow_destination_does_not_delay_a_healthy_one() {
     rx.set_default("/slow", Reply::status(200).delay(Duration::from_secs(4)));
     let routes = format!(
         "{}{}",
-        route("slow", &rx.url("/slow"), ""),
+        route("slow", &rx.url("/slow"), "max_in_flight = 4"),
         route("fast", &rx.url("/fast"), "")
     );
     let gw = gateway(&routes, true).await;

@@ -197,6 +197,8 @@ pub struct RouteConfig {
     pub rate_limit: Option<RateLimit>,
     /// Circuit breaker settings.
     pub breaker: BreakerConfig,
+    /// Deliveries this route may have in flight at once.
+    pub max_in_flight: u32,
 }
 
 /// `[[schedules]]`.
@@ -378,7 +380,18 @@ struct RawRoute {
     signing_secret: Option<SecretSpec>,
     rate_limit: Option<RateLimit>,
     breaker: Option<RawBreaker>,
+    #[serde(default = "default_max_in_flight")]
+    max_in_flight: u32,
 }
+
+fn default_max_in_flight() -> u32 {
+    DEFAULT_MAX_IN_FLIGHT
+}
+
+/// Deliveries one route may have in flight unless it says otherwise.
+pub const DEFAULT_MAX_IN_FLIGHT: u32 = 16;
+/// Deliveries the engine runs at once across all routes (the most one route may ask for).
+pub const MAX_IN_FLIGHT_TOTAL: u32 = 64;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -708,6 +721,12 @@ impl Validator {
         let retry_schedule = self.retry_schedule(&path, r.retry);
         let signing_secret = self.signing_secret(&path, r.signing_secret, base);
         self.check_rate_limit(&path, r.rate_limit.as_ref());
+        if r.max_in_flight == 0 || r.max_in_flight > MAX_IN_FLIGHT_TOTAL {
+            self.problem(
+                format!("{path}.max_in_flight"),
+                format!("must be between 1 and {MAX_IN_FLIGHT_TOTAL}"),
+            );
+        }
         let breaker = match r.breaker {
             None => BreakerConfig::default(),
             Some(b) => {
@@ -774,6 +793,7 @@ impl Validator {
             signing_secret,
             rate_limit: r.rate_limit,
             breaker,
+            max_in_flight: r.max_in_flight.clamp(1, MAX_IN_FLIGHT_TOTAL),
         }
     }
 

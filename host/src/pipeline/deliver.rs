@@ -19,7 +19,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{Notify, Semaphore, watch};
 
 /// Deliveries in flight across all destinations.
-const MAX_IN_FLIGHT: usize = 64;
+const MAX_IN_FLIGHT: usize = crate::config::MAX_IN_FLIGHT_TOTAL as usize;
 /// How often the store is polled for due jobs when nothing wakes the engine sooner.
 const POLL: Duration = Duration::from_millis(250);
 /// How long a job waits when its action plugin is not loaded (not counted as an attempt).
@@ -117,10 +117,14 @@ impl Deliverer {
     pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>, drain: Duration) {
         let mut store_down_since: Option<Instant> = None;
         while !*stop.borrow() {
-            let free = self.slots.available_permits();
+            let now = Instant::now();
+            let free = self
+                .slots
+                .available_permits()
+                .min(self.destinations.capacity(now));
             let mut leased = 0;
             if free > 0 {
-                let skip = self.destinations.waiting(Instant::now());
+                let skip = self.destinations.waiting(now);
                 let now_ms = unix_ms(SystemTime::now());
                 let lease_ms = i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX);
                 match self.store.lease(now_ms, lease_ms, free, skip).await {
@@ -141,7 +145,7 @@ impl Deliverer {
                     }
                 }
             }
-            if leased == 0 || self.slots.available_permits() == 0 {
+            if leased == 0 || free == 0 {
                 tokio::select! {
                     () = self.wake.notified() => {}
                     () = tokio::time::sleep(POLL) => {}

@@ -11,10 +11,6 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Deliveries one destination may have in flight: a slow destination holds at most this many
-/// of the engine's slots, the rest keep serving healthy ones.
-pub const MAX_IN_FLIGHT_PER_DESTINATION: usize = 8;
-
 /// The source name of a schedule's tick events, which is also its jobs' destination name.
 pub fn schedule_source(name: &str) -> String {
     format!("schedule:{name}")
@@ -35,6 +31,9 @@ pub struct Destination {
     pub retry_schedule: Vec<Duration>,
     rate_limit: Option<RateLimit>,
     breaker: BreakerConfig,
+    /// Deliveries it may have in flight: a slow destination holds at most this many of the
+    /// engine's slots, the rest keep serving healthy ones.
+    max_in_flight: usize,
 }
 
 /// Every destination of a config, by name.
@@ -55,6 +54,7 @@ pub fn from_config(config: &Config) -> HashMap<String, Destination> {
         retry_schedule: schedule(&r.retry_schedule),
         rate_limit: r.rate_limit,
         breaker: r.breaker,
+        max_in_flight: r.max_in_flight as usize,
     });
     let schedules = config.schedules.iter().map(|s| Destination {
         name: schedule_source(&s.name),
@@ -64,6 +64,8 @@ pub fn from_config(config: &Config) -> HashMap<String, Destination> {
         retry_schedule: schedule(&s.retry_schedule),
         rate_limit: None,
         breaker: BreakerConfig::default(),
+        // A tick at a time is what a schedule means.
+        max_in_flight: 1,
     });
     routes
         .chain(schedules)
@@ -78,6 +80,7 @@ struct Live {
     bucket: Option<TokenBucket>,
     paused_until: Option<Instant>,
     in_flight: usize,
+    max_in_flight: usize,
     disabled: Option<String>,
 }
 
@@ -129,6 +132,7 @@ impl Destinations {
                         .map(|r| TokenBucket::new(r.per_second, r.burst)),
                     paused_until: None,
                     in_flight: 0,
+                    max_in_flight: d.max_in_flight.max(1),
                     disabled: None,
                 };
                 (d.name.clone(), state)
@@ -158,6 +162,21 @@ impl Destinations {
             .filter(|(_, state)| wait(state, now).is_some())
             .map(|(name, _)| name.clone())
             .collect()
+    }
+
+    /// Deliveries the destinations that take work now could start: leasing more would only
+    /// hand jobs back.
+    pub fn capacity(&self, now: Instant) -> usize {
+        if self.config.is_empty() {
+            // Only jobs of routes removed from the config can be due; let them be leased, so
+            // they are dead-lettered with a reason instead of pending forever.
+            return usize::MAX;
+        }
+        let live = self.live.lock().expect("lock poisoned");
+        live.values()
+            .filter(|state| wait(state, now).is_none())
+            .map(|state| state.max_in_flight.saturating_sub(state.in_flight))
+            .sum()
     }
 
     /// Claims a delivery slot of `name` (taking a rate-limit token and, when half-open, the
@@ -250,7 +269,7 @@ fn wait(state: &Live, now: Instant) -> Option<Wait> {
     if state.disabled.is_some() {
         return Some(Wait::Disabled);
     }
-    if state.in_flight >= MAX_IN_FLIGHT_PER_DESTINATION {
+    if state.in_flight >= state.max_in_flight {
         return Some(Wait::Busy);
     }
     let mut until = state.breaker.blocked_until(now);
