@@ -180,6 +180,10 @@ async fn permanent_failure_is_dead_lettered_then_replayed() {
 
     let job = job_with_status(&gw, &id, "crm", "dead_lettered").await;
     assert_eq!(job["attempts"], 1, "a 4xx is not retried");
+    assert_eq!(
+        admin(&gw, &format!("/admin/events/{id}")).await["delivery"],
+        "dead_lettered"
+    );
     assert!(job["last_error"].as_str().unwrap().contains("422"), "{job}");
     let dlq = admin(&gw, "/admin/dlq?route=crm").await;
     let items = dlq["items"].as_array().unwrap();
@@ -205,6 +209,10 @@ async fn permanent_failure_is_dead_lettered_then_replayed() {
     assert_eq!(answer["routes"], serde_json::json!(["crm"]));
     let job = job_with_status(&gw, &id, "crm", "delivered").await;
     assert_eq!(job["attempts"], 2, "the history continues");
+    assert_eq!(
+        admin(&gw, &format!("/admin/events/{id}")).await["delivery"],
+        "delivered"
+    );
     let got = rx.received("/hook");
     assert_eq!(got.len(), 2);
     assert!(

@@ -2,6 +2,7 @@
 //! Without a token the admin API does not exist (404): an unprotected admin API is never served.
 
 use super::AppState;
+use crate::event::EventStatus;
 use crate::pipeline::deliver::{Deliverer, ReplayError};
 use crate::store::{DlqFilter, StoreError};
 use axum::Json;
@@ -114,12 +115,34 @@ pub async fn event(State(state): State<Arc<AppState>>, Path(id): Path<String>) -
     Json(serde_json::json!({
         "event": normalized,
         "status": event.status,
+        "delivery": delivery_summary(event.status, &jobs),
         "error": event.error,
         "platform_event_id": event.platform_event_id,
         "received_at": crate::event::rfc3339_ms(event.received_at_ms),
         "jobs": jobs,
     }))
     .into_response()
+}
+
+/// One word for where an event stands across its jobs: `no_routes`, `pending` (something is
+/// still to be delivered), `delivered` (every job), `dead_lettered` (every job gave up, or the
+/// payload could not be normalized) or `partially_dead_lettered`.
+fn delivery_summary(status: EventStatus, jobs: &[serde_json::Value]) -> &'static str {
+    use crate::store::queue::status as job;
+    let count = |s: &str| jobs.iter().filter(|j| j["status"] == s).count();
+    let (pending, delivered, dead) = (
+        count(job::PENDING),
+        count(job::DELIVERED),
+        count(job::DEAD_LETTERED),
+    );
+    match (status, pending, delivered, dead) {
+        (EventStatus::DeadLettered, ..) => "dead_lettered",
+        (_, 0, 0, 0) => "no_routes",
+        (_, p, ..) if p > 0 => "pending",
+        (_, _, _, 0) => "delivered",
+        (_, _, 0, _) => "dead_lettered",
+        _ => "partially_dead_lettered",
+    }
 }
 
 fn error(status: StatusCode, message: impl std::fmt::Display) -> Response {
