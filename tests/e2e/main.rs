@@ -6,6 +6,7 @@ mod config;
 mod delivery;
 mod durability;
 mod ingest;
+mod lifecycle;
 mod platforms;
 mod recovery;
 mod sandbox;

@@ -148,6 +148,11 @@ impl Gateway {
         self.dir.path().join("data")
     }
 
+    /// The gateway's plugins directory (watched: files dropped here go live).
+    pub fn plugins_dir(&self) -> PathBuf {
+        self.dir.path().join("plugins")
+    }
+
     /// The config file.
     pub fn config_path(&self) -> PathBuf {
         self.dir.path().join("hookgate.toml")

@@ -1,4 +1,4 @@
-//! `hookgate dlq list|show|replay`: a thin client of a running gateway's admin API, so the
+//! `hookgate dlq list|show|replay` and `hookgate plugins list`: a thin client of a running gateway's admin API, so the
 //! CLI and the API can never disagree and the store is only ever written by the gateway that
 //! owns it. The address and token come from the same config file the gateway runs with
 //! (`server.listen`, and the variable named by `admin.token_env`), or from `--url`/`--token`.
@@ -35,6 +35,52 @@ struct Target {
         hide_env_values = true
     )]
     token: Option<String>,
+}
+
+/// `hookgate plugins ...`.
+#[derive(Args)]
+pub struct PluginsArgs {
+    #[command(subcommand)]
+    command: PluginsCommand,
+    #[command(flatten)]
+    target: Target,
+}
+
+#[derive(Subcommand)]
+enum PluginsCommand {
+    /// Every loaded plugin with its version, file, hash, load time, calls and failures, and
+    /// the last error of every file that failed to load.
+    List,
+}
+
+/// Runs `hookgate plugins ...`.
+pub async fn plugins(args: PluginsArgs) -> anyhow::Result<()> {
+    let client = Client::new(args.target)?;
+    let PluginsCommand::List = args.command;
+    let url = format!("{}/admin/plugins", client.base);
+    let answer = client.send(client.http.get(url)).await?;
+    for p in answer["plugins"].as_array().into_iter().flatten() {
+        println!(
+            "{:<20} {:<8} {:<8} wit {:<6} calls {:<8} failures {:<6} loaded {}  {}  sha256:{}",
+            p["name"].as_str().unwrap_or(""),
+            p["kind"].as_str().unwrap_or(""),
+            p["version"].as_str().unwrap_or(""),
+            p["wit_version"].as_str().unwrap_or(""),
+            p["calls"],
+            p["failures"],
+            p["loaded_at"].as_str().unwrap_or(""),
+            p["file"].as_str().unwrap_or(""),
+            &p["sha256"].as_str().unwrap_or("")[..12.min(p["sha256"].as_str().unwrap_or("").len())],
+        );
+    }
+    for e in answer["errors"].as_array().into_iter().flatten() {
+        println!(
+            "rejected {}: {}",
+            e["file"].as_str().unwrap_or(""),
+            e["error"].as_str().unwrap_or("")
+        );
+    }
+    Ok(())
 }
 
 #[derive(Subcommand)]

@@ -51,6 +51,8 @@ enum Command {
     Check(ConfigArg),
     /// Inspect and replay the dead-letter queue of a running gateway (through its admin API).
     Dlq(admin::DlqArgs),
+    /// The plugins a running gateway has loaded (through its admin API).
+    Plugins(admin::PluginsArgs),
 }
 
 #[derive(Args)]
@@ -80,6 +82,7 @@ pub fn main() -> ExitCode {
             Command::Serve(arg) => serve(load_config(arg)?).await,
             Command::Check(arg) => check(load_config(arg)?).await,
             Command::Dlq(args) => admin::dlq(args).await,
+            Command::Plugins(args) => admin::plugins(args).await,
         }
     });
     match result {
@@ -120,11 +123,17 @@ fn load_config(arg: ConfigArg) -> anyhow::Result<Config> {
     Ok(Config::load(&path)?)
 }
 
-async fn load_plugins(config: &Config) -> anyhow::Result<Arc<Registry>> {
+/// Loads the plugins; with `cache`, compiled code is kept in (and reused from) the data
+/// directory. `check` passes false: validating a config creates no files.
+async fn load_plugins(config: &Config, cache: bool) -> anyhow::Result<Arc<Registry>> {
     let runtime = Runtime::new(Limits {
         call_timeout: config.plugins.call_timeout,
         memory_limit_bytes: config.plugins.memory_limit_bytes,
     })?;
+    let cache_dir = config.storage.path.join("plugin-cache");
+    if cache && let Err(e) = runtime.enable_code_cache(cache_dir.clone()) {
+        tracing::warn!(dir = %cache_dir.display(), error = %e, "compiled-code cache unavailable; plugins compile at every start");
+    }
     let registry = Arc::new(Registry::new(runtime));
     if let Err(e) = registry.load_dir(&config.plugins.dir).await {
         tracing::error!(dir = %config.plugins.dir.display(), error = %e, "cannot read the plugins directory");
@@ -197,7 +206,7 @@ async fn action_problems(config: &Config, registry: &Registry) -> (Vec<String>, 
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let config = Arc::new(config);
-    let registry = load_plugins(&config).await?;
+    let registry = load_plugins(&config, true).await?;
     let (mut problems, missing) = source_problems(&config, &registry);
     let (action_problems, missing_actions) = action_problems(&config, &registry).await;
     problems.extend(action_problems);
@@ -217,6 +226,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::error!("{m}; its deliveries wait in the store until the plugin is added");
     }
     let egress = Egress::new(&config.egress).map_err(|e| anyhow::anyhow!("[egress]: {e}"))?;
+    // Kept alive until the gateway stops: plugins dropped into the directory go live.
+    let _watch = match crate::runtime::watch(registry.clone(), config.plugins.dir.clone()) {
+        Ok(watch) => Some(watch),
+        Err(e) => {
+            tracing::error!(dir = %config.plugins.dir.display(), error = %e, "cannot watch the plugins directory; plugins load only at start");
+            None
+        }
+    };
     let store: Arc<dyn Store> = match &config.storage.backend {
         Backend::Sqlite => {
             Arc::new(SqliteStore::open(&config.storage.path).context("opening the event store")?)
@@ -264,7 +281,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 async fn check(config: Config) -> anyhow::Result<()> {
-    let registry = load_plugins(&config).await?;
+    let registry = load_plugins(&config, false).await?;
     for p in registry.list() {
         println!(
             "plugin {} {} (wit {}) from {}",

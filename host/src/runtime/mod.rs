@@ -5,11 +5,13 @@
 
 mod action;
 mod bindings;
+mod cache;
 mod call;
 mod host_imports;
 mod platform;
 mod registry;
 mod state;
+mod watch;
 
 pub use action::{ActionOutcome, ActionPlugin, ActionRun, DeliveryRequest};
 pub use bindings::{
@@ -19,6 +21,7 @@ pub use bindings::{
 pub use platform::{Outcome, PlatformPlugin, PluginInfo, Verified};
 pub use registry::{LoadError, Loaded, Registry, load_file};
 pub use state::Cutoff;
+pub use watch::{PluginWatch, watch};
 
 use action::ActionState;
 use state::CallState;
@@ -105,6 +108,7 @@ pub struct Runtime {
     limits: Limits,
     slots: tokio::sync::Semaphore,
     ticker_stop: Arc<AtomicBool>,
+    cache: std::sync::OnceLock<cache::CodeCache>,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -169,6 +173,7 @@ impl Runtime {
             limits,
             slots: tokio::sync::Semaphore::new(MAX_CONCURRENT_INSTANCES as usize),
             ticker_stop,
+            cache: std::sync::OnceLock::new(),
         }))
     }
 
@@ -182,9 +187,34 @@ impl Runtime {
         self.limits
     }
 
-    /// Compiles a component. Blocking and slow (~120 ms): call it off the async runtime.
-    pub(crate) fn compile(&self, bytes: &[u8]) -> Result<Component, String> {
-        Component::new(&self.engine, bytes).map_err(|e| format!("{e:#}"))
+    /// Keeps compiled plugins in `dir` from now on (see [`cache`]).
+    pub fn enable_code_cache(&self, dir: std::path::PathBuf) -> std::io::Result<()> {
+        let cache = cache::CodeCache::new(dir, &self.engine)?;
+        let _ = self.cache.set(cache);
+        Ok(())
+    }
+
+    /// Removes cached code of every wasm hash not in `keep`.
+    pub(crate) fn retain_cached(&self, keep: &std::collections::HashSet<String>) {
+        if let Some(cache) = self.cache.get() {
+            let removed = cache.retain(keep);
+            if removed > 0 {
+                tracing::info!(removed, "stale compiled-code cache entries removed");
+            }
+        }
+    }
+
+    /// Compiles a component, or loads its cached compilation (then the flag is true).
+    /// Blocking, and slow on a cache miss (~120 ms): call it off the async runtime.
+    pub(crate) fn compile(&self, bytes: &[u8], sha256: &str) -> Result<(Component, bool), String> {
+        if let Some(component) = self.cache.get().and_then(|c| c.load(&self.engine, sha256)) {
+            return Ok((component, true));
+        }
+        let component = Component::new(&self.engine, bytes).map_err(|e| format!("{e:#}"))?;
+        if let Some(cache) = self.cache.get() {
+            cache.store(sha256, &component);
+        }
+        Ok((component, false))
     }
 
     /// The limits and deadline of one call on `body_bytes` of input.

@@ -33,6 +33,8 @@ pub struct PluginInfo {
     pub sha256: String,
     /// When it was loaded.
     pub loaded_at: SystemTime,
+    /// Whether its machine code came from the compiled-code cache (no compilation).
+    pub from_cache: bool,
 }
 
 /// A compiled, pre-instantiated platform plugin.

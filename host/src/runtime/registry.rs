@@ -115,7 +115,20 @@ impl Registry {
                 Err(e) => self.record_error(&file, &e),
             }
         }
+        self.retain_cached();
         Ok(())
+    }
+
+    /// Drops cached code no loaded plugin uses.
+    fn retain_cached(&self) {
+        let keep: std::collections::HashSet<String> = self
+            .plugins
+            .load()
+            .values()
+            .map(|p| p.info.sha256.clone())
+            .chain(self.actions.load().values().map(|a| a.info.sha256.clone()))
+            .collect();
+        self.runtime.retain_cached(&keep);
     }
 
     fn record_error(&self, file: &Path, error: &LoadError) {
@@ -126,13 +139,53 @@ impl Registry {
             .insert(file.to_owned(), error.to_string());
     }
 
-    /// Adds a plugin unless another file already provides its name.
+    /// Adds a plugin unless another file already provides its name. A plugin from a file
+    /// that provided something else before (another name, or another world) replaces it.
     pub fn insert(&self, plugin: Loaded) -> Result<(), LoadError> {
+        let (file, name) = (plugin.info().file.clone(), plugin.info().name.clone());
         match plugin {
-            Loaded::Platform(p) => swap_in(&self.plugins, p, |p| &p.info)?,
-            Loaded::Action(a) => swap_in(&self.actions, a, |a| &a.info)?,
+            Loaded::Platform(p) => {
+                swap_in(&self.plugins, p, |p| &p.info)?;
+                remove_file_entries(&self.plugins, &file, Some(&name), |p| &p.info);
+                remove_file_entries(&self.actions, &file, None, |a| &a.info);
+            }
+            Loaded::Action(a) => {
+                swap_in(&self.actions, a, |a| &a.info)?;
+                remove_file_entries(&self.actions, &file, Some(&name), |a| &a.info);
+                remove_file_entries(&self.plugins, &file, None, |p| &p.info);
+            }
         };
         Ok(())
+    }
+
+    /// Loads (or reloads) one file and swaps it in; on any failure the version already loaded
+    /// keeps serving, and the failure is logged and kept for `GET /admin/plugins`.
+    pub async fn reload_file(&self, file: &Path) {
+        let started = std::time::Instant::now();
+        match load_file(&self.runtime, file).await {
+            Ok(plugin) => {
+                let (name, version) = (plugin.info().name.clone(), plugin.info().version.clone());
+                match self.insert(plugin) {
+                    Ok(()) => {
+                        self.forget_error(file);
+                        tracing::info!(plugin = %name, version, file = %file.display(), ms = started.elapsed().as_millis() as u64, "plugin reloaded");
+                        self.retain_cached();
+                    }
+                    Err(e) => self.record_error(file, &e),
+                }
+            }
+            Err(e) => self.record_error(file, &e),
+        }
+    }
+
+    /// Unloads whatever `file` provided (the file was removed).
+    pub fn unload_file(&self, file: &Path) {
+        let mut removed = remove_file_entries(&self.plugins, file, None, |p| &p.info);
+        removed.extend(remove_file_entries(&self.actions, file, None, |a| &a.info));
+        self.forget_error(file);
+        for name in removed {
+            tracing::warn!(plugin = %name, file = %file.display(), "plugin unloaded: its file was removed");
+        }
     }
 
     /// The action plugin serving `name`, if loaded.
@@ -169,6 +222,30 @@ impl Registry {
     }
 }
 
+/// Removes the entries of `map` loaded from `file`, except the one named `keep`; returns the
+/// names removed.
+fn remove_file_entries<P>(
+    map: &ArcSwap<HashMap<Arc<str>, Arc<P>>>,
+    file: &Path,
+    keep: Option<&str>,
+    info: fn(&P) -> &PluginInfo,
+) -> Vec<Arc<str>> {
+    let current = map.load();
+    let gone: Vec<Arc<str>> = current
+        .iter()
+        .filter(|(name, p)| info(p).file == file && Some(&***name) != keep)
+        .map(|(name, _)| name.clone())
+        .collect();
+    if !gone.is_empty() {
+        let mut next = HashMap::clone(&current);
+        for name in &gone {
+            next.remove(name);
+        }
+        map.store(Arc::new(next));
+    }
+    gone
+}
+
 /// Swaps `plugin` into `map` (a new map; readers keep the old one), unless another file
 /// already provides its name.
 fn swap_in<P>(
@@ -191,6 +268,7 @@ fn swap_in<P>(
         version = %new.version,
         wit = %new.wit_version,
         file = %new.file.display(),
+        from_cache = new.from_cache,
         "plugin loaded"
     );
     let mut next = HashMap::clone(&current);
@@ -207,11 +285,12 @@ pub async fn load_file(runtime: &Arc<Runtime>, file: &Path) -> Result<Loaded, Lo
         .map_err(|e| LoadError::Read(e.to_string()))?;
     check_header(&bytes)?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
-    let compiler = runtime.clone();
-    let component = tokio::task::spawn_blocking(move || compiler.compile(&bytes))
-        .await
-        .map_err(|e| LoadError::Invalid(format!("compiler task failed: {e}")))?
-        .map_err(LoadError::Invalid)?;
+    let (compiler, hash) = (runtime.clone(), sha256.clone());
+    let (component, from_cache) =
+        tokio::task::spawn_blocking(move || compiler.compile(&bytes, &hash))
+            .await
+            .map_err(|e| LoadError::Invalid(format!("compiler task failed: {e}")))?
+            .map_err(LoadError::Invalid)?;
     let label: Arc<str> = Arc::from(
         file.file_name()
             .map_or_else(|| "plugin".into(), |n| n.to_string_lossy())
@@ -236,7 +315,7 @@ pub async fn load_file(runtime: &Arc<Runtime>, file: &Path) -> Result<Loaded, Lo
             suggested_max_body_bytes: None,
             has_handshake: false,
         };
-        let info = info(meta, file.to_owned(), sha256)?;
+        let info = info(meta, file.to_owned(), sha256, from_cache)?;
         return Ok(Loaded::Action(ActionPlugin::new(info, pre)));
     }
     let mut linker = runtime.linker.clone();
@@ -253,7 +332,7 @@ pub async fn load_file(runtime: &Arc<Runtime>, file: &Path) -> Result<Loaded, Lo
     let meta = PlatformPlugin::metadata(&pre, runtime, label)
         .await
         .map_err(LoadError::Metadata)?;
-    let info = info(meta, file.to_owned(), sha256)?;
+    let info = info(meta, file.to_owned(), sha256, from_cache)?;
     Ok(Loaded::Platform(PlatformPlugin::new(info, pre)))
 }
 
@@ -268,7 +347,12 @@ fn check_header(bytes: &[u8]) -> Result<(), LoadError> {
     }
 }
 
-fn info(meta: PluginMetadata, file: PathBuf, sha256: String) -> Result<PluginInfo, LoadError> {
+fn info(
+    meta: PluginMetadata,
+    file: PathBuf,
+    sha256: String,
+    from_cache: bool,
+) -> Result<PluginInfo, LoadError> {
     let valid_name = !meta.name.is_empty()
         && meta.name.len() <= 64
         && meta
@@ -299,6 +383,7 @@ fn info(meta: PluginMetadata, file: PathBuf, sha256: String) -> Result<PluginInf
         file,
         sha256,
         loaded_at: SystemTime::now(),
+        from_cache,
     })
 }
 

@@ -418,3 +418,46 @@ pub async fn enable_route(
         Err(e) => store_error(e),
     }
 }
+
+/// `GET /admin/plugins`: every loaded plugin (name, kind, version, WIT version, file, SHA-256,
+/// load time, whether its code came from the cache, calls, failures) and the last load error
+/// of every file that failed.
+pub async fn plugins(State(state): State<Arc<AppState>>) -> Response {
+    let describe = |kind: &str, info: &crate::runtime::PluginInfo, calls: u64, failures: u64| {
+        serde_json::json!({
+            "name": &*info.name,
+            "kind": kind,
+            "version": info.version,
+            "wit_version": info.wit_version,
+            "description": info.description,
+            "file": info.file.display().to_string(),
+            "sha256": info.sha256,
+            "loaded_at": crate::event::rfc3339_ms(crate::event::unix_ms(info.loaded_at)),
+            "from_cache": info.from_cache,
+            "calls": calls,
+            "failures": failures,
+        })
+    };
+    let mut plugins: Vec<serde_json::Value> = state
+        .registry
+        .list()
+        .iter()
+        .map(|p| describe("platform", &p.info, p.calls(), p.failures()))
+        .collect();
+    plugins.extend(
+        state
+            .registry
+            .actions()
+            .iter()
+            .map(|a| describe("action", &a.info, a.calls(), a.failures())),
+    );
+    let errors: Vec<serde_json::Value> = state
+        .registry
+        .errors()
+        .into_iter()
+        .map(
+            |(file, error)| serde_json::json!({"file": file.display().to_string(), "error": error}),
+        )
+        .collect();
+    Json(serde_json::json!({"plugins": plugins, "errors": errors})).into_response()
+}

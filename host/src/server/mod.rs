@@ -149,6 +149,7 @@ fn admin_routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/dlq/replay", post(admin::dlq_replay_bulk))
         .route("/dlq/{id}/replay", post(admin::dlq_replay))
         .route("/routes", get(admin::routes))
+        .route("/plugins", get(admin::plugins))
         .route("/routes/{name}/enable", post(admin::enable_route))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
