@@ -26,6 +26,7 @@ const PLUGINS: &[(&str, &str, bool)] = &[
     ),
     ("hookgate-plugin-forward", "forward", false),
     ("hookgate-test-plugin-hostile", "hostile", true),
+    ("hookgate-test-plugin-wrong-world", "wrong-world", true),
     ("acme-hookgate-plugin", "acme", true),
 ];
 

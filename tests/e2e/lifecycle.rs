@@ -136,7 +136,7 @@ async fn bad_files_never_replace_a_good_plugin() {
     let gw = gateway(&["stripe"]).await;
     let good_sha = plugin_entry(&gw, "stripe").await.unwrap()["sha256"].clone();
     let dir = gw.plugins_dir();
-    let cases: [(&str, Vec<u8>, &str); 3] = [
+    let cases: [(&str, Vec<u8>, &str); 4] = [
         (
             "corrupt",
             b"\0asm\x0d\0\x01\0 this is not a component".to_vec(),
@@ -148,9 +148,14 @@ async fn bad_files_never_replace_a_good_plugin() {
             "core WebAssembly module",
         ),
         (
-            "wrong world",
+            "truncated",
             std::fs::read(test_plugin("hostile")).unwrap()[..64].to_vec(),
             "not a valid",
+        ),
+        (
+            "wrong world",
+            std::fs::read(test_plugin("wrong-world")).unwrap(),
+            "not a hookgate platform or action plugin",
         ),
     ];
     for (i, (what, bytes, reason)) in cases.into_iter().enumerate() {
@@ -176,6 +181,9 @@ async fn bad_files_never_replace_a_good_plugin() {
         );
     }
     assert!(gw.logs().contains("plugin rejected"));
+    let plugins = admin(&gw, "/admin/plugins").await;
+    let rejected = plugins["rejections"][0]["count"].as_u64().unwrap();
+    assert!(rejected >= 4, "every rejection is counted: {plugins}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -72,6 +72,8 @@ pub struct Registry {
     plugins: ArcSwap<HashMap<Arc<str>, Arc<PlatformPlugin>>>,
     actions: ArcSwap<HashMap<Arc<str>, Arc<ActionPlugin>>>,
     errors: Mutex<BTreeMap<PathBuf, String>>,
+    /// Rejections per file since start (never reset): the plugin-rejection metric.
+    rejections: Mutex<BTreeMap<PathBuf, u64>>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -90,6 +92,7 @@ impl Registry {
             plugins: ArcSwap::default(),
             actions: ArcSwap::default(),
             errors: Mutex::default(),
+            rejections: Mutex::default(),
         }
     }
 
@@ -133,6 +136,12 @@ impl Registry {
 
     fn record_error(&self, file: &Path, error: &LoadError) {
         tracing::error!(file = %file.display(), reason = %error, "plugin rejected");
+        *self
+            .rejections
+            .lock()
+            .expect("lock poisoned")
+            .entry(file.to_owned())
+            .or_default() += 1;
         self.errors
             .lock()
             .expect("lock poisoned")
@@ -215,6 +224,11 @@ impl Registry {
     /// The last load error of each file that failed to load.
     pub fn errors(&self) -> BTreeMap<PathBuf, String> {
         self.errors.lock().expect("lock poisoned").clone()
+    }
+
+    /// How many times each file was rejected since start.
+    pub fn rejections(&self) -> BTreeMap<PathBuf, u64> {
+        self.rejections.lock().expect("lock poisoned").clone()
     }
 
     fn forget_error(&self, file: &Path) {

@@ -459,5 +459,14 @@ pub async fn plugins(State(state): State<Arc<AppState>>) -> Response {
             |(file, error)| serde_json::json!({"file": file.display().to_string(), "error": error}),
         )
         .collect();
-    Json(serde_json::json!({"plugins": plugins, "errors": errors})).into_response()
+    let rejections: Vec<serde_json::Value> = state
+        .registry
+        .rejections()
+        .into_iter()
+        .map(
+            |(file, count)| serde_json::json!({"file": file.display().to_string(), "count": count}),
+        )
+        .collect();
+    Json(serde_json::json!({"plugins": plugins, "errors": errors, "rejections": rejections}))
+        .into_response()
 }
