@@ -30,6 +30,7 @@ pub mod cli;
 pub mod config;
 pub mod egress;
 pub mod event;
+pub mod metrics;
 pub mod pipeline;
 pub mod ratelimit;
 pub mod runtime;

@@ -7,6 +7,7 @@ mod delivery;
 mod durability;
 mod ingest;
 mod lifecycle;
+mod operations;
 mod platforms;
 mod recovery;
 mod sandbox;

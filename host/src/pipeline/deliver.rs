@@ -179,6 +179,7 @@ impl Deliverer {
                 error: Some(error.clone()),
             };
             tracing::warn!(event = %job.event_id, route = %job.route, "dead-lettered: route no longer configured");
+            crate::metrics::metrics().attempt(&job.route, "refused", Duration::ZERO);
             self.finish(&job, attempt, Next::DeadLetter(error)).await;
             return;
         };
@@ -246,6 +247,7 @@ impl Deliverer {
             },
         };
         let elapsed = clock.elapsed();
+        crate::metrics::metrics().attempt(&job.route, outcome.label(), elapsed);
         let now = Instant::now();
         let (healthy, pause) = match &outcome {
             ActionOutcome::Delivered { .. }

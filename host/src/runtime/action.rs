@@ -375,8 +375,15 @@ impl ActionPlugin {
                 .call_run(&mut store, &guest)
                 .await
         };
+        let started = std::time::Instant::now();
         let result = tokio::time::timeout(backstop, result).await;
-        match settle(result, &store.data().call, &self.info.name, runtime) {
+        let settled = settle(result, &store.data().call, &self.info.name, runtime);
+        crate::metrics::metrics().plugin_call(
+            &self.info.name,
+            started.elapsed(),
+            settled.as_ref().err().map(PluginFault::kind),
+        );
+        match settled {
             Ok(answer) => Ok(ActionRun {
                 outcome: ActionOutcome::from_guest(answer)
                     .with_host_reason(store.data().hooks.last_refusal()),

@@ -136,6 +136,22 @@ impl PlatformPlugin {
         request: Request,
         context: &VerifyContext,
     ) -> Result<Outcome, PluginFault> {
+        let started = std::time::Instant::now();
+        let result = self.run_checks(runtime, request, context).await;
+        crate::metrics::metrics().plugin_call(
+            &self.info.name,
+            started.elapsed(),
+            result.as_ref().err().map(PluginFault::kind),
+        );
+        result
+    }
+
+    async fn run_checks(
+        &self,
+        runtime: &Runtime,
+        request: Request,
+        context: &VerifyContext,
+    ) -> Result<Outcome, PluginFault> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         let _slot = runtime
             .slots

@@ -136,6 +136,7 @@ impl Registry {
 
     fn record_error(&self, file: &Path, error: &LoadError) {
         tracing::error!(file = %file.display(), reason = %error, "plugin rejected");
+        crate::metrics::metrics().plugin_reload_failures.inc();
         *self
             .rejections
             .lock()
@@ -177,6 +178,7 @@ impl Registry {
                 match self.insert(plugin) {
                     Ok(()) => {
                         self.forget_error(file);
+                        crate::metrics::metrics().plugin_reloads.inc();
                         tracing::info!(plugin = %name, version, file = %file.display(), ms = started.elapsed().as_millis() as u64, "plugin reloaded");
                         self.retain_cached();
                     }

@@ -19,6 +19,23 @@ pub async fn ingest(
     State(state): State<Arc<AppState>>,
     Path(source_name): Path<String>,
     request: Request<Body>,
+) -> Response {
+    let started = std::time::Instant::now();
+    // Only configured names become label values: arbitrary paths must not grow the metrics.
+    let label = if state.sources.contains_key(source_name.as_str()) {
+        source_name.clone()
+    } else {
+        "unknown".to_owned()
+    };
+    let response = handle(state, source_name, request).await.into_response();
+    crate::metrics::metrics().ingest(&label, response.status().as_u16(), started.elapsed());
+    response
+}
+
+async fn handle(
+    state: Arc<AppState>,
+    source_name: String,
+    request: Request<Body>,
 ) -> Result<Response, IngestError> {
     let received_at = SystemTime::now();
     let source = state

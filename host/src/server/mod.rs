@@ -5,6 +5,7 @@ mod admin;
 mod error;
 mod health;
 mod ingest;
+mod metrics;
 
 pub use error::IngestError;
 
@@ -138,6 +139,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .nest("/admin", admin_routes(state.clone()))
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
+        .route("/metrics", get(metrics::scrape))
         .with_state(state)
 }
 

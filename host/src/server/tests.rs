@@ -7,7 +7,8 @@ use crate::event::EventRecord;
 use crate::event::NewEvents;
 use crate::runtime::{Limits, Runtime};
 use crate::store::{
-    Attempt, DisabledRoute, DlqFilter, DlqPage, JobRecord, LeasedJob, Next, Receipt, StoreError,
+    Attempt, DisabledRoute, DlqFilter, DlqPage, JobRecord, LeasedJob, Next, QueueStats, Receipt,
+    StoreError,
 };
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -61,6 +62,9 @@ macro_rules! test_store {
             Err(injected())
         }
         async fn last_received(&self, _s: &str) -> Result<Option<i64>, StoreError> {
+            Err(injected())
+        }
+        async fn queue_stats(&self, _now: i64) -> Result<QueueStats, StoreError> {
             Err(injected())
         }
         }

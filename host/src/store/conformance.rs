@@ -190,6 +190,12 @@ pub async fn run_queue(store: Arc<dyn Store>) {
     dead_letter_pages_and_filters(&*store).await;
     routes_can_be_disabled(&*store).await;
     schedule_ticks_are_remembered(&*store).await;
+    let stats = store.queue_stats(T0 + 10_000_000).await.expect("stats");
+    // 5 dead jobs + 1 unnormalized payload (q-1's dead job was replayed and delivered); the
+    // two schedule ticks are pending.
+    assert_eq!(stats.dead_letters, 6, "{stats:?}");
+    assert_eq!(stats.pending, 2, "{stats:?}");
+    assert_eq!(stats.oldest_due_ms, Some(T0), "{stats:?}");
 }
 
 const T0: i64 = 1_700_000_000_123;
@@ -434,6 +440,33 @@ async fn dead_letter_pages_and_filters(store: &dyn Store) {
         .await
         .expect("page");
     assert!(future.items.is_empty());
+    // A payload that could not be normalized is a dead letter too, without a route.
+    let mut unnormalized = record("odd", "dl-unnormalized");
+    unnormalized.status = EventStatus::DeadLettered;
+    unnormalized.error = Some("no \"type\" field".into());
+    let id = unnormalized.id.clone();
+    store
+        .insert(NewEvents::from_records(
+            vec![unnormalized],
+            vec![Vec::new()],
+        ))
+        .await
+        .expect("insert");
+    let odd = store
+        .dead_letters(
+            DlqFilter {
+                source: Some("odd".into()),
+                ..DlqFilter::default()
+            },
+            None,
+            50,
+        )
+        .await
+        .expect("page");
+    assert_eq!(odd.items.len(), 3);
+    let entry = odd.items.iter().find(|d| d.event_id == id).expect("listed");
+    assert_eq!(entry.route, None);
+    assert_eq!(entry.error.as_deref(), Some("no \"type\" field"));
 }
 
 async fn routes_can_be_disabled(store: &dyn Store) {

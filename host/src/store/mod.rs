@@ -12,7 +12,9 @@ pub mod conformance;
 pub mod queue;
 mod sqlite;
 
-pub use queue::{Attempt, DeadLetter, DisabledRoute, DlqFilter, DlqPage, LeasedJob, Next};
+pub use queue::{
+    Attempt, DeadLetter, DisabledRoute, DlqFilter, DlqPage, LeasedJob, Next, QueueStats,
+};
 pub use sqlite::SqliteStore;
 
 use crate::event::{EventRecord, NewEvents};
@@ -162,6 +164,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Disabled routes.
     async fn disabled_routes(&self) -> Result<Vec<DisabledRoute>, StoreError>;
+
+    /// Queue depth, oldest due job and dead-letter count, for `/metrics`.
+    async fn queue_stats(&self, now_ms: i64) -> Result<QueueStats, StoreError>;
 
     /// The newest `received_at_ms` of the events of `source` (schedules store each tick as an
     /// event of source `schedule:<name>` received at the tick's time).

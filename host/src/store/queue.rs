@@ -111,6 +111,17 @@ pub struct DlqPage {
     pub next_cursor: Option<String>,
 }
 
+/// Delivery queue figures for monitoring.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct QueueStats {
+    /// Pending jobs, due now or later.
+    pub pending: u64,
+    /// Due time of the oldest pending job that is due, Unix ms.
+    pub oldest_due_ms: Option<i64>,
+    /// Dead letters: jobs that gave up plus payloads that could not be normalized.
+    pub dead_letters: u64,
+}
+
 /// A route the delivery engine stopped using (a destination answered 410 Gone).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DisabledRoute {

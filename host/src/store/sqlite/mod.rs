@@ -6,8 +6,8 @@
 mod queue;
 
 use super::{
-    Attempt, DisabledRoute, DlqFilter, DlqPage, Inserted, JobRecord, LeasedJob, Next, Receipt,
-    Store, StoreError,
+    Attempt, DisabledRoute, DlqFilter, DlqPage, Inserted, JobRecord, LeasedJob, Next, QueueStats,
+    Receipt, Store, StoreError,
 };
 use crate::event::{EventRecord, EventStatus, NewEvents};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
@@ -250,7 +250,13 @@ fn writer_loop(mut conn: Connection, rx: Receiver<WriteJob>) {
             }
         }
         let mut finishers = Vec::new();
+        let started = std::time::Instant::now();
         let result = write_batch(&mut conn, &mut batch, &mut finishers);
+        let metrics = crate::metrics::metrics();
+        metrics
+            .store_write_latency
+            .observe(started.elapsed().as_secs_f64());
+        metrics.store_batch_size.observe(batch.len() as f64);
         let committed = result.as_ref().map(|_| ()).map_err(unavailable);
         if let Err(e) = &result {
             tracing::error!(error = %e, requests = batch.len(), "store write failed; requests answered 503");
@@ -473,6 +479,10 @@ impl Store for SqliteStore {
 
     async fn last_received(&self, source: &str) -> Result<Option<i64>, StoreError> {
         self.newest_received(source).await
+    }
+
+    async fn queue_stats(&self, now_ms: i64) -> Result<QueueStats, StoreError> {
+        self.stats(now_ms).await
     }
 }
 

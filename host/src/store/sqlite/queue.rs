@@ -4,7 +4,7 @@
 
 use super::SqliteStore;
 use crate::store::queue::{
-    Attempt, DeadLetter, DisabledRoute, DlqFilter, DlqPage, LeasedJob, Next, status,
+    Attempt, DeadLetter, DisabledRoute, DlqFilter, DlqPage, LeasedJob, Next, QueueStats, status,
 };
 use crate::store::{JobRecord, StoreError};
 use rusqlite::types::Value;
@@ -308,6 +308,26 @@ impl SqliteStore {
                 })
             })?;
             rows.collect()
+        })
+        .await
+    }
+
+    pub(super) async fn stats(&self, now_ms: i64) -> Result<QueueStats, StoreError> {
+        self.read(move |c| {
+            let count = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0));
+            let pending = count("SELECT count(*) FROM jobs WHERE status = 'pending'")?;
+            let dead = count("SELECT count(*) FROM jobs WHERE status = 'dead_lettered'")?
+                + count("SELECT count(*) FROM events WHERE status = 'dead_lettered'")?;
+            let oldest_due_ms = c.query_row(
+                "SELECT MIN(due_at_ms) FROM jobs WHERE status = 'pending' AND due_at_ms <= ?1",
+                [now_ms],
+                |r| r.get::<_, Option<i64>>(0),
+            )?;
+            Ok(QueueStats {
+                pending: pending.max(0) as u64,
+                oldest_due_ms,
+                dead_letters: dead.max(0) as u64,
+            })
         })
         .await
     }

@@ -1,0 +1,47 @@
+//! `GET /metrics`: the Prometheus scrape. Figures that belong to the store (queue depth,
+//! oldest due job, dead letters) and to live delivery state (circuits, disabled routes) are
+//! read now; everything else was counted as it happened.
+
+use super::AppState;
+use crate::metrics::{RouteLabel, metrics};
+use crate::pipeline::breaker::CircuitState;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+/// The OpenMetrics text format, which Prometheus reads natively.
+const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Renders every metric.
+pub async fn scrape(State(state): State<Arc<AppState>>) -> Response {
+    let m = metrics();
+    let now_ms = crate::event::unix_ms(SystemTime::now());
+    match state.store.queue_stats(now_ms).await {
+        Ok(stats) => {
+            m.queue_depth
+                .set(i64::try_from(stats.pending).unwrap_or(i64::MAX));
+            m.dead_letters
+                .set(i64::try_from(stats.dead_letters).unwrap_or(i64::MAX));
+            let age_ms = stats.oldest_due_ms.map_or(0, |due| (now_ms - due).max(0));
+            m.queue_oldest_due_seconds.set(age_ms as f64 / 1000.0);
+        }
+        Err(e) => tracing::warn!(error = %e, "metrics: cannot read queue figures from the store"),
+    }
+    if let Some(deliverer) = &state.deliverer {
+        for d in deliverer.destinations().status(Instant::now()) {
+            let label = RouteLabel { route: d.name };
+            let circuit = match d.circuit {
+                CircuitState::Closed => 0,
+                CircuitState::HalfOpen => 1,
+                CircuitState::Open => 2,
+            };
+            m.breaker_state.get_or_create(&label).set(circuit);
+            m.route_disabled
+                .get_or_create(&label)
+                .set(i64::from(d.disabled.is_some()));
+        }
+    }
+    ([(header::CONTENT_TYPE, CONTENT_TYPE)], m.render()).into_response()
+}
