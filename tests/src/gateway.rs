@@ -175,6 +175,25 @@ impl Gateway {
         }
     }
 
+    /// Sends SIGTERM and waits (up to `limit`) for the process to exit; returns how long it
+    /// took, or `None` if it was still running at the limit (then it is killed).
+    pub fn terminate(&mut self, limit: Duration) -> Option<Duration> {
+        let mut child = self.child.take()?;
+        let started = std::time::Instant::now();
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        while started.elapsed() < limit {
+            if let Ok(Some(_)) = child.try_wait() {
+                return Some(started.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        None
+    }
+
     /// Starts the gateway again on the same directory (new port).
     pub async fn restart(&mut self) {
         self.kill9();

@@ -16,7 +16,6 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 #[derive(Parser)]
 #[command(
@@ -259,22 +258,30 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     .await
     .context("starting the delivery engine")?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let engine = tokio::spawn(
-        deliverer
-            .clone()
-            .run(stopped.clone(), Duration::from_secs(10)),
-    );
+    let deadline = config.server.shutdown_timeout;
+    let engine = tokio::spawn(deliverer.clone().run(stopped.clone(), deadline));
     scheduler::start(&config.schedules, store.clone(), deliverer.clone(), stopped);
     let state = Arc::new(AppState::new(config.clone(), registry, store).with_deliverer(deliverer));
+    // On SIGTERM/SIGINT: /ready fails at once, the listener closes, and requests and
+    // deliveries in flight get the same deadline to finish, side by side.
+    let signal = {
+        let state = state.clone();
+        async move {
+            shutdown_signal().await;
+            state
+                .shutting_down
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            let _ = stop.send(true);
+        }
+    };
     server::serve(
         listener,
         server::app(state),
         config.server.header_timeout,
-        Duration::from_secs(10),
-        shutdown_signal(),
+        deadline,
+        signal,
     )
     .await?;
-    let _ = stop.send(true);
     let _ = engine.await;
     tracing::info!("hookgate stopped");
     Ok(())

@@ -90,6 +90,9 @@ pub struct ServerConfig {
     pub header_timeout: Duration,
     /// Time a client has to send the body.
     pub body_timeout: Duration,
+    /// How long a graceful shutdown may take: in-flight requests and deliveries get this long
+    /// to finish, then the process exits (unfinished deliveries run again after a restart).
+    pub shutdown_timeout: Duration,
 }
 
 /// `[admin]`.
@@ -262,6 +265,7 @@ struct RawServer {
     max_body_bytes: u64,
     header_timeout_ms: u64,
     body_timeout_ms: u64,
+    shutdown_timeout_ms: u64,
 }
 
 impl Default for RawServer {
@@ -271,6 +275,7 @@ impl Default for RawServer {
             max_body_bytes: 1024 * 1024,
             header_timeout_ms: 5_000,
             body_timeout_ms: 30_000,
+            shutdown_timeout_ms: 10_000,
         }
     }
 }
@@ -518,6 +523,11 @@ impl Validator {
                 "server.body_timeout_ms",
                 raw.server.body_timeout_ms,
                 3_600_000,
+            ),
+            shutdown_timeout: self.millis(
+                "server.shutdown_timeout_ms",
+                raw.server.shutdown_timeout_ms,
+                600_000,
             ),
         };
         if raw.admin.token_env.is_empty() {

@@ -16,6 +16,12 @@ pub async fn health() -> Response {
 /// Readiness, with every failing dependency listed.
 pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
     let mut failing = Vec::new();
+    if state
+        .shutting_down
+        .load(std::sync::atomic::Ordering::Relaxed)
+    {
+        failing.push("shutting down".to_owned());
+    }
     if let Err(e) = state.store.ping().await {
         failing.push(format!("store: {e}"));
     }

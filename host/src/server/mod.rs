@@ -67,6 +67,8 @@ pub struct AppState {
     pub body_budget: tokio::sync::Semaphore,
     /// The delivery engine (absent in tests of the ingest alone).
     pub deliverer: Option<Arc<crate::pipeline::deliver::Deliverer>>,
+    /// Set when a graceful shutdown began: `/ready` fails so load balancers stop sending.
+    pub shutting_down: std::sync::atomic::AtomicBool,
 }
 
 /// Request-body memory all in-flight requests may hold together, unless one source's body
@@ -117,6 +119,7 @@ impl AppState {
             router,
             body_budget,
             deliverer: None,
+            shutting_down: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
