@@ -146,9 +146,34 @@ pub fn app(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// The admin API's description, served at `/admin/openapi.json`. A test checks that it lists
+/// exactly [`ADMIN_ENDPOINTS`] and that the router serves each of them.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// Every admin endpoint (method, path under `/admin`), as routed below.
+pub const ADMIN_ENDPOINTS: &[(&str, &str)] = &[
+    ("GET", "/events/{id}"),
+    ("GET", "/dlq"),
+    ("POST", "/dlq/replay"),
+    ("POST", "/dlq/{id}/replay"),
+    ("GET", "/routes"),
+    ("POST", "/routes/{name}/enable"),
+    ("GET", "/plugins"),
+    ("GET", "/openapi.json"),
+];
+
 /// The admin API: every route behind the Bearer-token check.
 fn admin_routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
     Router::new()
+        .route(
+            "/openapi.json",
+            get(|| async {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    OPENAPI,
+                )
+            }),
+        )
         .route("/events/{id}", get(admin::event))
         .route("/dlq", get(admin::dlq_list))
         .route("/dlq/replay", post(admin::dlq_replay_bulk))

@@ -123,6 +123,10 @@ test_store!(StalledStore, {
 });
 
 async fn app_with(store: Arc<dyn Store>) -> Router {
+    app(Arc::new(state_with(store).await))
+}
+
+async fn state_with(store: Arc<dyn Store>) -> AppState {
     let config = Config::parse(
         "[sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"whsec_t\"]\n",
         Path::new("t.toml"),
@@ -139,7 +143,62 @@ async fn app_with(store: Arc<dyn Store>) -> Router {
         .await
         .unwrap();
     registry.insert(loaded).unwrap();
-    app(Arc::new(AppState::new(Arc::new(config), registry, store)))
+    AppState::new(Arc::new(config), registry, store)
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_exactly_the_admin_routes() {
+    let doc: serde_json::Value = serde_json::from_str(OPENAPI).expect("valid JSON");
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut documented: Vec<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, ops)| {
+            let path = path.strip_prefix("/admin").expect("admin paths").to_owned();
+            ops.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| (m.to_uppercase(), path.clone()))
+        })
+        .collect();
+    let mut routed: Vec<(String, String)> = ADMIN_ENDPOINTS
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    documented.sort();
+    routed.sort();
+    assert_eq!(documented, routed, "openapi.json and the router disagree");
+
+    // And the router really serves each one: an unrouted path would be axum's empty 404 (or a
+    // 405), every admin handler answers JSON.
+    let mut state = state_with(Arc::new(FailingStore)).await;
+    state.admin_token = Some(crate::config::Secret::new("t0ken"));
+    let app = app(Arc::new(state));
+    for (method, path) in ADMIN_ENDPOINTS {
+        let uri = format!(
+            "/admin{}",
+            path.replace("{id}", "evt_x").replace("{name}", "crm")
+        );
+        let request = Request::builder()
+            .method(*method)
+            .uri(&uri)
+            .header("authorization", "Bearer t0ken")
+            .header("content-type", "application/json")
+            .body(Body::from("{\"all\":true}"))
+            .unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        assert_ne!(
+            response.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {uri}"
+        );
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        serde_json::from_slice::<serde_json::Value>(&body)
+            .unwrap_or_else(|_| panic!("{method} {uri} is not routed"));
+    }
 }
 
 fn signed_request() -> Request<Body> {
