@@ -512,6 +512,17 @@ async fn the_cli_lists_shows_and_replays_dead_letters() {
     job_with_status(&gw, &id, "crm", "delivered").await;
     let (ok, out) = dlq_cli(&gw, &["list"]);
     assert!(ok && out.contains("empty"), "{out}");
+    let (ok, out) = dlq_cli(&gw, &["list", "--json"]);
+    let page: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{out}"));
+    assert!(ok && page["items"].as_array().unwrap().is_empty(), "{out}");
+
+    let events = std::process::Command::new(crate::binary())
+        .args(["events", "list", "--url", &gw.url(""), "--token", TOKEN])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&events.stdout);
+    assert!(events.status.success(), "{out}");
+    assert!(out.contains(&id) && out.contains("1/1 delivered"), "{out}");
 
     let (ok, out) = std::process::Command::new(crate::binary())
         .args(["dlq", "list", "--url", &gw.url(""), "--token", "wrong"])

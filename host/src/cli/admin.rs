@@ -35,6 +35,9 @@ struct Target {
         hide_env_values = true
     )]
     token: Option<String>,
+    /// Print the admin API's JSON instead of a table.
+    #[arg(long, global = true)]
+    json: bool,
 }
 
 /// `hookgate plugins ...`.
@@ -59,6 +62,10 @@ pub async fn plugins(args: PluginsArgs) -> anyhow::Result<()> {
     let PluginsCommand::List = args.command;
     let url = format!("{}/admin/plugins", client.base);
     let answer = client.send(client.http.get(url)).await?;
+    if client.json {
+        print(&answer);
+        return Ok(());
+    }
     for p in answer["plugins"].as_array().into_iter().flatten() {
         println!(
             "{:<20} {:<8} {:<8} wit {:<6} calls {:<8} failures {:<6} loaded {}  {}  sha256:{}",
@@ -132,6 +139,7 @@ struct Client {
     http: reqwest::Client,
     base: String,
     token: String,
+    json: bool,
 }
 
 impl Client {
@@ -172,6 +180,7 @@ impl Client {
             http: reqwest::Client::new(),
             base,
             token,
+            json: target.json,
         })
     }
 
@@ -224,6 +233,10 @@ pub async fn dlq(args: DlqArgs) -> anyhow::Result<()> {
             }
             let url = format!("{}/admin/dlq", client.base);
             let page = client.send(client.http.get(url).query(&query)).await?;
+            if client.json {
+                print(&page);
+                return Ok(());
+            }
             let items = page["items"].as_array().cloned().unwrap_or_default();
             if items.is_empty() {
                 println!("the dead-letter queue is empty");
@@ -256,6 +269,10 @@ pub async fn dlq(args: DlqArgs) -> anyhow::Result<()> {
         } => {
             let url = format!("{}/admin/dlq/{id}/replay", client.base);
             let answer = client.send(client.http.post(url)).await?;
+            if client.json {
+                print(&answer);
+                return Ok(());
+            }
             println!(
                 "replay of {id} queued along {}",
                 answer["routes"]
@@ -276,7 +293,12 @@ pub async fn dlq(args: DlqArgs) -> anyhow::Result<()> {
         } if all || source.is_some() || route.is_some() => {
             let url = format!("{}/admin/dlq/replay", client.base);
             let body = serde_json::json!({"all": all, "source": source, "route": route});
+            println!("collecting dead letters to replay…");
             let answer = client.send(client.http.post(url).json(&body)).await?;
+            if client.json {
+                print(&answer);
+                return Ok(());
+            }
             println!("{} event(s) queued for replay", answer["replayed"]);
             for failure in answer["failed"].as_array().into_iter().flatten() {
                 println!(
@@ -288,6 +310,112 @@ pub async fn dlq(args: DlqArgs) -> anyhow::Result<()> {
         }
         DlqCommand::Replay { .. } => {
             bail!("give either an event id, or --all / --source / --route (not both)")
+        }
+    }
+    Ok(())
+}
+
+/// `hookgate events ...`.
+#[derive(Args)]
+pub struct EventsArgs {
+    #[command(subcommand)]
+    command: EventsCommand,
+    #[command(flatten)]
+    target: Target,
+}
+
+#[derive(Subcommand)]
+enum EventsCommand {
+    /// List stored events, newest first, with their deliveries' progress.
+    List {
+        /// Only events of this source.
+        #[arg(long)]
+        source: Option<String>,
+        /// Only this normalized type.
+        #[arg(long = "type")]
+        event_type: Option<String>,
+        /// Received at or after (RFC 3339 or Unix ms).
+        #[arg(long)]
+        since: Option<String>,
+        /// Received before (RFC 3339 or Unix ms).
+        #[arg(long)]
+        until: Option<String>,
+        /// Entries per page.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Continue from a previous page's `next_cursor`.
+        #[arg(long)]
+        cursor: Option<String>,
+    },
+    /// Show one event with its payload, jobs and every attempt.
+    Show {
+        /// Event id (`evt_...`).
+        id: String,
+    },
+}
+
+/// Runs `hookgate events ...`.
+pub async fn events(args: EventsArgs) -> anyhow::Result<()> {
+    let client = Client::new(args.target)?;
+    match args.command {
+        EventsCommand::Show { id } => {
+            let url = format!("{}/admin/events/{id}", client.base);
+            print(&client.send(client.http.get(url)).await?);
+        }
+        EventsCommand::List {
+            source,
+            event_type,
+            since,
+            until,
+            limit,
+            cursor,
+        } => {
+            let mut query = vec![("limit", limit.to_string())];
+            for (key, value) in [
+                ("source", source),
+                ("type", event_type),
+                ("since", since),
+                ("until", until),
+                ("cursor", cursor),
+            ] {
+                if let Some(value) = value {
+                    query.push((key, value));
+                }
+            }
+            let url = format!("{}/admin/events", client.base);
+            let page = client.send(client.http.get(url).query(&query)).await?;
+            if client.json {
+                print(&page);
+                return Ok(());
+            }
+            let items = page["items"].as_array().cloned().unwrap_or_default();
+            if items.is_empty() {
+                println!("no events");
+            }
+            println!(
+                "{:<24}  {:<36}  {:<12}  {:<28}  deliveries",
+                "received", "id", "source", "type"
+            );
+            for e in &items {
+                println!(
+                    "{:<24}  {:<36}  {:<12}  {:<28}  {}/{} delivered, {} dead{}",
+                    e["received_at"].as_str().unwrap_or(""),
+                    e["id"].as_str().unwrap_or(""),
+                    e["source"].as_str().unwrap_or(""),
+                    e["type"].as_str().unwrap_or(""),
+                    e["delivered"],
+                    e["jobs"],
+                    e["dead_lettered"],
+                    if e["status"] == "dead_lettered" {
+                        " (not normalized)"
+                    } else {
+                        ""
+                    },
+                );
+            }
+            if let Some(next) = page["next_cursor"].as_str() {
+                println!("more: --cursor {next}");
+            }
         }
     }
     Ok(())

@@ -52,6 +52,8 @@ enum Command {
     Dlq(admin::DlqArgs),
     /// The plugins a running gateway has loaded (through its admin API).
     Plugins(admin::PluginsArgs),
+    /// Stored events of a running gateway (through its admin API).
+    Events(admin::EventsArgs),
 }
 
 #[derive(Args)]
@@ -82,6 +84,7 @@ pub fn main() -> ExitCode {
             Command::Check(arg) => check(load_config(arg)?).await,
             Command::Dlq(args) => admin::dlq(args).await,
             Command::Plugins(args) => admin::plugins(args).await,
+            Command::Events(args) => admin::events(args).await,
         }
     });
     match result {

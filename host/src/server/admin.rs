@@ -470,3 +470,73 @@ pub async fn plugins(State(state): State<Arc<AppState>>) -> Response {
     Json(serde_json::json!({"plugins": plugins, "errors": errors, "rejections": rejections}))
         .into_response()
 }
+
+/// Filters of `GET /admin/events`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsQuery {
+    source: Option<String>,
+    #[serde(rename = "type")]
+    event_type: Option<String>,
+    /// RFC 3339, or Unix milliseconds.
+    since: Option<String>,
+    /// RFC 3339, or Unix milliseconds.
+    until: Option<String>,
+    cursor: Option<String>,
+    limit: Option<usize>,
+}
+
+/// `GET /admin/events?source=&type=&since=&until=&cursor=&limit=`: stored events, newest first,
+/// each with its jobs' progress.
+pub async fn events(
+    State(state): State<Arc<AppState>>,
+    query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let query = match query {
+        Ok(Query(query)) => query,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e.body_text()),
+    };
+    let filter = match (
+        instant_ms("since", query.since.as_deref()),
+        instant_ms("until", query.until.as_deref()),
+    ) {
+        (Ok(since_ms), Ok(until_ms)) => crate::store::EventFilter {
+            source: query.source.clone().filter(|s| !s.is_empty()),
+            event_type: query.event_type.clone().filter(|s| !s.is_empty()),
+            since_ms,
+            until_ms,
+        },
+        (Err(e), _) | (_, Err(e)) => return e.into_response(),
+    };
+    let limit = query.limit.unwrap_or(50).clamp(1, MAX_PAGE);
+    match state
+        .store
+        .list_events(filter, query.cursor.clone(), limit)
+        .await
+    {
+        Ok(page) => {
+            let items: Vec<serde_json::Value> = page
+                .items
+                .iter()
+                .map(|e| {
+                    serde_json::json!({
+                        "id": e.id,
+                        "source": e.source,
+                        "type": e.event_type,
+                        "status": e.status,
+                        "received_at": crate::event::rfc3339_ms(e.received_at_ms),
+                        "jobs": e.jobs,
+                        "delivered": e.delivered,
+                        "dead_lettered": e.dead_lettered,
+                    })
+                })
+                .collect();
+            Json(serde_json::json!({"items": items, "next_cursor": page.next_cursor}))
+                .into_response()
+        }
+        Err(StoreError::Corrupt(message)) if message.starts_with("invalid cursor") => {
+            error(StatusCode::BAD_REQUEST, message)
+        }
+        Err(e) => store_error(e),
+    }
+}

@@ -152,6 +152,7 @@ pub const OPENAPI: &str = include_str!("openapi.json");
 
 /// Every admin endpoint (method, path under `/admin`), as routed below.
 pub const ADMIN_ENDPOINTS: &[(&str, &str)] = &[
+    ("GET", "/events"),
     ("GET", "/events/{id}"),
     ("GET", "/dlq"),
     ("POST", "/dlq/replay"),
@@ -174,6 +175,7 @@ fn admin_routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
                 )
             }),
         )
+        .route("/events", get(admin::events))
         .route("/events/{id}", get(admin::event))
         .route("/dlq", get(admin::dlq_list))
         .route("/dlq/replay", post(admin::dlq_replay_bulk))

@@ -7,8 +7,8 @@ use crate::event::EventRecord;
 use crate::event::NewEvents;
 use crate::runtime::{Limits, Runtime};
 use crate::store::{
-    Attempt, DisabledRoute, DlqFilter, DlqPage, JobRecord, LeasedJob, Next, QueueStats, Receipt,
-    StoreError,
+    Attempt, DisabledRoute, DlqFilter, DlqPage, EventFilter, EventPage, JobRecord, LeasedJob, Next,
+    QueueStats, Receipt, StoreError,
 };
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -62,6 +62,14 @@ macro_rules! test_store {
             Err(injected())
         }
         async fn last_received(&self, _s: &str) -> Result<Option<i64>, StoreError> {
+            Err(injected())
+        }
+        async fn list_events(
+            &self,
+            _f: EventFilter,
+            _c: Option<String>,
+            _l: usize,
+        ) -> Result<EventPage, StoreError> {
             Err(injected())
         }
         async fn queue_stats(&self, _now: i64) -> Result<QueueStats, StoreError> {

@@ -1,7 +1,7 @@
 //! The behaviour every storage backend must show, as one suite each backend's tests run
 //! against a real instance (a SQLite file, a Redis server).
 
-use super::{Attempt, DlqFilter, Inserted, LeasedJob, Next, Store};
+use super::{Attempt, DlqFilter, EventFilter, Inserted, LeasedJob, Next, Store};
 use crate::event::{EventRecord, EventStatus, NewEvents, event_id};
 use std::sync::Arc;
 
@@ -190,6 +190,7 @@ pub async fn run_queue(store: Arc<dyn Store>) {
     dead_letter_pages_and_filters(&*store).await;
     routes_can_be_disabled(&*store).await;
     schedule_ticks_are_remembered(&*store).await;
+    events_are_listed_newest_first(&*store).await;
     let stats = store.queue_stats(T0 + 10_000_000).await.expect("stats");
     // 5 dead jobs + 1 unnormalized payload (q-1's dead job was replayed and delivered); the
     // two schedule ticks are pending.
@@ -501,4 +502,46 @@ async fn schedule_ticks_are_remembered(store: &dyn Store) {
     // The same tick twice is one event with one job.
     let id = event_id("schedule:nightly", &(T0 + 60_000).to_string());
     assert_eq!(store.jobs_for_event(&id).await.expect("jobs").len(), 1);
+}
+
+async fn events_are_listed_newest_first(store: &dyn Store) {
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store
+            .list_events(EventFilter::default(), cursor, 3)
+            .await
+            .expect("page");
+        assert!(page.items.len() <= 3);
+        seen.extend(page.items);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert!(seen.len() >= 10, "{}", seen.len());
+    assert!(
+        seen.windows(2)
+            .all(|w| w[0].received_at_ms >= w[1].received_at_ms)
+    );
+    let ids: std::collections::HashSet<&str> = seen.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids.len(), seen.len(), "each event once");
+    let q1 = seen
+        .iter()
+        .find(|e| e.id == event_id("q", "q-1"))
+        .expect("q-1 listed");
+    assert_eq!((q1.jobs, q1.delivered, q1.dead_lettered), (3, 3, 0));
+    let odd = store
+        .list_events(
+            EventFilter {
+                source: Some("odd".into()),
+                ..EventFilter::default()
+            },
+            None,
+            50,
+        )
+        .await
+        .expect("page");
+    assert_eq!(odd.items.len(), 3);
+    assert!(odd.items.iter().all(|e| e.source == "odd"));
 }

@@ -13,7 +13,8 @@ pub mod queue;
 mod sqlite;
 
 pub use queue::{
-    Attempt, DeadLetter, DisabledRoute, DlqFilter, DlqPage, LeasedJob, Next, QueueStats,
+    Attempt, DeadLetter, DisabledRoute, DlqFilter, DlqPage, EventFilter, EventPage, EventSummary,
+    LeasedJob, Next, QueueStats,
 };
 pub use sqlite::SqliteStore;
 
@@ -164,6 +165,14 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Disabled routes.
     async fn disabled_routes(&self) -> Result<Vec<DisabledRoute>, StoreError>;
+
+    /// One page of stored events, newest first, with their jobs' progress.
+    async fn list_events(
+        &self,
+        filter: EventFilter,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<EventPage, StoreError>;
 
     /// Queue depth, oldest due job and dead-letter count, for `/metrics`.
     async fn queue_stats(&self, now_ms: i64) -> Result<QueueStats, StoreError>;

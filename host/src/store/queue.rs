@@ -111,6 +111,49 @@ pub struct DlqPage {
     pub next_cursor: Option<String>,
 }
 
+/// A stored event, as listed by `GET /admin/events`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventSummary {
+    /// Event id.
+    pub id: String,
+    /// Source.
+    pub source: String,
+    /// Normalized type.
+    pub event_type: String,
+    /// `pending` or `dead_lettered` (normalization).
+    pub status: String,
+    /// Receive time, Unix ms.
+    pub received_at_ms: i64,
+    /// Jobs of the event, and how many are delivered / dead-lettered.
+    pub jobs: u32,
+    /// Delivered jobs.
+    pub delivered: u32,
+    /// Dead-lettered jobs.
+    pub dead_lettered: u32,
+}
+
+/// Which events to list; empty fields match everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    /// Only this source.
+    pub source: Option<String>,
+    /// Only this normalized type.
+    pub event_type: Option<String>,
+    /// Received at or after (Unix ms).
+    pub since_ms: Option<i64>,
+    /// Received before (Unix ms).
+    pub until_ms: Option<i64>,
+}
+
+/// One page of events, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventPage {
+    /// The events.
+    pub items: Vec<EventSummary>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
+}
+
 /// Delivery queue figures for monitoring.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct QueueStats {

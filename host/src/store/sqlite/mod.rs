@@ -6,8 +6,8 @@
 mod queue;
 
 use super::{
-    Attempt, DisabledRoute, DlqFilter, DlqPage, Inserted, JobRecord, LeasedJob, Next, QueueStats,
-    Receipt, Store, StoreError,
+    Attempt, DisabledRoute, DlqFilter, DlqPage, EventFilter, EventPage, Inserted, JobRecord,
+    LeasedJob, Next, QueueStats, Receipt, Store, StoreError,
 };
 use crate::event::{EventRecord, EventStatus, NewEvents};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
@@ -68,6 +68,7 @@ CREATE TABLE IF NOT EXISTS disabled_routes (
 );
 CREATE INDEX IF NOT EXISTS events_schedule ON events (source, received_at_ms)
     WHERE source LIKE 'schedule:%';
+CREATE INDEX IF NOT EXISTS events_received ON events (received_at_ms);
 CREATE INDEX IF NOT EXISTS events_dead ON events (received_at_ms)
     WHERE status = 'dead_lettered';
 ";
@@ -479,6 +480,15 @@ impl Store for SqliteStore {
 
     async fn last_received(&self, source: &str) -> Result<Option<i64>, StoreError> {
         self.newest_received(source).await
+    }
+
+    async fn list_events(
+        &self,
+        filter: EventFilter,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<EventPage, StoreError> {
+        self.event_page(filter, cursor, limit).await
     }
 
     async fn queue_stats(&self, now_ms: i64) -> Result<QueueStats, StoreError> {

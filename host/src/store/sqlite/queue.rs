@@ -4,7 +4,8 @@
 
 use super::SqliteStore;
 use crate::store::queue::{
-    Attempt, DeadLetter, DisabledRoute, DlqFilter, DlqPage, LeasedJob, Next, QueueStats, status,
+    Attempt, DeadLetter, DisabledRoute, DlqFilter, DlqPage, EventFilter, EventPage, EventSummary,
+    LeasedJob, Next, QueueStats, status,
 };
 use crate::store::{JobRecord, StoreError};
 use rusqlite::types::Value;
@@ -308,6 +309,86 @@ impl SqliteStore {
                 })
             })?;
             rows.collect()
+        })
+        .await
+    }
+
+    pub(super) async fn event_page(
+        &self,
+        filter: EventFilter,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<EventPage, StoreError> {
+        let after = match cursor.as_deref() {
+            None | Some("") => None,
+            Some(text) => Some(
+                parse_cursor(text)
+                    .ok_or_else(|| StoreError::Corrupt(format!("invalid cursor {text:?}")))?,
+            ),
+        };
+        let limit = limit.clamp(1, 1000);
+        self.read(move |c| {
+            let mut sql = String::from(
+                "SELECT e.id, e.source, e.type, e.status, e.received_at_ms, e.rowid,
+                        (SELECT count(*) FROM jobs j WHERE j.event_id = e.id),
+                        (SELECT count(*) FROM jobs j WHERE j.event_id = e.id AND j.status = 'delivered'),
+                        (SELECT count(*) FROM jobs j WHERE j.event_id = e.id AND j.status = 'dead_lettered')
+                 FROM events e WHERE 1 = 1",
+            );
+            let mut args: Vec<Value> = Vec::new();
+            if let Some(source) = &filter.source {
+                sql.push_str(" AND e.source = ?");
+                args.push(Value::Text(source.clone()));
+            }
+            if let Some(event_type) = &filter.event_type {
+                sql.push_str(" AND e.type = ?");
+                args.push(Value::Text(event_type.clone()));
+            }
+            if let Some(since) = filter.since_ms {
+                sql.push_str(" AND e.received_at_ms >= ?");
+                args.push(Value::Integer(since));
+            }
+            if let Some(until) = filter.until_ms {
+                sql.push_str(" AND e.received_at_ms < ?");
+                args.push(Value::Integer(until));
+            }
+            if let Some((at, rowid)) = after {
+                sql.push_str(
+                    " AND (e.received_at_ms < ? OR (e.received_at_ms = ? AND e.rowid < ?))",
+                );
+                args.extend([Value::Integer(at), Value::Integer(at), Value::Integer(rowid)]);
+            }
+            sql.push_str(" ORDER BY e.received_at_ms DESC, e.rowid DESC LIMIT ?");
+            args.push(Value::Integer(limit as i64 + 1));
+            let mut stmt = c.prepare(&sql)?;
+            let mut rows: Vec<(EventSummary, i64)> = stmt
+                .query_map(params_from_iter(args), |r| {
+                    Ok((
+                        EventSummary {
+                            id: r.get(0)?,
+                            source: r.get(1)?,
+                            event_type: r.get(2)?,
+                            status: r.get(3)?,
+                            received_at_ms: r.get(4)?,
+                            jobs: r.get(6)?,
+                            delivered: r.get(7)?,
+                            dead_lettered: r.get(8)?,
+                        },
+                        r.get(5)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            let next_cursor = if rows.len() > limit {
+                rows.truncate(limit);
+                rows.last()
+                    .map(|(e, rowid)| format!("{}.{rowid}", e.received_at_ms))
+            } else {
+                None
+            };
+            Ok(EventPage {
+                items: rows.into_iter().map(|(e, _)| e).collect(),
+                next_cursor,
+            })
         })
         .await
     }
