@@ -117,7 +117,7 @@ async fn metrics_count_what_happened_and_json_logs_carry_event_ids() {
             .any(|l| l["message"] == "webhook stored" && l["event_id"] == id.as_str());
         let delivered = lines
             .iter()
-            .any(|l| l["message"] == "delivered" && l["event"] == id.as_str());
+            .any(|l| l["message"] == "delivered" && l["event_id"] == id.as_str());
         assert!(stored && delivered, "log lines for {id}");
     }
     for secret in [

@@ -178,7 +178,7 @@ impl Deliverer {
                 http_status: None,
                 error: Some(error.clone()),
             };
-            tracing::warn!(event = %job.event_id, route = %job.route, "dead-lettered: route no longer configured");
+            tracing::warn!(event_id = %job.event_id, route = %job.route, "dead-lettered: route no longer configured");
             crate::metrics::metrics().attempt(&job.route, "refused", Duration::ZERO);
             self.finish(&job, attempt, Next::DeadLetter(error)).await;
             return;
@@ -270,13 +270,13 @@ impl Deliverer {
         let log_reason = outcome.reason().unwrap_or("");
         match &next {
             Next::Delivered => {
-                tracing::info!(event = %job.event_id, route = %job.route, attempt = number, status = ?outcome.http_status(), ms = elapsed.as_millis() as u64, "delivered")
+                tracing::info!(event_id = %job.event_id, route = %job.route, attempt = number, http_status = outcome.http_status().unwrap_or_default(), ms = elapsed.as_millis() as u64, "delivered")
             }
             Next::RetryAt(at) => {
-                tracing::warn!(event = %job.event_id, route = %job.route, attempt = number, outcome = outcome.label(), status = ?outcome.http_status(), reason = log_reason, retry_in_ms = at - unix_ms(SystemTime::now()), "delivery failed; will retry")
+                tracing::warn!(event_id = %job.event_id, route = %job.route, attempt = number, outcome = outcome.label(), http_status = outcome.http_status().unwrap_or_default(), reason = log_reason, retry_in_ms = at - unix_ms(SystemTime::now()), "delivery failed; will retry")
             }
             Next::DeadLetter(error) => {
-                tracing::error!(event = %job.event_id, route = %job.route, attempt = number, outcome = outcome.label(), error = %error, "delivery dead-lettered")
+                tracing::error!(event_id = %job.event_id, route = %job.route, attempt = number, outcome = outcome.label(), error = %error, "delivery dead-lettered")
             }
         }
         let attempt = Attempt {
@@ -342,10 +342,10 @@ impl Deliverer {
         {
             Ok(true) => {}
             Ok(false) => {
-                tracing::warn!(event = %job.event_id, route = %job.route, "lease lost before the attempt was recorded; another worker owns the job")
+                tracing::warn!(event_id = %job.event_id, route = %job.route, "lease lost before the attempt was recorded; another worker owns the job")
             }
             Err(e) => {
-                tracing::error!(event = %job.event_id, route = %job.route, error = %e, "cannot record the attempt; the job runs again when its lease expires")
+                tracing::error!(event_id = %job.event_id, route = %job.route, error = %e, "cannot record the attempt; the job runs again when its lease expires")
             }
         }
     }
@@ -353,7 +353,7 @@ impl Deliverer {
     async fn defer(&self, job: &LeasedJob, wait: Duration) {
         let due = unix_ms(SystemTime::now()) + i64::try_from(wait.as_millis()).unwrap_or(0);
         if let Err(e) = self.store.defer(job.id, job.lease_until_ms, due).await {
-            tracing::warn!(event = %job.event_id, error = %e, "cannot hand a job back; it runs when its lease expires");
+            tracing::warn!(event_id = %job.event_id, error = %e, "cannot hand a job back; it runs when its lease expires");
         }
     }
 
@@ -385,7 +385,7 @@ impl Deliverer {
             .replay(event_id, routes, unix_ms(SystemTime::now()))
             .await?;
         if !queued.is_empty() {
-            tracing::info!(event = %event_id, routes = ?queued, "replay queued");
+            tracing::info!(event_id = %event_id, routes = ?queued, "replay queued");
             self.wake();
         }
         Ok(queued)
