@@ -103,6 +103,9 @@ fn special_v6(ip: Ipv6Addr) -> Option<&'static str> {
         [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => {
             return special_v4(embedded_v4(hi, lo)).map(|_| "NAT64 of a non-global IPv4 address");
         }
+        // Local-use NAT64 prefix 64:ff9b:1::/48 (RFC 8215): refused outright, since where it
+        // embeds the IPv4 address depends on the translator's prefix length.
+        [0x64, 0xff9b, 0x1, ..] => return Some("local-use NAT64"),
         // 6to4 2002:AABB:CCDD::/48 tunnels to the embedded IPv4 address.
         [0x2002, hi, lo, ..] => {
             return special_v4(embedded_v4(hi, lo)).map(|_| "6to4 of a non-global IPv4 address");
@@ -186,6 +189,7 @@ mod tests {
             "::ffff:a9fe:a9fe",
             "::169.254.169.254",
             "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::a9fe:a9fe",
             "2002:a9fe:a9fe::1",
             "fd00:ec2::254",
             "fc00::1",

@@ -35,9 +35,12 @@ pub fn next_delay(
 ) -> Option<Duration> {
     let index = usize::try_from(attempts_made).ok()?.checked_sub(1)?;
     let scheduled = *schedule.get(index)?;
+    let jittered = scheduled.mul_f64(1.0 - JITTER + 2.0 * JITTER * unit.clamp(0.0, 1.0));
+    // A destination's hint can lengthen the wait but never shorten it below the schedule: a
+    // short Retry-After must not burn through the whole schedule in seconds.
     Some(match hint {
-        Some(hint) => hint.min(MAX_RETRY_AFTER),
-        None => scheduled.mul_f64(1.0 - JITTER + 2.0 * JITTER * unit.clamp(0.0, 1.0)),
+        Some(hint) => hint.min(MAX_RETRY_AFTER).max(jittered),
+        None => jittered,
     })
 }
 
@@ -94,8 +97,9 @@ mod tests {
             Some(MAX_RETRY_AFTER)
         );
         assert_eq!(
-            next_delay(&schedule, 3, Some(Duration::from_secs(1)), 0.5),
-            Some(Duration::from_secs(1))
+            next_delay(&schedule, 3, Some(Duration::from_millis(10)), 0.5),
+            Some(Duration::from_secs(1)),
+            "a shorter hint does not shorten the schedule"
         );
         assert_eq!(
             next_delay(&schedule, 4, Some(Duration::from_secs(1)), 0.5),

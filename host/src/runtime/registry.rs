@@ -106,7 +106,7 @@ impl Registry {
     pub async fn load_dir(&self, dir: &Path) -> std::io::Result<()> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "wasm") && p.is_file())
+            .filter(|p| super::watch::is_plugin_file(p) && p.is_file())
             .collect();
         files.sort();
         for file in files {
