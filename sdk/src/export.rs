@@ -1,9 +1,12 @@
 //! Glue between the wit-bindgen bindings and [`crate::Platform`]; used by [`export_platform!`].
 
+use crate::bindings::exports::hookgate::plugin::signer as sg;
 use crate::bindings::hookgate::plugin::platform_types as pt;
 use crate::bindings::hookgate::plugin::types as ty;
 use crate::event::Payload;
-use crate::{Platform, Request, SecretRequirement, VerifyContext, VerifyError};
+use crate::{
+    Platform, Request, SecretRequirement, SignContext, SignError, VerifyContext, VerifyError,
+};
 
 fn request(r: ty::Request) -> Request {
     Request {
@@ -88,6 +91,29 @@ pub fn normalize<P: Platform>(r: ty::Request) -> Result<Vec<pt::Event>, String> 
         .collect())
 }
 
+/// Calls [`Platform::sign`].
+pub fn sign<P: Platform>(
+    r: ty::Request,
+    c: sg::SignContext,
+) -> Result<Vec<ty::Header>, sg::SignError> {
+    let context = SignContext {
+        secret: c.secret,
+        now_unix_secs: c.now_unix_secs,
+        nonce: c.nonce,
+    };
+    match P::sign(&request(r), &context) {
+        Ok(headers) => Ok(headers
+            .into_iter()
+            .map(|(name, value)| ty::Header {
+                name: name.to_ascii_lowercase(),
+                value: value.into_bytes(),
+            })
+            .collect()),
+        Err(SignError::Unsupported) => Err(sg::SignError::Unsupported),
+        Err(SignError::Invalid(message)) => Err(sg::SignError::Invalid(message)),
+    }
+}
+
 /// Exports a [`Platform`](crate::Platform) implementation as the plugin's component exports.
 /// Call it exactly once per plugin crate, with a type that implements `Platform`.
 #[macro_export]
@@ -116,6 +142,18 @@ macro_rules! export_platform {
                 request: $crate::bindings::hookgate::plugin::types::Request,
             ) -> Result<Vec<$crate::bindings::hookgate::plugin::platform_types::Event>, String> {
                 $crate::export::normalize::<$platform>(request)
+            }
+        }
+
+        impl $crate::bindings::exports::hookgate::plugin::signer::Guest for __HookgatePlatformExport {
+            fn sign(
+                request: $crate::bindings::hookgate::plugin::types::Request,
+                context: $crate::bindings::exports::hookgate::plugin::signer::SignContext,
+            ) -> Result<
+                Vec<$crate::bindings::hookgate::plugin::types::Header>,
+                $crate::bindings::exports::hookgate::plugin::signer::SignError,
+            > {
+                $crate::export::sign::<$platform>(request, context)
             }
         }
 

@@ -34,7 +34,9 @@
 //! ```
 //!
 //! A platform plugin has no clock, network or filesystem: the host hands it `now` and the
-//! secrets. It targets `hookgate:plugin@1.0.0` ([`WIT_VERSION`]).
+//! secrets. It targets `hookgate:plugin@1.2.0` ([`WIT_VERSION`]). Implementing
+//! [`Platform::sign`] as well lets operators send signed test requests to a source with
+//! `hookgate send`; plugins that leave it out answer `unsupported`.
 //!
 //! ## Action plugins
 //!
@@ -127,15 +129,18 @@ pub use hookgate_sdk_action::http;
 
 pub use action::{Action, ActionError, ActionMetadata, Delivered, Delivery};
 pub use event::{Event, NormalizeError};
-pub use platform::{HandshakeResponse, Metadata, Platform, SecretRequirement};
+pub use platform::{
+    HandshakeResponse, Metadata, Platform, SecretRequirement, SignContext, SignError,
+};
 pub use request::{Request, VerifyContext, VerifyError};
 
 /// The version of the `hookgate:plugin` WIT package this SDK builds platform plugins against.
-pub const WIT_VERSION: &str = "1.0.0";
+/// 1.2.0 added the optional `signer` export; the `platform` interface is unchanged since 1.0.0,
+/// so these plugins also load on gateways that serve only 1.0.0 (they just cannot sign there).
+pub const WIT_VERSION: &str = "1.2.0";
 
 /// The version of the `hookgate:plugin` WIT package this SDK builds action plugins against:
-/// the `action-plugin` world first appeared in 1.1.0. Platform plugins stay on 1.0.0 so that
-/// they keep loading on every gateway that serves 1.0.0.
+/// the `action-plugin` world first appeared in 1.1.0 and has not changed since.
 pub const ACTION_WIT_VERSION: &str = "1.1.0";
 
 /// One import for plugin code: the traits, the types and every helper. The HTTP client's types
@@ -150,7 +155,9 @@ pub mod prelude {
     pub use crate::http::{
         HttpError, Method, Request as HttpRequest, Response as HttpResponse, Url,
     };
-    pub use crate::platform::{HandshakeResponse, Metadata, Platform, SecretRequirement};
+    pub use crate::platform::{
+        HandshakeResponse, Metadata, Platform, SecretRequirement, SignContext, SignError,
+    };
     pub use crate::request::{Request, VerifyContext, VerifyError};
     pub use crate::retry_after::retry_after_ms;
     pub use crate::signature::{SignatureHeader, split_signature_list};

@@ -90,6 +90,73 @@ impl HandshakeResponse {
     }
 }
 
+/// What [`Platform::sign`] signs with; the host supplies all of it (a plugin has no clock and no
+/// randomness of its own).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignContext {
+    /// The secret to sign with, as configured (the source's first secret).
+    pub secret: Vec<u8>,
+    /// The current time, Unix seconds.
+    pub now_unix_secs: i64,
+    /// A fresh random token for platforms whose requests carry a unique delivery id.
+    pub nonce: String,
+}
+
+impl SignContext {
+    /// The secret as text, for platforms whose secrets are strings.
+    pub fn secret_str(&self) -> Result<&str, SignError> {
+        std::str::from_utf8(&self.secret)
+            .map(str::trim)
+            .map_err(|_| SignError::invalid("the secret is not UTF-8"))
+    }
+}
+
+/// Why [`Platform::sign`] could not sign a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignError {
+    /// The plugin does not sign (the default).
+    Unsupported,
+    /// Something the platform always sends is missing, or the secret is unusable.
+    Invalid(String),
+}
+
+impl SignError {
+    /// An [`SignError::Invalid`] with a message for the operator.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        SignError::Invalid(message.into())
+    }
+}
+
+/// What `hookgate send` does with a plugin, natively, for plugin tests: signs `request` with
+/// [`Platform::sign`] (secret `secret`, time `now_unix_secs`), adds the headers, then runs
+/// [`Platform::verify`] (same secret, 300 s tolerance, same time) and [`Platform::normalize`].
+/// Returns the signed request and its events, or which step failed and why.
+pub fn sign_round_trip<P: Platform>(
+    mut request: Request,
+    secret: &[u8],
+    now_unix_secs: i64,
+) -> Result<(Request, Vec<Event>), String> {
+    let context = SignContext {
+        secret: secret.to_vec(),
+        now_unix_secs,
+        nonce: "0123456789abcdef0123456789abcdef".into(),
+    };
+    let headers = P::sign(&request, &context).map_err(|e| format!("sign: {e:?}"))?;
+    request.headers.extend(
+        headers
+            .into_iter()
+            .map(|(name, value)| (name.to_ascii_lowercase(), value.into_bytes())),
+    );
+    let verify = VerifyContext {
+        secrets: vec![secret.to_vec()],
+        tolerance_secs: 300,
+        now_unix_secs,
+    };
+    P::verify(&request, &verify).map_err(|e| format!("verify: {e:?}"))?;
+    let events = P::normalize(&request).map_err(|e| format!("normalize: {}", e.0))?;
+    Ok((request, events))
+}
+
 /// A platform plugin. All functions are pure: they see only their arguments.
 pub trait Platform {
     /// Static facts about the plugin.
@@ -106,4 +173,15 @@ pub trait Platform {
 
     /// Turns a verified request into events.
     fn normalize(request: &Request) -> Result<Vec<Event>, NormalizeError>;
+
+    /// The headers that make `request` (a POST carrying the operator's body, URL and extra
+    /// headers) pass [`Platform::verify`] under `context.secret`, plus any header the platform
+    /// always sends that [`Platform::normalize`] needs. Used by `hookgate send` to test a source
+    /// end to end without the platform; the default cannot sign.
+    fn sign(
+        _request: &Request,
+        _context: &SignContext,
+    ) -> Result<Vec<(String, String)>, SignError> {
+        Err(SignError::Unsupported)
+    }
 }

@@ -129,3 +129,128 @@ async fn metrics_count_what_happened_and_json_logs_carry_event_ids() {
         assert!(!logs.contains(secret), "a secret reached the log");
     }
 }
+
+/// Runs the CLI to completion: (exit code, stdout, stderr).
+async fn cli(args: Vec<String>) -> (i32, String, String) {
+    tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new(crate::binary())
+            .args(&args)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run hookgate");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    })
+    .await
+    .expect("cli task")
+}
+
+fn fixture(plugin: &str, file: &str) -> String {
+    format!(
+        "{}/../plugins/{plugin}/fixtures/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_signs_through_the_plugin_and_drives_an_event_end_to_end() {
+    let rx = Receiver::start().await;
+    let gw = start_with(GatewayConfig {
+        plugin_files: vec![
+            plugin("stripe"),
+            plugin("github"),
+            plugin("forward"),
+            crate::test_plugin("acme"),
+        ],
+        body: format!(
+            "[egress]\nallow_private = [\"127.0.0.1/32\"]\n\n\
+             [sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"{SECRET}\", \"whsec_older\"]\n\n\
+             [sources.github]\nplugin = \"github\"\nsecrets = [\"gh-send-secret\"]\n\n\
+             [sources.acme]\nplugin = \"acme\"\nsecrets = [\"acme-send-secret\"]\n\n\
+             [[routes]]\nname = \"crm\"\nsource = \"stripe\"\naction = \"forward\"\n\
+             config = {{ url = \"{}\" }}\n",
+            rx.url("/hook")
+        ),
+        ..Default::default()
+    })
+    .await;
+    let send = |source: &str, file: String, extra: &[&str]| {
+        let mut args: Vec<String> = [
+            "send",
+            source,
+            "--file",
+            &file,
+            "--json",
+            "--url",
+            &gw.url(""),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.extend(["--config".into(), gw.config_path().display().to_string()]);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        cli(args)
+    };
+
+    // Stripe: signed with the first configured secret, stored, routed, delivered.
+    let stripe_fixture = fixture("stripe", "payment_intent.succeeded.json");
+    let (code, out, err) = send("stripe", stripe_fixture.clone(), &[]).await;
+    assert_eq!(code, 0, "stdout: {out}\nstderr: {err}");
+    let answer: serde_json::Value = serde_json::from_str(out.trim()).expect("JSON answer");
+    assert_eq!(answer["status"], "accepted", "{answer}");
+    let id = answer["events"][0].as_str().expect("event id").to_owned();
+    let delivered = eventually(Duration::from_secs(20), "the delivery", || async {
+        rx.received("/hook").into_iter().next()
+    })
+    .await;
+    assert_eq!(delivered.header("idempotency-key"), Some(id.as_str()));
+    let event: serde_json::Value = serde_json::from_slice(&delivered.body).unwrap();
+    assert_eq!(event["type"], "payment.completed");
+    // The fixture carries a fixed Stripe event id: sending it again is a duplicate.
+    let (code, out, _) = send("stripe", stripe_fixture.clone(), &[]).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("duplicate"), "{out}");
+
+    // GitHub names the event in a header: without it the plugin says what to pass.
+    let gh_fixture = fixture("github", "pull_request.opened.json");
+    let (code, _, err) = send("github", gh_fixture.clone(), &[]).await;
+    assert_ne!(code, 0);
+    assert!(err.contains("X-GitHub-Event"), "{err}");
+    let (code, out, err) = send(
+        "github",
+        gh_fixture,
+        &["--header", "X-GitHub-Event: pull_request"],
+    )
+    .await;
+    assert_eq!(code, 0, "stdout: {out}\nstderr: {err}");
+    assert!(out.contains("accepted"), "{out}");
+
+    // A plugin without a signer (the example plugin) cannot sign: a clear error, nothing sent.
+    let (code, _, err) = send("acme", stripe_fixture.clone(), &[]).await;
+    assert_ne!(code, 0);
+    assert!(err.contains("cannot sign test requests"), "{err}");
+    // An unknown source names the ones there are.
+    let (code, _, err) = send("nowhere", stripe_fixture.clone(), &[]).await;
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("no source named \"nowhere\"") && err.contains("stripe"),
+        "{err}"
+    );
+
+    let metrics = gw.client().get(gw.url("/metrics")).send().await.unwrap();
+    let text = metrics.text().await.unwrap();
+    assert_eq!(
+        metric(
+            &text,
+            r#"hookgate_ingest_requests_total{source="github",status="202"}"#
+        ),
+        1.0
+    );
+    assert!(
+        !text.contains(r#"source="acme""#),
+        "nothing reached the gateway for acme"
+    );
+}

@@ -1,5 +1,9 @@
 //! Host-side bindings of the `hookgate:plugin` WIT package. Every supported package version
-//! gets its own module here: 1.0.0 brought the platform world, 1.1.0 the action world.
+//! gets its own module here: 1.0.0 brought the platform world, 1.1.0 the action world, 1.2.0
+//! the optional `signer` export of platform plugins.
+//!
+//! The platform world is bound at 1.0.0 and serves every 1.x platform plugin: wasmtime looks
+//! exports and imports up semver-compatibly, and the `platform` interface has not changed.
 
 wasmtime::component::bindgen!({
     world: "platform-plugin",
@@ -30,4 +34,18 @@ pub mod action {
 
     pub use exports::hookgate::plugin::action::{ActionError, Delivered, Delivery};
     pub use hookgate::plugin::action_types::ActionMetadata;
+}
+
+/// The 1.2.0 `signer` export (`hookgate send`). Only its interface is used: the rest of a 1.2.0
+/// plugin is served through the 1.0.0 bindings above, so a plugin without a signer (any 1.0.0
+/// or 1.1.0 build) loads exactly as before.
+pub mod signer {
+    wasmtime::component::bindgen!({
+        world: "signing-platform-plugin",
+        path: "../wit/hookgate-plugin@1.2.0",
+        exports: { default: async },
+    });
+
+    pub use exports::hookgate::plugin::signer::{GuestIndices, SignContext, SignError};
+    pub use hookgate::plugin::types::{Header, Request};
 }

@@ -37,11 +37,39 @@ pub struct PluginInfo {
     pub from_cache: bool,
 }
 
+/// Why a plugin could not sign a test request (`hookgate send`).
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    /// The plugin has no signer, or its signer declines.
+    #[error(
+        "plugin {plugin} (hookgate:plugin@{wit_version}) cannot sign test requests: signing needs a plugin built with the 1.2.0 SDK that implements Platform::sign"
+    )]
+    Unsupported {
+        /// Plugin name.
+        plugin: String,
+        /// The WIT version it was built against.
+        wit_version: String,
+    },
+    /// The plugin refused this request or secret; the message says why.
+    #[error("plugin {plugin} cannot sign this request: {message}")]
+    Invalid {
+        /// Plugin name.
+        plugin: String,
+        /// The plugin's reason.
+        message: String,
+    },
+    /// The plugin trapped, timed out or ran out of memory.
+    #[error(transparent)]
+    Fault(#[from] PluginFault),
+}
+
 /// A compiled, pre-instantiated platform plugin.
 pub struct PlatformPlugin {
     /// What it is.
     pub info: PluginInfo,
     pre: bindings::PlatformPluginPre<CallState>,
+    /// The optional 1.2.0 `signer` export, found at load time.
+    signer: Option<bindings::signer::GuestIndices>,
     calls: AtomicU64,
     failures: AtomicU64,
 }
@@ -90,9 +118,12 @@ enum Step {
 
 impl PlatformPlugin {
     pub(crate) fn new(info: PluginInfo, pre: bindings::PlatformPluginPre<CallState>) -> Self {
+        // Absent from 1.0.0/1.1.0 builds; a lookup failure only means "cannot sign".
+        let signer = bindings::signer::GuestIndices::new(pre.instance_pre()).ok();
         PlatformPlugin {
             info,
             pre,
+            signer,
             calls: AtomicU64::new(0),
             failures: AtomicU64::new(0),
         }
@@ -126,6 +157,42 @@ impl PlatformPlugin {
         };
         let result = tokio::time::timeout(backstop, result).await;
         settle(result, store.data(), &label, runtime)
+    }
+
+    /// Signs a test request in a fresh, limited instance: the headers to add so that `verify`
+    /// accepts `request` under `secret`. Not on the ingest path (`hookgate send` only).
+    pub async fn sign(
+        &self,
+        runtime: &Runtime,
+        request: &bindings::signer::Request,
+        context: &bindings::signer::SignContext,
+    ) -> Result<Vec<(String, Vec<u8>)>, SignError> {
+        let unsupported = || SignError::Unsupported {
+            plugin: self.info.name.to_string(),
+            wit_version: self.info.wit_version.clone(),
+        };
+        let indices = self.signer.as_ref().ok_or_else(unsupported)?;
+        let mut store = runtime.store(self.info.name.clone(), request.body.len());
+        let backstop = backstop(store.data());
+        let call = async {
+            let instance = self
+                .pre
+                .instance_pre()
+                .instantiate_async(&mut store)
+                .await?;
+            let signer = indices.load(&mut store, &instance)?;
+            store.data_mut().start_call();
+            signer.call_sign(&mut store, request, context).await
+        };
+        let result = tokio::time::timeout(backstop, call).await;
+        match settle(result, store.data(), &self.info.name, runtime)? {
+            Ok(headers) => Ok(headers.into_iter().map(|h| (h.name, h.value)).collect()),
+            Err(bindings::signer::SignError::Unsupported) => Err(unsupported()),
+            Err(bindings::signer::SignError::Invalid(message)) => Err(SignError::Invalid {
+                plugin: self.info.name.to_string(),
+                message,
+            }),
+        }
     }
 
     /// Runs `request` through the plugin: handshake (when the plugin has one), verify, and

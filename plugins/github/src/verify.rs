@@ -29,6 +29,25 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
     )
 }
 
+/// The headers `hookgate send` adds: `X-Hub-Signature-256` over the body, and a fresh
+/// `X-GitHub-Delivery` unless the operator gave one. GitHub names the event only in
+/// `X-GitHub-Event`, so the operator must pass it.
+pub fn signed_headers(
+    req: &Request,
+    ctx: &SignContext,
+) -> Result<Vec<(String, String)>, SignError> {
+    if req.header_text("x-github-event").is_none() {
+        return Err(SignError::invalid(
+            "GitHub names the event in a header: pass --header 'X-GitHub-Event: push' (or the event you are testing)",
+        ));
+    }
+    let mut headers = vec![(HEADER.to_owned(), sign(ctx.secret_str()?, &req.body))];
+    if req.header_text("x-github-delivery").is_none() {
+        headers.push(("x-github-delivery".into(), ctx.nonce.clone()));
+    }
+    Ok(headers)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

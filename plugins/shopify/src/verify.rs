@@ -26,6 +26,27 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
     base64_encode(&hmac(Hash::Sha256, secret.as_bytes(), &[body]))
 }
 
+/// The headers `hookgate send` adds: `X-Shopify-Hmac-Sha256` over the body, and a fresh
+/// `X-Shopify-Webhook-Id` unless the operator gave an id. Shopify names the topic only in
+/// `X-Shopify-Topic`, so the operator must pass it.
+pub fn signed_headers(
+    req: &Request,
+    ctx: &SignContext,
+) -> Result<Vec<(String, String)>, SignError> {
+    if req.header_text("x-shopify-topic").is_none() {
+        return Err(SignError::invalid(
+            "Shopify names the topic in a header: pass --header 'X-Shopify-Topic: orders/create' (or the topic you are testing)",
+        ));
+    }
+    let mut headers = vec![(HEADER.to_owned(), sign(ctx.secret_str()?, &req.body))];
+    if req.header_text("x-shopify-webhook-id").is_none()
+        && req.header_text("x-shopify-event-id").is_none()
+    {
+        headers.push(("x-shopify-webhook-id".into(), ctx.nonce.clone()));
+    }
+    Ok(headers)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,6 +37,41 @@ impl Platform for Slack {
     fn normalize(request: &Request) -> Result<Vec<Event>, NormalizeError> {
         normalize::normalize(request).map(|e| vec![e])
     }
+
+    fn sign(request: &Request, context: &SignContext) -> Result<Vec<(String, String)>, SignError> {
+        verify::signed_headers(request, context)
+    }
 }
 
 hookgate_sdk::export_platform!(Slack);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"8f742231b10e8888abcd99yyyzzz85a5";
+    const NOW: i64 = 1_700_000_000;
+
+    fn fixture() -> Vec<u8> {
+        std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/event_callback.message.json"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn signed_test_requests_verify_and_normalize() {
+        let request = Request::post(fixture());
+        let (signed, events) =
+            hookgate_sdk::platform::sign_round_trip::<Slack>(request, SECRET, NOW).unwrap();
+        assert_eq!(events.len(), 1);
+        // A different secret must not verify what this one signed.
+        let other = VerifyContext {
+            secrets: vec![b"another-secret".to_vec()],
+            tolerance_secs: 300,
+            now_unix_secs: NOW,
+        };
+        assert!(Slack::verify(&signed, &other).is_err());
+    }
+}

@@ -38,6 +38,15 @@ pub fn sign(secret: &str, ts: i64, body: &[u8]) -> (String, String) {
     (ts, format!("v0={}", hex_encode(&mac)))
 }
 
+/// The headers `hookgate send` adds: the request timestamp (now) and its `v0` signature.
+pub fn signed_headers(
+    req: &Request,
+    ctx: &SignContext,
+) -> Result<Vec<(String, String)>, SignError> {
+    let (ts, signature) = sign(ctx.secret_str()?, ctx.now_unix_secs, &req.body);
+    Ok(vec![(TIMESTAMP.into(), ts), (SIGNATURE.into(), signature)])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -117,6 +117,34 @@ pub fn sign(secret: &str, id: &str, ts: i64, body: &[u8]) -> String {
     format!("v1,{}", base64_encode(&mac))
 }
 
+/// The headers `hookgate send` adds: `webhook-id` (a fresh one unless the operator gave one),
+/// `webhook-timestamp` (now) and a `v1` signature. Only symmetric (`whsec_`) secrets sign; an
+/// Ed25519 public key (`whpk_`) can only verify.
+pub fn signed_headers(
+    req: &Request,
+    ctx: &SignContext,
+) -> Result<Vec<(String, String)>, SignError> {
+    let secret = ctx.secret_str()?;
+    if secret.starts_with("whpk_") {
+        return Err(SignError::invalid(
+            "the source's first secret is a public key (whpk_...): only a whsec_ secret can sign",
+        ));
+    }
+    let id = req
+        .header_text(STANDARD.id)
+        .map_or_else(|| format!("msg_{}", ctx.nonce), str::to_owned);
+    let headers =
+        hookgate_sdk::standard_webhooks::headers(secret, &id, ctx.now_unix_secs, &req.body)
+            .map_err(|_| {
+                SignError::invalid("the secret is not base64 (expected whsec_<base64>)")
+            })?;
+    Ok(headers
+        .into_iter()
+        .filter(|(name, _)| *name != STANDARD.id || req.header(STANDARD.id).is_none())
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,6 +51,17 @@ pub fn sign(secret: &str, t: i64, body: &[u8]) -> String {
     format!("t={t},v1={}", hex_encode(&mac))
 }
 
+/// The headers `hookgate send` adds: a fresh `Stripe-Signature` over the body at `now`.
+pub fn signed_headers(
+    req: &Request,
+    ctx: &SignContext,
+) -> Result<Vec<(String, String)>, SignError> {
+    Ok(vec![(
+        HEADER.into(),
+        sign(ctx.secret_str()?, ctx.now_unix_secs, &req.body),
+    )])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
