@@ -208,7 +208,12 @@ async fn permanent_failure_is_dead_lettered_then_replayed() {
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["routes"], serde_json::json!(["crm"]));
     let job = job_with_status(&gw, &id, "crm", "delivered").await;
-    assert_eq!(job["attempts"], 2, "the history continues");
+    assert_eq!(job["attempts"], 1, "a replay starts a fresh retry schedule");
+    assert_eq!(
+        job["history"].as_array().map(Vec::len),
+        Some(2),
+        "the history keeps the attempt before the replay: {job}"
+    );
     assert_eq!(
         admin(&gw, &format!("/admin/events/{id}")).await["delivery"],
         "delivered"
@@ -535,4 +540,62 @@ async fn the_cli_lists_shows_and_replays_dead_letters() {
         })
         .unwrap();
     assert!(!ok && out.contains("401"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_replay_pages_with_progress_and_keeps_to_the_route_asked_for() {
+    let rx = Receiver::start().await;
+    rx.set_default("/crm", Reply::status(404));
+    rx.set_default("/erp", Reply::status(404));
+    let routes = route("crm", &rx.url("/crm"), "") + &route("erp", &rx.url("/erp"), "");
+    let gw = gateway(&routes, true).await;
+    let ids: Vec<String> = {
+        let mut ids = Vec::new();
+        for i in 0..250 {
+            ids.push(send(&gw, &format!("evt_bulk_{i}")).await);
+        }
+        ids
+    };
+    eventually(WAIT, "500 dead letters", || async {
+        let metrics = gw.client().get(gw.url("/metrics")).send().await.ok()?;
+        let text = metrics.text().await.ok()?;
+        text.lines()
+            .any(|l| l == "hookgate_dead_letters 500")
+            .then_some(())
+    })
+    .await;
+
+    rx.set_default("/crm", Reply::status(200));
+    let (ok, out) = dlq_cli(&gw, &["replay", "--route", "crm"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("250 event(s) queued for replay"), "{out}");
+    // 250 dead letters on crm, 200 per request: one progress line between the pages.
+    assert!(out.contains("replaying… 200 event(s) queued"), "{out}");
+    eventually(WAIT, "every crm replay delivered", || async {
+        // 250 refused before the replay, 250 accepted after.
+        (rx.received("/crm").len() == 500).then_some(())
+    })
+    .await;
+    // The replay by route left erp's dead letters alone: nothing more reached /erp.
+    let erp_before = rx.received("/erp").len();
+    assert_eq!(erp_before, 250, "one attempt each before the replay");
+    let detail = admin(&gw, &format!("/admin/events/{}", ids[0])).await;
+    let erp = detail["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["route"] == "erp")
+        .unwrap();
+    assert_eq!(erp["status"], "dead_lettered", "{detail}");
+    let crm = detail["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["route"] == "crm")
+        .unwrap();
+    assert_eq!(crm["status"], "delivered");
+    assert_eq!(
+        crm["attempts"], 1,
+        "a replay starts a fresh schedule: {detail}"
+    );
 }

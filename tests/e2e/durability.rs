@@ -70,3 +70,31 @@ async fn every_acknowledged_event_survives_kill_9() {
     assert_eq!(response.status(), 200);
     assert_eq!(json(response).await["status"], "duplicate");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_gateway_on_the_same_data_directory_is_refused() {
+    // It would release the first one's leases at start and deliver their jobs a second time.
+    let gw = start(
+        &["stripe"],
+        "[sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"whsec_dur\"]\n",
+    )
+    .await;
+    let config = gw.config_path();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(crate::binary())
+            .args(["serve", "--config"])
+            .arg(&config)
+            .output()
+            .expect("run hookgate")
+    })
+    .await
+    .unwrap();
+    assert!(!out.status.success(), "the second gateway started");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("in use by another hookgate process"),
+        "{stderr}"
+    );
+    let ready = gw.client().get(gw.url("/ready")).send().await.unwrap();
+    assert_eq!(ready.status(), 200, "the first one is unaffected");
+}

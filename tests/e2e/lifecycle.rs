@@ -214,6 +214,40 @@ async fn a_removed_plugin_answers_503_until_its_file_returns() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_file_for_a_taken_name_takes_over_when_the_old_file_goes() {
+    // A v1 -> v2 swap done as "add the new file, then remove the old one": the new file is
+    // refused while the old one provides the name, and must be loaded once it is gone.
+    let gw = gateway(&["stripe"]).await;
+    let dir = gw.plugins_dir();
+    let v2 = rebuilt(&std::fs::read(plugin("stripe")).unwrap(), "v2");
+    install(&dir, "stripe-v2.wasm", &v2);
+    eventually(
+        Duration::from_secs(10),
+        "the duplicate is refused",
+        || async {
+            let answer = admin(&gw, "/admin/plugins").await;
+            answer["errors"]
+                .to_string()
+                .contains("already provided")
+                .then_some(())
+        },
+    )
+    .await;
+    std::fs::remove_file(dir.join("stripe.wasm")).unwrap();
+    let entry = eventually(Duration::from_secs(10), "v2 serves stripe", || async {
+        plugin_entry(&gw, "stripe")
+            .await
+            .filter(|p| p["sha256"] == sha256_hex(&v2))
+    })
+    .await;
+    assert!(entry["file"].as_str().unwrap().ends_with("stripe-v2.wasm"));
+    let url = gw.url("/webhooks/stripe");
+    assert_eq!(post_signed(gw.client(), &url, 7).await, 202);
+    let answer = admin(&gw, "/admin/plugins").await;
+    assert_eq!(answer["errors"], serde_json::json!([]), "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_copy_is_not_loaded_until_complete() {
     let gw = gateway(&["stripe"]).await;
     let acme = std::fs::read(test_plugin("acme")).unwrap();

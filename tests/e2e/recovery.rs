@@ -216,3 +216,41 @@ async fn sigterm_mid_burst_drains_within_the_deadline_and_resumes_after_restart(
     let unique: HashSet<&String> = keys.iter().collect();
     assert_eq!(unique.len(), keys.len(), "an event was delivered twice");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_fails_ready_first_and_accepts_webhooks_for_the_shutdown_delay() {
+    let mut gw = start_with(GatewayConfig {
+        plugin_files: vec![plugin("stripe")],
+        server: "shutdown_delay_ms = 1500\nshutdown_timeout_ms = 2000".into(),
+        body: "[sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"whsec_delivery\"]\n".into(),
+        ..Default::default()
+    })
+    .await;
+    let ready = gw.client().get(gw.url("/ready")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let started = std::time::Instant::now();
+    gw.sigterm();
+    eventually(Duration::from_secs(1), "/ready fails at once", || async {
+        let r = gw.client().get(gw.url("/ready")).send().await.ok()?;
+        (r.status() == 503).then_some(())
+    })
+    .await;
+    // Load balancers still route here until they notice: those webhooks are taken, durably.
+    let id = send(&gw, "evt_during_the_delay").await;
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "still inside the delay"
+    );
+    let took = gw
+        .wait_for_exit(Duration::from_secs(10))
+        .expect("the gateway exits after the delay");
+    let total = started.elapsed();
+    assert!(
+        total >= Duration::from_millis(1500) && total < Duration::from_millis(4000),
+        "exit after {total:?} (waited {took:?}) with a 1.5 s delay and a 2 s deadline"
+    );
+    assert!(
+        db::event(&gw.data_dir(), &id).is_some(),
+        "the webhook taken during the delay is stored"
+    );
+}

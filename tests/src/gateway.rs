@@ -22,10 +22,14 @@ pub struct GatewayConfig {
     pub env: Vec<(String, String)>,
 }
 
-/// A running gateway. Killed when dropped.
+/// A running gateway. Killed when dropped; then its whole log is searched for every secret its
+/// config holds (see [`Gateway::leaked_secrets`]), so each end-to-end test also checks that no
+/// secret reached a log line.
 pub struct Gateway {
     binary: PathBuf,
     env: Vec<(String, String)>,
+    /// Every secret of the config: source secrets, route signing secrets, secret env values.
+    secrets: Vec<String>,
     dir: tempfile::TempDir,
     child: Option<Child>,
     addr: SocketAddr,
@@ -46,14 +50,16 @@ impl Gateway {
             "[server]\nlisten = \"127.0.0.1:0\"\n{}\n\n[storage]\npath = \"data\"\n\n[plugins]\ndir = \"plugins\"\n{}\n\n{}\n",
             config.server, config.plugins, config.body
         );
-        std::fs::write(dir.path().join("hookgate.toml"), text).expect("write config");
+        std::fs::write(dir.path().join("hookgate.toml"), &text).expect("write config");
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(64)
             .build()
             .expect("client");
+        let secrets = secrets_of(&text, &config.env);
         let mut gateway = Gateway {
             binary: binary.to_owned(),
             env: config.env.clone(),
+            secrets,
             dir,
             child: None,
             addr: ([127, 0, 0, 1], 0).into(),
@@ -178,11 +184,24 @@ impl Gateway {
     /// Sends SIGTERM and waits (up to `limit`) for the process to exit; returns how long it
     /// took, or `None` if it was still running at the limit (then it is killed).
     pub fn terminate(&mut self, limit: Duration) -> Option<Duration> {
+        self.sigterm();
+        self.wait_for_exit(limit)
+    }
+
+    /// Sends SIGTERM and returns at once.
+    pub fn sigterm(&self) {
+        if let Some(child) = &self.child {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+        }
+    }
+
+    /// Waits (up to `limit`) for the process to exit; how long it took, or `None` if it was
+    /// still running at the limit (then it is killed).
+    pub fn wait_for_exit(&mut self, limit: Duration) -> Option<Duration> {
         let mut child = self.child.take()?;
         let started = std::time::Instant::now();
-        let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
         while started.elapsed() < limit {
             if let Ok(Some(_)) = child.try_wait() {
                 return Some(started.elapsed());
@@ -201,8 +220,128 @@ impl Gateway {
     }
 }
 
+impl Gateway {
+    /// The configured secrets that appear in the log so far (none, for a sound gateway).
+    pub fn leaked_secrets(&self) -> Vec<String> {
+        let logs = self.logs();
+        self.secrets
+            .iter()
+            .filter(|s| logs.contains(s.as_str()))
+            .cloned()
+            .collect()
+    }
+}
+
 impl Drop for Gateway {
     fn drop(&mut self) {
         self.kill9();
+        if std::thread::panicking() {
+            return;
+        }
+        let leaked = self.leaked_secrets();
+        assert!(
+            leaked.is_empty(),
+            "configured secrets appear in the gateway log: {leaked:?}\n{}",
+            self.logs()
+        );
+    }
+}
+
+/// The secrets of a config: every string under `sources.*.secrets` and every route's or
+/// schedule's `signing_secret`, plus the values of the environment variables the config refers to
+/// with `{ env = "..." }` or names as `admin.token_env` (default `HOOKGATE_ADMIN_TOKEN`).
+fn secrets_of(config: &str, env: &[(String, String)]) -> Vec<String> {
+    let Ok(doc) = config.parse::<toml::Table>() else {
+        return Vec::new(); // a test of a broken config: nothing to look for
+    };
+    let mut literal = Vec::new();
+    let mut env_names = vec!["HOOKGATE_ADMIN_TOKEN".to_owned()];
+    let mut take = |value: &toml::Value| match value {
+        toml::Value::String(s) => literal.push(s.clone()),
+        toml::Value::Table(t) => {
+            if let Some(toml::Value::String(name)) = t.get("env") {
+                env_names.push(name.clone());
+            }
+        }
+        _ => {}
+    };
+    if let Some(sources) = doc.get("sources").and_then(toml::Value::as_table) {
+        for source in sources.values() {
+            for secret in source
+                .get("secrets")
+                .and_then(toml::Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                take(secret);
+            }
+        }
+    }
+    for list in ["routes", "schedules"] {
+        for entry in doc
+            .get(list)
+            .and_then(toml::Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(secret) = entry.get("signing_secret") {
+                take(secret);
+            }
+        }
+    }
+    if let Some(name) = doc
+        .get("admin")
+        .and_then(|a| a.get("token_env"))
+        .and_then(toml::Value::as_str)
+    {
+        env_names.push(name.to_owned());
+    }
+    literal.extend(
+        env.iter()
+            .filter(|(name, _)| env_names.contains(name))
+            .map(|(_, value)| value.clone()),
+    );
+    // Very short test secrets would match unrelated text.
+    literal.retain(|s| s.len() >= 6);
+    literal.sort();
+    literal.dedup();
+    literal
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_read_off_the_config() {
+        let config = r#"
+[admin]
+token_env = "MY_TOKEN"
+[sources.a]
+plugin = "stripe"
+secrets = ["whsec_literal", { env = "A_SECRET" }, { file = "x" }]
+[[routes]]
+source = "a"
+action = "forward"
+signing_secret = "whsec_route"
+"#;
+        let env = vec![
+            ("A_SECRET".to_owned(), "from-the-env".to_owned()),
+            ("MY_TOKEN".to_owned(), "admin-token".to_owned()),
+            (
+                "HOOKGATE_LOG_FORMAT".to_owned(),
+                "json-not-secret".to_owned(),
+            ),
+        ];
+        assert_eq!(
+            secrets_of(config, &env),
+            [
+                "admin-token",
+                "from-the-env",
+                "whsec_literal",
+                "whsec_route"
+            ]
+        );
+        assert!(secrets_of("not [ toml", &env).is_empty());
     }
 }

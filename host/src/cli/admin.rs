@@ -135,6 +135,19 @@ enum DlqCommand {
     },
 }
 
+/// `http://ADDR` of the gateway a config runs: its `server.listen`, with an unspecified address
+/// (`0.0.0.0`, `::`) reached on loopback.
+pub(super) fn gateway_base(config: &Config) -> String {
+    let mut addr = config.server.listen;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    format!("http://{addr}")
+}
+
+/// Dead letters per bulk-replay request: one progress line each.
+const REPLAY_PAGE: usize = 200;
+
 struct Client {
     http: reqwest::Client,
     base: String,
@@ -157,13 +170,7 @@ impl Client {
         };
         let base = match (target.url, &config) {
             (Some(url), _) => url.trim_end_matches('/').to_owned(),
-            (None, Some(config)) => {
-                let mut addr = config.server.listen;
-                if addr.ip().is_unspecified() {
-                    addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
-                }
-                format!("http://{addr}")
-            }
+            (None, Some(config)) => gateway_base(config),
             (None, None) => unreachable!("a config is loaded when no URL is given"),
         };
         let token = match (target.token, &config) {
@@ -291,16 +298,45 @@ pub async fn dlq(args: DlqArgs) -> anyhow::Result<()> {
             source,
             route,
         } if all || source.is_some() || route.is_some() => {
+            // Page by page, so a large queue shows progress (on stderr; stdout keeps the
+            // result, and with --json only the JSON).
             let url = format!("{}/admin/dlq/replay", client.base);
-            let body = serde_json::json!({"all": all, "source": source, "route": route});
-            println!("collecting dead letters to replay…");
-            let answer = client.send(client.http.post(url).json(&body)).await?;
+            let (mut replayed, mut failed, mut ids) = (0u64, Vec::new(), Vec::new());
+            let mut cursor: Option<String> = None;
+            let started = std::time::Instant::now();
+            loop {
+                let body = serde_json::json!({
+                    "all": all, "source": source, "route": route,
+                    "limit": REPLAY_PAGE, "cursor": cursor,
+                });
+                let answer = client.send(client.http.post(&url).json(&body)).await?;
+                replayed += answer["replayed"].as_u64().unwrap_or(0);
+                ids.extend(
+                    answer["event_ids"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .cloned(),
+                );
+                failed.extend(answer["failed"].as_array().into_iter().flatten().cloned());
+                cursor = answer["next_cursor"].as_str().map(str::to_owned);
+                if cursor.is_none() {
+                    break;
+                }
+                eprintln!(
+                    "replaying… {replayed} event(s) queued, {} not replayable, {:.1} s",
+                    failed.len(),
+                    started.elapsed().as_secs_f64()
+                );
+            }
             if client.json {
-                print(&answer);
+                print(&serde_json::json!({
+                    "status": "queued", "replayed": replayed, "event_ids": ids, "failed": failed,
+                }));
                 return Ok(());
             }
-            println!("{} event(s) queued for replay", answer["replayed"]);
-            for failure in answer["failed"].as_array().into_iter().flatten() {
+            println!("{replayed} event(s) queued for replay");
+            for failure in &failed {
                 println!(
                     "  not replayed: {} ({})",
                     failure["event_id"].as_str().unwrap_or(""),

@@ -1,8 +1,9 @@
-//! The command line: `hookgate serve`, `hookgate check` and the admin commands (`hookgate
-//! dlq ...`, in [`admin`]). Errors end here as readable
+//! The command line: `hookgate serve`, `hookgate check`, the admin commands (`hookgate
+//! dlq ...`, in [`admin`]) and `hookgate send` (in [`send`]). Errors end here as readable
 //! messages and a non-zero exit code (anyhow lives only at this edge).
 
 mod admin;
+mod send;
 
 use crate::config::{self, Backend, Config};
 use crate::egress::Egress;
@@ -54,6 +55,14 @@ enum Command {
     Plugins(admin::PluginsArgs),
     /// Stored events of a running gateway (through its admin API).
     Events(admin::EventsArgs),
+    /// Sign a payload with a source's configured secret (through its plugin) and post it to
+    /// the running gateway: tests a source and its routes end to end without the platform.
+    Send {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        args: send::SendArgs,
+    },
 }
 
 #[derive(Args)]
@@ -85,6 +94,7 @@ pub fn main() -> ExitCode {
             Command::Dlq(args) => admin::dlq(args).await,
             Command::Plugins(args) => admin::plugins(args).await,
             Command::Events(args) => admin::events(args).await,
+            Command::Send { config, args } => send::send(load_config(config)?, args).await,
         }
     });
     match result {
@@ -236,6 +246,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             None
         }
     };
+    // The port first: a second gateway started by mistake on the same config fails here,
+    // before it touches the store.
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let store: Arc<dyn Store> = match &config.storage.backend {
         Backend::Sqlite => {
             Arc::new(SqliteStore::open(&config.storage.path).context("opening the event store")?)
@@ -244,9 +259,6 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             "storage.backend = \"redis\" is not available in this version yet; use \"sqlite\""
         ),
     };
-    let listener = tokio::net::TcpListener::bind(config.server.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, sources = config.sources.len(), plugins = registry.list().len(), "hookgate listening");
     // One line on stdout for scripts and tests that start the gateway on port 0.
@@ -265,8 +277,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let engine = tokio::spawn(deliverer.clone().run(stopped.clone(), deadline));
     scheduler::start(&config.schedules, store.clone(), deliverer.clone(), stopped);
     let state = Arc::new(AppState::new(config.clone(), registry, store).with_deliverer(deliverer));
-    // On SIGTERM/SIGINT: /ready fails at once, the listener closes, and requests and
-    // deliveries in flight get the same deadline to finish, side by side.
+    // On SIGTERM/SIGINT: /ready fails at once; after `shutdown_delay` (load balancers notice)
+    // the listener closes, and requests and deliveries in flight get the same deadline to
+    // finish, side by side.
+    let delay = config.server.shutdown_delay;
     let signal = {
         let state = state.clone();
         async move {
@@ -274,6 +288,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             state
                 .shutting_down
                 .store(true, std::sync::atomic::Ordering::Relaxed);
+            if !delay.is_zero() {
+                tracing::info!(
+                    delay_ms = delay.as_millis() as u64,
+                    "/ready fails; still accepting while load balancers notice"
+                );
+                tokio::time::sleep(delay).await;
+            }
             let _ = stop.send(true);
         }
     };

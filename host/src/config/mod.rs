@@ -93,6 +93,9 @@ pub struct ServerConfig {
     /// How long a graceful shutdown may take: in-flight requests and deliveries get this long
     /// to finish, then the process exits (unfinished deliveries run again after a restart).
     pub shutdown_timeout: Duration,
+    /// How long, after SIGTERM, `/ready` fails while the listener still accepts: load
+    /// balancers need a probe interval or two to stop sending before the port closes.
+    pub shutdown_delay: Duration,
 }
 
 /// `[admin]`.
@@ -266,6 +269,7 @@ struct RawServer {
     header_timeout_ms: u64,
     body_timeout_ms: u64,
     shutdown_timeout_ms: u64,
+    shutdown_delay_ms: u64,
 }
 
 impl Default for RawServer {
@@ -276,6 +280,7 @@ impl Default for RawServer {
             header_timeout_ms: 5_000,
             body_timeout_ms: 30_000,
             shutdown_timeout_ms: 10_000,
+            shutdown_delay_ms: 0,
         }
     }
 }
@@ -529,7 +534,14 @@ impl Validator {
                 raw.server.shutdown_timeout_ms,
                 600_000,
             ),
+            shutdown_delay: Duration::from_millis(raw.server.shutdown_delay_ms),
         };
+        if raw.server.shutdown_delay_ms > 600_000 {
+            self.problem(
+                "server.shutdown_delay_ms",
+                "must be at most 600000 (10 minutes)",
+            );
+        }
         if raw.admin.token_env.is_empty() {
             self.problem("admin.token_env", "must name an environment variable");
         }

@@ -358,8 +358,13 @@ impl Deliverer {
     }
 
     /// Queues a stored event again through the current routes (dead-lettered jobs revive,
-    /// newly matching routes get a job). Returns the routes queued.
-    pub async fn replay(&self, event_id: &str) -> Result<Vec<String>, ReplayError> {
+    /// newly matching routes get a job), or only along `only_route` when given (a bulk replay
+    /// filtered by route must not revive the event's other routes). Returns the routes queued.
+    pub async fn replay(
+        &self,
+        event_id: &str,
+        only_route: Option<&str>,
+    ) -> Result<Vec<String>, ReplayError> {
         let event = self
             .store
             .get_event(event_id)
@@ -376,6 +381,10 @@ impl Deliverer {
             let envelope: Envelope = serde_json::from_str(&event.envelope)
                 .map_err(|e| StoreError::Corrupt(format!("envelope of {event_id}: {e}")))?;
             self.router.routes_for(&envelope)
+        };
+        let routes: Vec<String> = match only_route {
+            Some(only) => routes.into_iter().filter(|r| r == only).collect(),
+            None => routes,
         };
         if routes.is_empty() {
             return Err(ReplayError::NoRoute);

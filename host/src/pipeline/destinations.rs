@@ -25,8 +25,8 @@ pub struct Destination {
     pub action: String,
     /// The action's config as JSON.
     pub config_json: String,
-    /// Standard Webhooks signing secret, as text.
-    pub signing_secret: Option<String>,
+    /// Standard Webhooks signing secret (its `Debug` is redacted, like every [`Secret`]).
+    pub signing_secret: Option<Secret>,
     /// Delays between attempts.
     pub retry_schedule: Vec<Duration>,
     rate_limit: Option<RateLimit>,
@@ -38,10 +38,6 @@ pub struct Destination {
 
 /// Every destination of a config, by name.
 pub fn from_config(config: &Config) -> HashMap<String, Destination> {
-    let secret = |s: &Option<Secret>| {
-        s.as_ref()
-            .map(|s| String::from_utf8_lossy(s.expose()).into_owned())
-    };
     let schedule = |s: &Option<Vec<Duration>>| {
         s.clone()
             .unwrap_or_else(|| super::retry::DEFAULT_SCHEDULE.to_vec())
@@ -50,7 +46,7 @@ pub fn from_config(config: &Config) -> HashMap<String, Destination> {
         name: r.name.clone(),
         action: r.action.clone(),
         config_json: r.config.to_string(),
-        signing_secret: secret(&r.signing_secret),
+        signing_secret: r.signing_secret.clone(),
         retry_schedule: schedule(&r.retry_schedule),
         rate_limit: r.rate_limit,
         breaker: r.breaker,
@@ -60,7 +56,7 @@ pub fn from_config(config: &Config) -> HashMap<String, Destination> {
         name: schedule_source(&s.name),
         action: s.action.clone(),
         config_json: s.config.to_string(),
-        signing_secret: secret(&s.signing_secret),
+        signing_secret: s.signing_secret.clone(),
         retry_schedule: schedule(&s.retry_schedule),
         rate_limit: None,
         breaker: BreakerConfig::default(),

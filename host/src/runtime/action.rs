@@ -96,8 +96,8 @@ pub struct DeliveryRequest {
     pub route: String,
     /// The route's `config` as JSON.
     pub config_json: String,
-    /// The route's signing secret, if any.
-    pub signing_secret: Option<String>,
+    /// The route's signing secret, if any (redacted in `Debug`).
+    pub signing_secret: Option<crate::config::Secret>,
     /// 1-based attempt number.
     pub attempt: u32,
     /// Host wall clock, Unix ms.
@@ -363,7 +363,9 @@ impl ActionPlugin {
             event_type: delivery.event_type,
             route: delivery.route,
             config_json: delivery.config_json,
-            signing_secret: delivery.signing_secret,
+            signing_secret: delivery
+                .signing_secret
+                .map(|s| String::from_utf8_lossy(s.expose()).into_owned()),
             attempt: delivery.attempt,
             now_unix_ms: delivery.now_unix_ms,
         };

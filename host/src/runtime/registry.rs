@@ -74,6 +74,10 @@ pub struct Registry {
     errors: Mutex<BTreeMap<PathBuf, String>>,
     /// Rejections per file since start (never reset): the plugin-rejection metric.
     rejections: Mutex<BTreeMap<PathBuf, u64>>,
+    /// Files rejected because another file provides their plugin name, with that name: when
+    /// the name is freed (its file removed or renamed to another name) they are loaded again,
+    /// so a v1 → v2 file swap never leaves the name unserved.
+    waiting: Mutex<BTreeMap<PathBuf, String>>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -93,6 +97,7 @@ impl Registry {
             actions: ArcSwap::default(),
             errors: Mutex::default(),
             rejections: Mutex::default(),
+            waiting: Mutex::default(),
         }
     }
 
@@ -112,7 +117,7 @@ impl Registry {
         for file in files {
             match load_file(&self.runtime, &file).await {
                 Ok(plugin) => match self.insert(plugin) {
-                    Ok(()) => self.forget_error(&file),
+                    Ok(_) => self.forget_error(&file),
                     Err(e) => self.record_error(&file, &e),
                 },
                 Err(e) => self.record_error(&file, &e),
@@ -136,6 +141,12 @@ impl Registry {
 
     fn record_error(&self, file: &Path, error: &LoadError) {
         tracing::error!(file = %file.display(), reason = %error, "plugin rejected");
+        if let LoadError::DuplicateName { name, .. } = error {
+            self.waiting
+                .lock()
+                .expect("lock poisoned")
+                .insert(file.to_owned(), name.clone());
+        }
         crate::metrics::metrics().plugin_reload_failures.inc();
         *self
             .rejections
@@ -150,22 +161,57 @@ impl Registry {
     }
 
     /// Adds a plugin unless another file already provides its name. A plugin from a file
-    /// that provided something else before (another name, or another world) replaces it.
-    pub fn insert(&self, plugin: Loaded) -> Result<(), LoadError> {
+    /// that provided something else before (another name, or another world) replaces it;
+    /// returns the names that file no longer provides.
+    pub fn insert(&self, plugin: Loaded) -> Result<Vec<Arc<str>>, LoadError> {
         let (file, name) = (plugin.info().file.clone(), plugin.info().name.clone());
-        match plugin {
+        let mut freed = match plugin {
             Loaded::Platform(p) => {
                 swap_in(&self.plugins, p, |p| &p.info)?;
-                remove_file_entries(&self.plugins, &file, Some(&name), |p| &p.info);
-                remove_file_entries(&self.actions, &file, None, |a| &a.info);
+                let mut freed = remove_file_entries(&self.plugins, &file, Some(&name), |p| &p.info);
+                freed.extend(remove_file_entries(&self.actions, &file, None, |a| &a.info));
+                freed
             }
             Loaded::Action(a) => {
                 swap_in(&self.actions, a, |a| &a.info)?;
-                remove_file_entries(&self.actions, &file, Some(&name), |a| &a.info);
-                remove_file_entries(&self.plugins, &file, None, |p| &p.info);
+                let mut freed = remove_file_entries(&self.actions, &file, Some(&name), |a| &a.info);
+                freed.extend(remove_file_entries(&self.plugins, &file, None, |p| &p.info));
+                freed
             }
         };
-        Ok(())
+        // A name moving between worlds is not freed.
+        freed.retain(|n| *n != name);
+        Ok(freed)
+    }
+
+    /// Loads again the files that were waiting for one of the `freed` names (one round: a file
+    /// loaded here frees nothing another waiting file could want, since it was refused for a
+    /// name that was taken).
+    async fn load_waiting(&self, freed: &[Arc<str>]) {
+        if freed.is_empty() {
+            return;
+        }
+        let files: Vec<PathBuf> = self
+            .waiting
+            .lock()
+            .expect("lock poisoned")
+            .iter()
+            .filter(|(_, name)| freed.iter().any(|f| **f == **name))
+            .map(|(file, _)| file.clone())
+            .collect();
+        for file in files {
+            tracing::info!(file = %file.display(), "plugin name freed; loading the file that wanted it");
+            match load_file(&self.runtime, &file).await {
+                Ok(plugin) => match self.insert(plugin) {
+                    Ok(_) => {
+                        self.forget_error(&file);
+                        crate::metrics::metrics().plugin_reloads.inc();
+                    }
+                    Err(e) => self.record_error(&file, &e),
+                },
+                Err(e) => self.record_error(&file, &e),
+            }
+        }
     }
 
     /// Loads (or reloads) one file and swaps it in; on any failure the version already loaded
@@ -176,10 +222,11 @@ impl Registry {
             Ok(plugin) => {
                 let (name, version) = (plugin.info().name.clone(), plugin.info().version.clone());
                 match self.insert(plugin) {
-                    Ok(()) => {
+                    Ok(freed) => {
                         self.forget_error(file);
                         crate::metrics::metrics().plugin_reloads.inc();
                         tracing::info!(plugin = %name, version, file = %file.display(), ms = started.elapsed().as_millis() as u64, "plugin reloaded");
+                        self.load_waiting(&freed).await;
                         self.retain_cached();
                     }
                     Err(e) => self.record_error(file, &e),
@@ -189,14 +236,16 @@ impl Registry {
         }
     }
 
-    /// Unloads whatever `file` provided (the file was removed).
-    pub fn unload_file(&self, file: &Path) {
+    /// Unloads whatever `file` provided (the file was removed); a file that was refused for
+    /// one of its names is loaded in its place.
+    pub async fn unload_file(&self, file: &Path) {
         let mut removed = remove_file_entries(&self.plugins, file, None, |p| &p.info);
         removed.extend(remove_file_entries(&self.actions, file, None, |a| &a.info));
         self.forget_error(file);
-        for name in removed {
+        for name in &removed {
             tracing::warn!(plugin = %name, file = %file.display(), "plugin unloaded: its file was removed");
         }
+        self.load_waiting(&removed).await;
     }
 
     /// The action plugin serving `name`, if loaded.
@@ -235,6 +284,7 @@ impl Registry {
 
     fn forget_error(&self, file: &Path) {
         self.errors.lock().expect("lock poisoned").remove(file);
+        self.waiting.lock().expect("lock poisoned").remove(file);
     }
 }
 
@@ -337,8 +387,7 @@ pub async fn load_file(runtime: &Arc<Runtime>, file: &Path) -> Result<Loaded, Lo
     let mut linker = runtime.linker.clone();
     // Rust's standard library makes components import WASI interfaces; they are granted as
     // traps, so a plugin compiles normally but cannot use them.
-    linker
-        .define_unknown_imports_as_traps(&component)
+    super::stubs::stub_foreign_imports(&mut linker, &component)
         .map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
     let instance_pre = linker
         .instantiate_pre(&component)

@@ -98,11 +98,14 @@ async fn reload_loop(
             },
             () = sleep_until(next_due) => {
                 let now = Instant::now();
-                let due: Vec<PathBuf> = pending
+                let mut due: Vec<PathBuf> = pending
                     .iter()
                     .filter(|(_, t)| now.duration_since(**t) >= QUIET)
                     .map(|(p, _)| p.clone())
                     .collect();
+                // Removals first: a rename or a v1 → v2 swap frees the name before the new
+                // file claims it.
+                due.sort_by_key(|p| p.exists());
                 for path in due {
                     pending.remove(&path);
                     if !handle(&registry, &path).await {
@@ -130,7 +133,7 @@ fn fingerprint(path: &Path) -> Option<(u64, SystemTime)> {
 /// Loads, reloads or unloads `path`; false when the file is still being written.
 async fn handle(registry: &Registry, path: &Path) -> bool {
     let Some(before) = fingerprint(path) else {
-        registry.unload_file(path);
+        registry.unload_file(path).await;
         return true;
     };
     tokio::time::sleep(SETTLE).await;

@@ -291,7 +291,7 @@ pub async fn dlq_replay(State(state): State<Arc<AppState>>, Path(id): Path<Strin
         Ok(e) => e,
         Err(r) => return r.into_response(),
     };
-    match engine.replay(&id).await {
+    match engine.replay(&id, None).await {
         Ok(routes) => Json(serde_json::json!({
             "status": "queued",
             "event_id": id,
@@ -303,7 +303,9 @@ pub async fn dlq_replay(State(state): State<Arc<AppState>>, Path(id): Path<Strin
 }
 
 /// `POST /admin/dlq/replay` with a JSON body of filters (`{}` or `{"all": true}` for
-/// everything): replays every matching dead-lettered event.
+/// everything): replays every matching dead-lettered event, or with `limit` one page of them
+/// (and `next_cursor` to continue from), so a client can show progress through a large queue.
+/// Paging is by key, not offset, so the replayed entries leaving the queue shift nothing.
 pub async fn dlq_replay_bulk(
     State(state): State<Arc<AppState>>,
     body: axum::body::Bytes,
@@ -317,6 +319,8 @@ pub async fn dlq_replay_bulk(
         until: Option<String>,
         #[serde(default)]
         all: bool,
+        limit: Option<usize>,
+        cursor: Option<String>,
     }
     let engine = match engine(&state) {
         Ok(e) => e,
@@ -348,28 +352,30 @@ pub async fn dlq_replay_bulk(
             "give a filter (source, route, since, until) or {\"all\": true}",
         );
     }
-    // Collect first, then replay: replayed jobs leave the queue, which would shift pages.
+    // Collect first, then replay (a replay that dead-letters again must not be met twice).
+    let one_page = body.limit.map(|l| l.clamp(1, MAX_PAGE));
     let mut events = std::collections::BTreeSet::new();
-    let mut cursor = None;
-    loop {
+    let mut cursor = body.cursor;
+    let next_cursor = loop {
         match state
             .store
-            .dead_letters(filter.clone(), cursor.take(), MAX_PAGE)
+            .dead_letters(filter.clone(), cursor.take(), one_page.unwrap_or(MAX_PAGE))
             .await
         {
             Ok(page) => {
                 events.extend(page.items.into_iter().map(|d| d.event_id));
                 match page.next_cursor {
+                    Some(next) if one_page.is_some() => break Some(next),
                     Some(next) => cursor = Some(next),
-                    None => break,
+                    None => break None,
                 }
             }
             Err(e) => return store_error(e),
         }
-    }
+    };
     let (mut queued, mut failed) = (Vec::new(), Vec::new());
     for id in events {
-        match engine.replay(&id).await {
+        match engine.replay(&id, filter.route.as_deref()).await {
             Ok(routes) if !routes.is_empty() => queued.push(id),
             Ok(_) => {}
             Err(ReplayError::Store(e)) => return store_error(e),
@@ -381,6 +387,7 @@ pub async fn dlq_replay_bulk(
         "replayed": queued.len(),
         "event_ids": queued,
         "failed": failed,
+        "next_cursor": next_cursor,
     }))
     .into_response()
 }

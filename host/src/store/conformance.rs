@@ -356,7 +356,16 @@ async fn replay_revives_dead_letters_and_adds_routes(store: &dyn Store) {
         .map(|j| (j.route.as_str(), j.attempts))
         .collect();
     routes.sort_unstable();
-    assert_eq!(routes, vec![("b", 1), ("c", 0)], "history continues");
+    assert_eq!(
+        routes,
+        vec![("b", 0), ("c", 0)],
+        "a replayed job starts a fresh retry schedule"
+    );
+    let history = store.attempts_for_event(&id).await.expect("attempts");
+    assert!(
+        history.iter().any(|a| a.route == "b"),
+        "the attempt history survives the replay: {history:?}"
+    );
     for j in &jobs {
         store
             .finish(

@@ -146,9 +146,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     ) -> Result<DlqPage, StoreError>;
 
     /// Queues an event again along `routes` (the current routes it matches), due at
-    /// `now_ms`: dead-lettered jobs of those routes become pending (keeping their history),
-    /// routes without a job get one; delivered and pending jobs are left alone. Returns the
-    /// routes queued.
+    /// `now_ms`: dead-lettered jobs of those routes become pending with a fresh retry schedule
+    /// (`attempts` back to 0; the attempt history is kept), routes without a job get one;
+    /// delivered and pending jobs are left alone. Returns the routes queued.
     async fn replay(
         &self,
         event_id: &str,

@@ -39,7 +39,7 @@ pub struct LeasedJob {
 /// What one attempt did, for the history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Attempt {
-    /// 1-based attempt number within the job (replays continue the count).
+    /// 1-based attempt number within the job's current schedule (a replay starts again at 1).
     pub number: u32,
     /// Route of the job.
     pub route: String,

@@ -103,6 +103,10 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: SyncSender<WriteJob>,
     readers: Arc<Mutex<Vec<Connection>>>,
+    /// An exclusive lock on `<dir>/hookgate.lock`, held while the store is open: one process
+    /// owns the database (it releases stale leases at open, which would hand a live process's
+    /// jobs to a second one: double delivery).
+    _lock: std::fs::File,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -110,6 +114,29 @@ impl std::fmt::Debug for SqliteStore {
         f.debug_struct("SqliteStore")
             .field("path", &self.path)
             .finish_non_exhaustive()
+    }
+}
+
+/// Takes the data directory's exclusive lock, or says which directory another process holds.
+/// The OS drops the lock when the process dies, so a crash never leaves it stuck.
+fn lock_dir(dir: &Path) -> Result<std::fs::File, StoreError> {
+    let path = dir.join("hookgate.lock");
+    let file = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| unavailable(format!("opening {}: {e}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(unavailable(format!(
+            "{} is in use by another hookgate process (it holds {}); one gateway per data directory with the SQLite backend",
+            dir.display(),
+            path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(unavailable(format!("locking {}: {e}", path.display())))
+        }
     }
 }
 
@@ -122,6 +149,7 @@ impl SqliteStore {
     pub fn open(dir: &Path) -> Result<SqliteStore, StoreError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| unavailable(format!("creating {}: {e}", dir.display())))?;
+        let lock = lock_dir(dir)?;
         let path = dir.join("hookgate.db");
         let conn = Connection::open(&path)
             .map_err(|e| unavailable(format!("opening {}: {e}", path.display())))?;
@@ -139,6 +167,7 @@ impl SqliteStore {
             path,
             writer: tx,
             readers: Arc::default(),
+            _lock: lock,
         })
     }
 
@@ -527,6 +556,16 @@ mod tests {
         };
         let store = SqliteStore::open(dir.path()).unwrap();
         assert!(store.get_event(&id).await.unwrap().is_some());
+    }
+
+    #[test]
+    fn a_second_store_on_one_directory_is_refused_until_the_first_closes() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = SqliteStore::open(dir.path()).unwrap();
+        let err = SqliteStore::open(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("in use by another hookgate process"), "{err}");
+        drop(first);
+        SqliteStore::open(dir.path()).expect("free again once the first is closed");
     }
 
     #[test]

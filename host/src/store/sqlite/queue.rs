@@ -255,7 +255,7 @@ impl SqliteStore {
             let mut queued = Vec::new();
             let mut revive = c.prepare_cached(
                 "UPDATE jobs SET status = 'pending', due_at_ms = ?3, lease_until_ms = NULL,
-                    updated_at_ms = ?3
+                    attempts = 0, updated_at_ms = ?3
                  WHERE event_id = ?1 AND route = ?2 AND status = 'dead_lettered'",
             )?;
             let mut create = c.prepare_cached(
