@@ -198,6 +198,51 @@ async fn a_crashed_consumers_job_is_reclaimed_and_its_late_finish_changes_nothin
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_leasing_at_once_never_get_the_same_job() {
+    let server = RedisServer::shared();
+    let a = Arc::new(open(&server).await);
+    let b = Arc::new(
+        RedisStore::open(RedisOptions {
+            prefix: a.keys().prefix().to_owned(),
+            ..RedisOptions::new(server.url())
+        })
+        .await
+        .unwrap(),
+    );
+    let routes = ["r1", "r2", "r3"];
+    for i in 0..100 {
+        a.insert(routed("nodes", &format!("n-{i}"), &routes))
+            .await
+            .unwrap();
+    }
+    let now = 1_800_000_000_000;
+    let node = |store: Arc<RedisStore>| {
+        tokio::spawn(async move {
+            let mut got = Vec::new();
+            loop {
+                let jobs = store.lease(now, 60_000, 7, Vec::new()).await.unwrap();
+                if jobs.is_empty() {
+                    return got;
+                }
+                got.extend(jobs.into_iter().map(|j| j.id));
+            }
+        })
+    };
+    let (ja, jb) = (node(a.clone()), node(b.clone()));
+    let (got_a, got_b) = (ja.await.unwrap(), jb.await.unwrap());
+    let mut all: Vec<i64> = got_a.iter().chain(&got_b).copied().collect();
+    all.sort_unstable();
+    let total = all.len();
+    all.dedup();
+    assert_eq!(total, all.len(), "a job was leased by both nodes");
+    assert_eq!(total, 300, "every job leased once");
+    assert!(
+        !got_a.is_empty() && !got_b.is_empty(),
+        "both nodes took work"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_ack_while_redis_is_down_and_recovery_without_a_new_store() {
     let mut server = RedisServer::private(Persistence::Durable);
     let store = open(&server).await;
