@@ -85,7 +85,8 @@ impl OpenError {
     }
 }
 
-fn scrub(text: &str, password: Option<&str>) -> String {
+/// `text` with `password` replaced by `***`.
+pub(super) fn scrub(text: &str, password: Option<&str>) -> String {
     match password {
         Some(p) if !p.is_empty() => text.replace(p, "***"),
         _ => text.to_owned(),

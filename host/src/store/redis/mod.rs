@@ -125,9 +125,7 @@ impl RedisStore {
         let password = error::password_of(&options.url);
         let client = redis::Client::open(options.url.as_str()).map_err(|e| OpenError::BadUrl {
             url: url.clone(),
-            reason: e
-                .to_string()
-                .replace(password.as_deref().unwrap_or("\0"), "***"),
+            reason: error::scrub(&e.to_string(), password.as_deref()),
         })?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
