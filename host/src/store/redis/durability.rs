@@ -99,11 +99,25 @@ fn version_text(v: Option<(u32, u32, u32)>) -> String {
 }
 
 /// Asks the server (CONFIG GET, INFO server).
+///
+/// Fails only when Redis cannot be reached or refuses the connection (the PING); a server
+/// that keeps INFO or CONFIG from this user gives an answer with `None`s.
 pub(super) async fn read(conn: &mut ConnectionManager) -> Result<Persistence, Error> {
-    let info: String = redis::cmd("INFO").arg("server").query_async(conn).await?;
+    let _: String = redis::cmd("PING").query_async(conn).await?;
+    let info: Option<String> = redis::cmd("INFO")
+        .arg("server")
+        .query_async(conn)
+        .await
+        .or_else(|e| {
+            if super::error::is_connection_error(&e) {
+                Err(e)
+            } else {
+                Ok(None)
+            }
+        })?;
     let version = info
-        .lines()
-        .find_map(|l| l.strip_prefix("redis_version:"))
+        .as_deref()
+        .and_then(|info| info.lines().find_map(|l| l.strip_prefix("redis_version:")))
         .and_then(parse_version);
     let mut p = Persistence {
         version,
@@ -114,6 +128,7 @@ pub(super) async fn read(conn: &mut ConnectionManager) -> Result<Persistence, Er
             p.appendonly = value.map(|v| v == "yes");
             p.appendfsync = config_get(conn, "appendfsync").await.ok().flatten();
         }
+        Err(e) if super::error::is_connection_error(&e) => return Err(e.into()),
         Err(e) => p.config_error = Some(e.to_string()),
     }
     Ok(p)

@@ -3,8 +3,8 @@
 //! At run time every failure to talk to Redis is [`StoreError::Unavailable`] (ingest answers
 //! 503 with Retry-After; nothing was acknowledged), and a reply this code cannot decode is
 //! [`StoreError::Corrupt`]. At start, [`OpenError`] says what is wrong with the URL, the
-//! credentials, the reachability or the durability of the server, naming the URL without its
-//! password.
+//! credentials or the durability of the server, naming the URL without its password (an
+//! unreachable server is an outage, not an error: the store opens not ready).
 
 use crate::store::StoreError;
 
@@ -17,12 +17,25 @@ pub(super) enum Error {
     /// A reply of an unexpected shape.
     #[error("unexpected reply from redis: {0}")]
     Reply(String),
+    /// Redis's persistence could lose an ack and config requires durability: nothing is
+    /// acknowledged until that changes.
+    #[error(
+        "Redis could lose acknowledged events ({0}); no insert is acknowledged while \
+         storage.require_durable is set"
+    )]
+    NotDurable(String),
+}
+
+/// Whether an error means Redis could not be reached (as opposed to refusing something).
+pub(super) fn is_connection_error(e: &redis::RedisError) -> bool {
+    e.is_io_error() || e.is_connection_refusal() || e.is_timeout() || e.is_connection_dropped()
 }
 
 impl From<Error> for StoreError {
     fn from(e: Error) -> StoreError {
         match e {
             Error::Redis(e) => StoreError::Unavailable(format!("redis: {e}")),
+            e @ Error::NotDurable(_) => StoreError::Unavailable(e.to_string()),
             Error::Reply(what) => StoreError::Corrupt(what),
         }
     }
@@ -47,12 +60,12 @@ pub enum OpenError {
         /// The server's answer.
         reason: String,
     },
-    /// No connection could be made.
-    #[error("Redis at {url} is unreachable: {reason}")]
-    Unreachable {
+    /// The server answered the first contact with something unusable.
+    #[error("Redis at {url} gave an unexpected answer: {reason}")]
+    Server {
         /// The URL, password redacted.
         url: String,
-        /// The connection error.
+        /// What it said.
         reason: String,
     },
     /// The server's persistence could lose an acknowledged event, and config refuses that.
@@ -70,7 +83,7 @@ pub enum OpenError {
 }
 
 impl OpenError {
-    /// Classifies a connection error; `password` is scrubbed from the server's text too.
+    /// Classifies an error of the first contact; `password` is scrubbed from its text too.
     pub(super) fn connecting(url: &str, password: Option<&str>, e: &redis::RedisError) -> Self {
         let url = redact(url);
         let reason = scrub(&e.to_string(), password);
@@ -80,7 +93,7 @@ impl OpenError {
         if auth {
             OpenError::Auth { url, reason }
         } else {
-            OpenError::Unreachable { url, reason }
+            OpenError::Server { url, reason }
         }
     }
 }

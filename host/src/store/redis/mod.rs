@@ -97,9 +97,46 @@ struct Inner {
     /// entry is delivered to one of them.
     consumer: String,
     dedupe_window_ms: u64,
-    waitaof: bool,
+    require_durable: bool,
+    /// Whether inserts wait with WAITAOF, once the persistence check has passed (it runs
+    /// again on every insert until it does).
+    ack_mode: tokio::sync::OnceCell<bool>,
     /// For messages; the password is redacted.
     url: String,
+}
+
+impl Inner {
+    /// Runs the persistence check (once it passes, never again) and returns whether inserts
+    /// wait with WAITAOF. Fails while Redis is unreachable, or while its persistence could
+    /// lose an ack and `require_durable` is set.
+    async fn ack_mode(&self) -> Result<bool, Error> {
+        self.ack_mode
+            .get_or_try_init(|| async {
+                let persistence = durability::read(&mut self.conn.clone()).await?;
+                let verdict = durability::assess(&persistence);
+                let url = &self.url;
+                match &verdict {
+                    Verdict::FsyncAlways => {
+                        tracing::info!(url = %url, "Redis fsyncs every write (appendfsync always): an ack survives a crash")
+                    }
+                    Verdict::WaitAof => {
+                        tracing::info!(url = %url, "each insert waits for Redis's AOF fsync (WAITAOF): an ack survives a crash")
+                    }
+                    Verdict::AtRisk(reason) if self.require_durable => {
+                        return Err(Error::NotDurable(reason.clone()));
+                    }
+                    Verdict::AtRisk(reason) => {
+                        tracing::error!(url = %url, "ACKNOWLEDGED EVENTS CAN BE LOST: {reason} (allowed by storage.require_durable = false)")
+                    }
+                    Verdict::Unknown { reason, .. } => {
+                        tracing::error!(url = %url, "cannot verify that acknowledged events survive a crash: {reason}")
+                    }
+                }
+                Ok(verdict.uses_waitaof())
+            })
+            .await
+            .copied()
+    }
 }
 
 struct InsertRequest {
@@ -120,49 +157,26 @@ impl std::fmt::Debug for RedisStore {
 impl RedisStore {
     /// Connects, checks that acknowledgements will be durable (refusing or warning, as
     /// `options.require_durable` says), and starts the insert writer.
+    ///
+    /// A bad URL, refused credentials or (with `require_durable`) unsafe persistence are
+    /// errors. An unreachable Redis is not: the store opens, `ping` and `insert` fail with
+    /// [`StoreError::Unavailable`] (so `/ready` is false and ingest answers 503) and the
+    /// connection keeps retrying with backoff; the persistence check runs on the first
+    /// contact, and no insert is acknowledged before it passed.
     pub async fn open(options: RedisOptions) -> Result<RedisStore, OpenError> {
         let url = redact(&options.url);
         let password = error::password_of(&options.url);
-        let client = redis::Client::open(options.url.as_str()).map_err(|e| OpenError::BadUrl {
+        let bad_url = |e: redis::RedisError| OpenError::BadUrl {
             url: url.clone(),
             reason: error::scrub(&e.to_string(), password.as_deref()),
-        })?;
+        };
+        let client = redis::Client::open(options.url.as_str()).map_err(bad_url)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
             .set_response_timeout(Some(Duration::from_secs(10)))
             .set_number_of_retries(3)
             .set_max_delay(Duration::from_secs(2));
-        let mut conn = ConnectionManager::new_with_config(client, config)
-            .await
-            .map_err(|e| OpenError::connecting(&options.url, password.as_deref(), &e))?;
-        let persistence = durability::read(&mut conn).await.map_err(|e| match e {
-            Error::Redis(e) => OpenError::connecting(&options.url, password.as_deref(), &e),
-            Error::Reply(reason) => OpenError::Unreachable {
-                url: url.clone(),
-                reason,
-            },
-        })?;
-        let verdict = durability::assess(&persistence);
-        match &verdict {
-            Verdict::FsyncAlways => {
-                tracing::info!(url = %url, "Redis fsyncs every write (appendfsync always): an ack survives a crash")
-            }
-            Verdict::WaitAof => {
-                tracing::info!(url = %url, "each insert waits for Redis's AOF fsync (WAITAOF): an ack survives a crash")
-            }
-            Verdict::AtRisk(reason) if options.require_durable => {
-                return Err(OpenError::NotDurable {
-                    url,
-                    reason: reason.clone(),
-                });
-            }
-            Verdict::AtRisk(reason) => {
-                tracing::error!(url = %url, "ACKNOWLEDGED EVENTS CAN BE LOST: {reason} (allowed by storage.require_durable = false)")
-            }
-            Verdict::Unknown { reason, .. } => {
-                tracing::error!(url = %url, "cannot verify that acknowledged events survive a crash: {reason}")
-            }
-        }
+        let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(bad_url)?;
         let inner = Arc::new(Inner {
             conn,
             keys: Keys::new(&options.prefix),
@@ -170,9 +184,22 @@ impl RedisStore {
             dedupe_window_ms: u64::try_from(options.dedupe_window.as_millis())
                 .unwrap_or(u64::MAX)
                 .max(1),
-            waitaof: verdict.uses_waitaof(),
-            url,
+            require_durable: options.require_durable,
+            ack_mode: tokio::sync::OnceCell::new(),
+            url: url.clone(),
         });
+        match inner.ack_mode().await {
+            Ok(_) => {}
+            Err(Error::NotDurable(reason)) => return Err(OpenError::NotDurable { url, reason }),
+            Err(Error::Redis(e)) if error::is_connection_error(&e) => {
+                let error = error::scrub(&e.to_string(), password.as_deref());
+                tracing::error!(url = %url, %error, "Redis is unreachable: /ready fails and ingest answers 503 until it answers; reconnecting in the background");
+            }
+            Err(Error::Redis(e)) => {
+                return Err(OpenError::connecting(&options.url, password.as_deref(), &e));
+            }
+            Err(Error::Reply(reason)) => return Err(OpenError::Server { url, reason }),
+        }
         let (tx, rx) = mpsc::channel(WRITE_QUEUE_CAPACITY);
         tokio::spawn(writer_loop(inner.clone(), rx));
         Ok(RedisStore { inner, writer: tx })
@@ -305,8 +332,9 @@ async fn write_batch(inner: &Inner, batch: &[InsertRequest]) -> Result<Vec<bool>
             }
         }
     }
+    let waitaof = inner.ack_mode().await?;
     let mut conn = inner.conn.clone();
-    let flags: Vec<i64> = if inner.waitaof {
+    let flags: Vec<i64> = if waitaof {
         let mut pipe = redis::pipe();
         pipe.add_command(cmd)
             .cmd("WAITAOF")
@@ -378,6 +406,8 @@ impl Store for RedisStore {
             .query_async(&mut self.conn())
             .await
             .map_err(Error::from)?;
+        // Reachable but refusing acks (persistence unsafe) is not ready either.
+        self.inner.ack_mode().await?;
         Ok(())
     }
 

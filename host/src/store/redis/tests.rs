@@ -292,6 +292,62 @@ async fn no_ack_while_redis_is_down_and_recovery_without_a_new_store() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_at_start_opens_not_ready_and_recovers_by_itself() {
+    let mut server = RedisServer::private(Persistence::Durable);
+    server.kill();
+    let store = RedisStore::open(options(&server))
+        .await
+        .expect("an unreachable Redis is an outage, not a config error");
+    assert!(
+        matches!(store.ping().await, Err(StoreError::Unavailable(_))),
+        "not ready"
+    );
+    let failed = store.insert(conformance::sample("late", "l-1")).await;
+    assert!(
+        matches!(failed, Err(StoreError::Unavailable(_))),
+        "{failed:?}"
+    );
+    server.restart();
+    hookgate_testkit::eventually(
+        Duration::from_secs(20),
+        "ready after Redis starts",
+        || async { store.ping().await.ok() },
+    )
+    .await;
+    let receipt = store
+        .insert(conformance::sample("late", "l-1"))
+        .await
+        .unwrap();
+    assert!(!receipt.all_duplicates());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn persistence_found_unsafe_after_start_refuses_every_ack() {
+    let mut server = RedisServer::private(Persistence::InMemory);
+    server.kill();
+    let store = RedisStore::open(options(&server)).await.unwrap();
+    server.restart();
+    // Reachable now, but without AOF: never a receipt, never ready.
+    for i in 0..3 {
+        let refused = store
+            .insert(conformance::sample("unsafe", &format!("u-{i}")))
+            .await;
+        match refused {
+            Err(StoreError::Unavailable(reason)) => {
+                assert!(reason.contains("appendonly is no"), "{reason}")
+            }
+            other => panic!("acknowledged on a Redis that can lose it: {other:?}"),
+        }
+    }
+    assert!(store.ping().await.is_err());
+    assert_eq!(
+        store.count_events().await.unwrap(),
+        0,
+        "nothing was written either"
+    );
+}
+
 #[tokio::test]
 async fn a_redis_without_aof_is_refused_or_flagged() {
     let server = RedisServer::private(Persistence::InMemory);
