@@ -90,7 +90,10 @@ impl Keys {
         self.key(&["disabled"])
     }
 
-    #[cfg(test)]
+    pub(super) fn routes(&self) -> String {
+        self.key(&["routes"])
+    }
+
     pub(super) fn stream(&self, route: &str) -> String {
         self.key(&["stream:", route])
     }

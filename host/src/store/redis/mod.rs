@@ -55,6 +55,8 @@ const MAX_BATCH: usize = 256;
 const MAX_BATCH_BYTES: usize = 8 << 20;
 /// How long WAITAOF may wait for the fsync before the insert counts as failed.
 const WAITAOF_TIMEOUT_MS: u64 = 5_000;
+/// A consumer idle this long with nothing pending is a stopped node's (pruned at start).
+const STALE_CONSUMER_MS: i64 = 24 * 3_600_000;
 /// The consumer group every node joins on every route stream.
 const GROUP: &str = "hookgate";
 
@@ -202,6 +204,15 @@ impl RedisStore {
         }
         let (tx, rx) = mpsc::channel(WRITE_QUEUE_CAPACITY);
         tokio::spawn(writer_loop(inner.clone(), rx));
+        // Best effort, off the start path: stopped nodes' consumer names.
+        let pruner = inner.clone();
+        tokio::spawn(async move {
+            match queue::prune_consumers(&pruner, STALE_CONSUMER_MS).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(consumers = n, "removed idle consumers of stopped nodes"),
+                Err(e) => tracing::debug!(error = %e, "could not prune idle consumers"),
+            }
+        });
         Ok(RedisStore { inner, writer: tx })
     }
 

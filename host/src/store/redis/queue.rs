@@ -13,7 +13,7 @@
 use super::error::Error;
 use super::reply::{Cells, rows};
 use super::scripts::{self, SCRIPTS};
-use super::{GROUP, RedisStore};
+use super::{GROUP, Inner, RedisStore};
 use crate::event::{EventRecord, EventStatus};
 use crate::store::JobRecord;
 use crate::store::queue::{Attempt, LeasedJob, Next};
@@ -179,7 +179,56 @@ impl RedisStore {
             })
             .collect()
     }
+}
 
+/// Removes from every route's group the consumers that hold nothing and were idle for
+/// `min_idle_ms`: each process start adds a consumer name, and the names of stopped
+/// nodes would otherwise pile up in `XINFO CONSUMERS`. Safe against a live node that was
+/// merely quiet: it holds no entry, and its next read creates it again. Returns how many
+/// were removed.
+pub(super) async fn prune_consumers(inner: &Inner, min_idle_ms: i64) -> Result<usize, Error> {
+    let mut conn = inner.conn.clone();
+    let routes: Vec<String> = redis::cmd("SMEMBERS")
+        .arg(inner.keys.routes())
+        .query_async(&mut conn)
+        .await?;
+    let mut removed = 0;
+    for route in routes {
+        let stream = inner.keys.stream(&route);
+        let consumers: Vec<std::collections::HashMap<String, redis::Value>> =
+            match redis::cmd("XINFO")
+                .arg("CONSUMERS")
+                .arg(&stream)
+                .arg(GROUP)
+                .query_async(&mut conn)
+                .await
+            {
+                Ok(c) => c,
+                // No such stream or group (yet): nothing to prune.
+                Err(e) if !super::error::is_connection_error(&e) => continue,
+                Err(e) => return Err(e.into()),
+            };
+        for c in consumers {
+            let field = |name: &str| c.get(name).cloned().unwrap_or(redis::Value::Nil);
+            let name = super::reply::text(field("name"))?;
+            let pending = super::reply::int(field("pending"))?;
+            let idle = super::reply::int(field("idle"))?;
+            if pending == 0 && idle >= min_idle_ms && name != inner.consumer {
+                let _: i64 = redis::cmd("XGROUP")
+                    .arg("DELCONSUMER")
+                    .arg(&stream)
+                    .arg(GROUP)
+                    .arg(&name)
+                    .query_async(&mut conn)
+                    .await?;
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
+}
+
+impl RedisStore {
     pub(super) async fn read_event(&self, id: &str) -> Result<Option<EventRecord>, Error> {
         let fields: Vec<redis::Value> = redis::cmd("HMGET")
             .arg(self.keys().event(id))

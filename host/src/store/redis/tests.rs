@@ -243,6 +243,57 @@ async fn two_nodes_leasing_at_once_never_get_the_same_job() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopped_nodes_consumers_are_pruned_but_holders_are_kept() {
+    let server = RedisServer::shared();
+    let a = open(&server).await;
+    let same_prefix = || RedisOptions {
+        prefix: a.keys().prefix().to_owned(),
+        ..RedisOptions::new(server.url())
+    };
+    let (b, c) = (
+        RedisStore::open(same_prefix()).await.unwrap(),
+        RedisStore::open(same_prefix()).await.unwrap(),
+    );
+    for i in 0..2 {
+        a.insert(routed("prune", &format!("p-{i}"), &["r"]))
+            .await
+            .unwrap();
+    }
+    let now = 1_800_000_000_000;
+    let done = b.lease(now, 60_000, 1, Vec::new()).await.unwrap();
+    let attempt = Attempt {
+        number: 1,
+        route: "r".into(),
+        started_at_ms: now,
+        duration_ms: 1,
+        outcome: "delivered".into(),
+        http_status: Some(200),
+        error: None,
+    };
+    assert!(
+        b.finish(done[0].id, done[0].lease_until_ms, attempt, Next::Delivered)
+            .await
+            .unwrap()
+    );
+    let held = c.lease(now, 60_000, 1, Vec::new()).await.unwrap();
+    assert_eq!(held.len(), 1);
+    // B holds nothing (it "stopped"), C holds a lease: only B goes.
+    assert_eq!(queue::prune_consumers(&a.inner, 0).await.unwrap(), 1);
+    let names: Vec<std::collections::HashMap<String, redis::Value>> = redis::cmd("XINFO")
+        .arg("CONSUMERS")
+        .arg(a.keys().stream("r"))
+        .arg(GROUP)
+        .query_async(&mut redis_conn(&server).await)
+        .await
+        .unwrap();
+    let names: Vec<String> = names
+        .into_iter()
+        .map(|c| reply::text(c["name"].clone()).unwrap())
+        .collect();
+    assert_eq!(names, vec![c.inner.consumer.clone()]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_ack_while_redis_is_down_and_recovery_without_a_new_store() {
     let mut server = RedisServer::private(Persistence::Durable);
     let store = open(&server).await;
