@@ -453,37 +453,40 @@ async fn bad_urls_and_credentials_are_clear_errors_without_the_password() {
     assert!(!text.contains("hunter2"), "{text}");
 }
 
-/// Insert throughput of the store alone: `cargo test --release -p hookgate --lib
-/// store::redis::tests::insert_throughput -- --ignored --nocapture`.
+/// Insert throughput of the store alone, next to SQLite's on the same machine: `cargo test
+/// --release -p hookgate --lib store::redis::tests::insert_throughput -- --ignored
+/// --nocapture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement, not a check"]
 async fn insert_throughput() {
     let server = RedisServer::private(Persistence::Durable);
-    let store = Arc::new(open(&server).await);
-    for concurrency in [1usize, 16, 64, 256] {
-        let per_task = 4000 / concurrency;
-        let started = Instant::now();
-        let tasks: Vec<_> = (0..concurrency)
-            .map(|t| {
-                let store = store.clone();
-                tokio::spawn(async move {
-                    for i in 0..per_task {
-                        store
-                            .insert(routed("bench", &format!("{concurrency}-{t}-{i}"), &["r"]))
-                            .await
-                            .unwrap();
-                    }
+    let redis: Arc<dyn Store> = Arc::new(open(&server).await);
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite: Arc<dyn Store> = Arc::new(crate::store::SqliteStore::open(dir.path()).unwrap());
+    for (name, store) in [("redis", redis), ("sqlite", sqlite)] {
+        for concurrency in [1usize, 16, 64, 256] {
+            let per_task = 4000 / concurrency;
+            let started = Instant::now();
+            let tasks: Vec<_> = (0..concurrency)
+                .map(|t| {
+                    let store = store.clone();
+                    tokio::spawn(async move {
+                        for i in 0..per_task {
+                            let id = format!("{concurrency}-{t}-{i}");
+                            store.insert(routed("bench", &id, &["r"])).await.unwrap();
+                        }
+                    })
                 })
-            })
-            .collect();
-        for t in tasks {
-            t.await.unwrap();
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+            let n = per_task * concurrency;
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "{name:>6} insert, {concurrency:>3} concurrent: {n} events in {secs:.2} s = {:.0}/s",
+                n as f64 / secs
+            );
         }
-        let n = per_task * concurrency;
-        let secs = started.elapsed().as_secs_f64();
-        println!(
-            "redis insert, {concurrency:>3} concurrent: {n} events in {secs:.2} s = {:.0}/s",
-            n as f64 / secs
-        );
     }
 }
