@@ -438,6 +438,39 @@ async fn the_test_server_is_durable_by_fsync_on_every_write() {
 }
 
 #[tokio::test]
+async fn the_waitaof_path_acknowledges_only_a_confirmed_fsync() {
+    let server = RedisServer::shared();
+    let store = open(&server).await;
+    let version = durability::read(&mut redis_conn(&server).await)
+        .await
+        .unwrap()
+        .version;
+    // The writer as it runs against Redis >= 7.2: the script, then WAITAOF 1 0.
+    let inner = Inner {
+        conn: store.inner.conn.clone(),
+        keys: store.inner.keys.clone(),
+        consumer: "waitaof-test".into(),
+        dedupe_window_ms: 60_000,
+        require_durable: true,
+        ack_mode: tokio::sync::OnceCell::new_with(Some(true)),
+        url: String::new(),
+    };
+    let (reply, _answer) = oneshot::channel();
+    let batch = [InsertRequest {
+        events: conformance::sample("waitaof", "w-1"),
+        reply,
+    }];
+    let result = write_batch(&inner, &batch).await;
+    if version.is_some_and(|v| v >= (7, 2, 0)) {
+        assert_eq!(result.unwrap(), vec![true], "fsync confirmed: acknowledged");
+    } else {
+        // No WAITAOF here: the fsync cannot be confirmed that way, so no outcome (and no
+        // receipt) comes out, although the script itself ran.
+        assert!(matches!(result, Err(Error::Redis(_))), "{result:?}");
+    }
+}
+
+#[tokio::test]
 async fn bad_urls_and_credentials_are_clear_errors_without_the_password() {
     let err = RedisStore::open(RedisOptions::new("redis://127.0.0.1:notaport/0"))
         .await
