@@ -8,14 +8,18 @@
 //!   SQLite's group commit): whatever arrived while the previous batch was on its way goes
 //!   in the next script call. [`Receipt`]s are handed out only after the batch is on disk:
 //!   `appendfsync always` makes Redis fsync before replying, or the script is followed by
-//!   `WAITAOF 1 0` (Redis >= 7.2) on the same connection ([`durability`]).
+//!   `WAITAOF 1 0` (Redis >= 7.2) on the same connection ([`durability`]). Queue writes
+//!   (finish, defer, replay) do not wait for WAITAOF: a crash within `appendfsync everysec`'s
+//!   second can lose one, which runs a job again (at-least-once allows that) or undoes a
+//!   replay the operator then repeats; no acknowledged event is lost either way.
 //! - **Jobs** ([`queue`]) live in one stream per route with one consumer group; delayed
 //!   retries wait in a sorted set and are promoted when due; leases are claimed atomically
 //!   (see `lua/lease.lua`). Acknowledged entries are deleted, nothing is ever trimmed.
 //! - **Admin queries** ([`admin`]) page over sorted-set indexes by time.
 //! - **Faults**: one multiplexed [`ConnectionManager`] reconnects by itself with backoff;
-//!   while Redis is unreachable every call fails fast with [`StoreError::Unavailable`] (ingest
-//!   answers 503, `/ready` fails), and nothing is acknowledged that was not written.
+//!   while Redis is unreachable every call fails within about a second with
+//!   [`StoreError::Unavailable`] (ingest answers 503, `/ready` fails), and nothing is
+//!   acknowledged that was not written. Redis being down at start is such an outage too.
 //!
 //! Key layout: [`keys`].
 

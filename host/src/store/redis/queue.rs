@@ -9,6 +9,12 @@
 //! not used, because it runs on the server's clock: a job must become free exactly when its
 //! lease says so, not when two clocks happen to agree. Nodes are expected to keep their
 //! clocks in step (NTP); the lease duration dwarfs any sane skew.
+//!
+//! Order of a lease: expired leases first (earliest expiry first), then new entries, one
+//! route at a time in turn. Within a route that is the order in which jobs became due
+//! (inserted, or promoted from `delayed` in due order); across routes it is fair turns rather
+//! than a strict global "oldest due first", which would need a merge over every stream and
+//! lets one busy route starve the others anyway.
 
 use super::error::Error;
 use super::reply::{Cells, rows};
