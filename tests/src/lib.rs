@@ -1,11 +1,13 @@
 //! Harness for hookgate's end-to-end tests: start the real `hookgate` binary on a free
 //! loopback port with real plugins, sign requests the way each platform does (independently of
-//! the plugins' own code), poll for conditions instead of sleeping, and read the SQLite store.
+//! the plugins' own code), poll for conditions instead of sleeping, read the SQLite store, and
+//! run a real redis-server for the Redis backend's tests.
 
 pub mod db;
 pub mod gateway;
 pub mod poll;
 pub mod receiver;
+pub mod redis;
 pub mod sign;
 
 pub use gateway::{Gateway, GatewayConfig};

@@ -11,7 +11,7 @@ use crate::pipeline::deliver::Deliverer;
 use crate::pipeline::{destinations, scheduler};
 use crate::runtime::{Limits, Registry, Runtime, SecretRequirement};
 use crate::server::{self, AppState};
-use crate::store::{SqliteStore, Store};
+use crate::store::{RedisOptions, RedisStore, SqliteStore, Store};
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -261,8 +261,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         Backend::Sqlite => {
             Arc::new(SqliteStore::open(&config.storage.path).context("opening the event store")?)
         }
-        Backend::Redis { .. } => bail!(
-            "storage.backend = \"redis\" is not available in this version yet; use \"sqlite\""
+        Backend::Redis { url } => Arc::new(
+            RedisStore::open(RedisOptions {
+                dedupe_window: config.storage.dedupe_window,
+                require_durable: config.storage.require_durable,
+                ..RedisOptions::new(url.clone())
+            })
+            .await
+            .context("opening the event store")?,
         ),
     };
     let addr = listener.local_addr()?;

@@ -126,6 +126,13 @@ pub struct StorageConfig {
     pub path: PathBuf,
     /// How long a redelivery is recognised as a duplicate.
     pub dedupe_window: Duration,
+    /// Redis only: refuse to start when Redis's persistence settings could lose an
+    /// acknowledged event (AOF off, or `appendfsync` other than `always` on a server without
+    /// `WAITAOF`). On by default, because the contract promises no 2xx without a durable
+    /// write and a gateway that silently breaks it is worse than one that does not start; an
+    /// operator who accepts the risk (a cache-grade Redis, a test bench) sets it to `false`
+    /// and gets an ERROR line at every start instead.
+    pub require_durable: bool,
 }
 
 /// `[plugins]`.
@@ -306,6 +313,7 @@ struct RawStorage {
     path: String,
     url: Option<String>,
     dedupe_window_days: u64,
+    require_durable: Option<bool>,
 }
 
 impl Default for RawStorage {
@@ -315,6 +323,7 @@ impl Default for RawStorage {
             path: "hookgate-data".into(),
             url: None,
             dedupe_window_days: 7,
+            require_durable: None,
         }
     }
 }
@@ -572,6 +581,12 @@ impl Validator {
         if raw.storage.path.is_empty() {
             self.problem("storage.path", "must not be empty");
         }
+        if raw.storage.require_durable.is_some() && !matches!(backend, Backend::Redis { .. }) {
+            self.problem(
+                "storage.require_durable",
+                "only used with backend = \"redis\" (SQLite always fsyncs before an ack)",
+            );
+        }
         let storage = StorageConfig {
             backend,
             path: base.join(&raw.storage.path),
@@ -579,6 +594,7 @@ impl Validator {
                 86_400
                     * self.positive("storage.dedupe_window_days", raw.storage.dedupe_window_days),
             ),
+            require_durable: raw.storage.require_durable.unwrap_or(true),
         };
         if raw.plugins.dir.is_empty() {
             self.problem("plugins.dir", "must not be empty");

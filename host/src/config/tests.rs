@@ -14,6 +14,7 @@ fn defaults_follow_the_contract() {
     assert_eq!(c.storage.backend, Backend::Sqlite);
     assert_eq!(c.storage.path, Path::new("/etc/hookgate/hookgate-data"));
     assert_eq!(c.storage.dedupe_window, Duration::from_secs(7 * 86_400));
+    assert!(c.storage.require_durable);
     assert_eq!(c.plugins.dir, Path::new("/etc/hookgate/plugins"));
     assert_eq!(c.plugins.call_timeout, Duration::from_millis(100));
     assert_eq!(c.plugins.memory_limit_bytes, 64 << 20);
@@ -57,6 +58,17 @@ fn bad_configs_name_the_field() {
         ),
         ("[storage]\nbackend = \"postgres\"", &["storage.backend"]),
         ("[storage]\nbackend = \"redis\"", &["storage.url"]),
+        (
+            "[storage]\nrequire_durable = false",
+            &[
+                "storage.require_durable",
+                "only used with backend = \"redis\"",
+            ],
+        ),
+        (
+            "[storage]\nbackend = \"redis\"\nurl = \"redis://127.0.0.1:6379/0\"\nrequire_durable = \"yes\"",
+            &["require_durable", "line 4"],
+        ),
         (
             "[plugins]\nmemory_limit_mib = 0\ncall_timeout_ms = 0",
             &["plugins.memory_limit_mib", "plugins.call_timeout_ms"],
@@ -120,4 +132,25 @@ fn durations_and_cidrs() {
     );
     assert_eq!(parse_cidr("fd00::/8"), Ok(("fd00::".parse().unwrap(), 8)));
     assert!(parse_cidr("1.2.3.4/33").is_err());
+}
+
+#[test]
+fn redis_durability_can_be_relaxed_explicitly() {
+    let strict =
+        parse("[storage]\nbackend = \"redis\"\nurl = \"redis://127.0.0.1:6379/0\"").unwrap();
+    assert!(
+        strict.storage.require_durable,
+        "refusing to lose acks is the default"
+    );
+    let relaxed = parse(
+        "[storage]\nbackend = \"redis\"\nurl = \"redis://127.0.0.1:6379/0\"\nrequire_durable = false",
+    )
+    .unwrap();
+    assert!(!relaxed.storage.require_durable);
+    assert_eq!(
+        relaxed.storage.backend,
+        Backend::Redis {
+            url: "redis://127.0.0.1:6379/0".into()
+        }
+    );
 }

@@ -10,8 +10,10 @@
 
 pub mod conformance;
 pub mod queue;
+pub mod redis;
 mod sqlite;
 
+pub use self::redis::{RedisOptions, RedisStore};
 pub use queue::{
     Attempt, DeadLetter, DisabledRoute, DlqFilter, DlqPage, EventFilter, EventPage, EventSummary,
     LeasedJob, Next, QueueStats,

@@ -1,0 +1,336 @@
+//! Admin queries on Redis: the dead-letter queue, the event list, queue figures, disabled
+//! routes and schedules' last ticks.
+//!
+//! Pages walk a sorted-set index newest first (`ZRANGE … BYSCORE REV LIMIT`), picking the
+//! narrowest index the filter allows (per route, per source, per type, or all), so a page
+//! reads about as many entries as it returns rather than everything stored. Cursors are
+//! `<score>.<member>` of the last entry returned; entries of equal score are ordered by
+//! member, so a cursor is exact even when many entries share a millisecond.
+
+use super::RedisStore;
+use super::error::Error;
+use super::reply::{Cells, rows};
+use super::scripts::{self, SCRIPTS};
+use crate::store::StoreError;
+use crate::store::queue::{
+    DeadLetter, DisabledRoute, DlqFilter, DlqPage, EventFilter, EventPage, EventSummary, QueueStats,
+};
+use redis::aio::ConnectionManager;
+
+/// Largest page.
+const MAX_PAGE: usize = 1000;
+
+/// A newest-first walk over one sorted set, between `since` (inclusive) and `until`
+/// (exclusive), after a cursor.
+struct DescScan {
+    key: String,
+    max: String,
+    min: String,
+    after: Option<(i64, String)>,
+    offset: usize,
+    done: bool,
+}
+
+impl DescScan {
+    fn new(
+        key: String,
+        since: Option<i64>,
+        until: Option<i64>,
+        after: Option<(i64, String)>,
+    ) -> DescScan {
+        let mut max = until.map(|u| u.saturating_sub(1));
+        if let Some((score, _)) = &after {
+            max = Some(max.map_or(*score, |m| m.min(*score)));
+        }
+        DescScan {
+            key,
+            max: max.map_or_else(|| "+inf".to_owned(), |m| m.to_string()),
+            min: since.map_or_else(|| "-inf".to_owned(), |s| s.to_string()),
+            after,
+            offset: 0,
+            done: false,
+        }
+    }
+
+    /// The next up to `n` (member, score) pairs past the cursor; empty when exhausted.
+    async fn next(
+        &mut self,
+        conn: &mut ConnectionManager,
+        n: usize,
+    ) -> Result<Vec<(String, i64)>, Error> {
+        while !self.done {
+            let chunk: Vec<(String, String)> = redis::cmd("ZRANGE")
+                .arg(&self.key)
+                .arg(&self.max)
+                .arg(&self.min)
+                .arg("BYSCORE")
+                .arg("REV")
+                .arg("LIMIT")
+                .arg(self.offset)
+                .arg(n)
+                .arg("WITHSCORES")
+                .query_async(conn)
+                .await?;
+            self.offset += chunk.len();
+            self.done = chunk.len() < n;
+            let items: Vec<(String, i64)> = chunk
+                .into_iter()
+                .filter_map(|(member, score)| {
+                    let score = score
+                        .parse::<i64>()
+                        .or_else(|_| score.parse::<f64>().map(|f| f as i64))
+                        .ok()?;
+                    let past = match &self.after {
+                        Some((s, m)) => score < *s || (score == *s && member < *m),
+                        None => true,
+                    };
+                    past.then_some((member, score))
+                })
+                .collect();
+            if !items.is_empty() {
+                return Ok(items);
+            }
+        }
+        Ok(Vec::new())
+    }
+}
+
+fn parse_cursor(cursor: Option<&str>) -> Result<Option<(i64, String)>, StoreError> {
+    match cursor {
+        None | Some("") => Ok(None),
+        Some(text) => text
+            .split_once('.')
+            .and_then(|(score, member)| {
+                Some((score.parse().ok()?, member.to_owned())).filter(|_| !member.is_empty())
+            })
+            .map(Some)
+            .ok_or_else(|| StoreError::Corrupt(format!("invalid cursor {text:?}"))),
+    }
+}
+
+impl RedisStore {
+    pub(super) async fn dlq_page(
+        &self,
+        filter: &DlqFilter,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<DlqPage, StoreError> {
+        let after = parse_cursor(cursor)?;
+        let limit = limit.clamp(1, MAX_PAGE);
+        let keys = self.keys();
+        let (index, check_source) = match (&filter.route, &filter.source) {
+            (Some(route), source) => (keys.dlq_of_route(route), source.clone()),
+            (None, Some(source)) => (keys.dlq_of_source(source), None),
+            (None, None) => (keys.dlq(), None),
+        };
+        let mut scan = DescScan::new(index, filter.since_ms, filter.until_ms, after);
+        let mut conn = self.conn();
+        let mut items: Vec<(DeadLetter, String)> = Vec::new();
+        while items.len() <= limit {
+            let chunk = scan.next(&mut conn, limit + 1).await?;
+            if chunk.is_empty() {
+                break;
+            }
+            let script = &SCRIPTS.dlq_items;
+            let mut cmd = script.call();
+            cmd.arg(keys.prefix());
+            for (member, _) in &chunk {
+                cmd.arg(member);
+            }
+            let reply: redis::Value = scripts::run(&mut conn, script, &cmd)
+                .await
+                .map_err(Error::from)?;
+            for ((member, score), row) in chunk.into_iter().zip(rows(reply)?) {
+                let mut c = Cells::new(row);
+                let event_id = c.text()?;
+                let route = c.text()?;
+                let d = DeadLetter {
+                    event_id,
+                    route: Some(route).filter(|r| !r.is_empty()),
+                    source: c.text()?,
+                    event_type: c.text()?,
+                    attempts: c.u32()?,
+                    error: c.opt_text()?,
+                    received_at_ms: c.int()?,
+                    dead_lettered_at_ms: score,
+                };
+                if check_source.as_ref().is_none_or(|s| *s == d.source) {
+                    items.push((d, member));
+                }
+            }
+        }
+        let next_cursor = if items.len() > limit {
+            items.truncate(limit);
+            items
+                .last()
+                .map(|(d, member)| format!("{}.{member}", d.dead_lettered_at_ms))
+        } else {
+            None
+        };
+        Ok(DlqPage {
+            items: items.into_iter().map(|(d, _)| d).collect(),
+            next_cursor,
+        })
+    }
+
+    pub(super) async fn event_page(
+        &self,
+        filter: &EventFilter,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<EventPage, StoreError> {
+        let after = parse_cursor(cursor)?;
+        let limit = limit.clamp(1, MAX_PAGE);
+        let keys = self.keys();
+        let (index, check_type) = match (&filter.source, &filter.event_type) {
+            (Some(source), event_type) => (keys.events_of_source(source), event_type.clone()),
+            (None, Some(event_type)) => (keys.events_of_type(event_type), None),
+            (None, None) => (keys.events(), None),
+        };
+        let mut scan = DescScan::new(index, filter.since_ms, filter.until_ms, after);
+        let mut conn = self.conn();
+        let mut items: Vec<EventSummary> = Vec::new();
+        while items.len() <= limit {
+            let chunk = scan.next(&mut conn, limit + 1).await?;
+            if chunk.is_empty() {
+                break;
+            }
+            let script = &SCRIPTS.event_items;
+            let mut cmd = script.call();
+            cmd.arg(keys.prefix());
+            for (member, _) in &chunk {
+                cmd.arg(member);
+            }
+            let reply: redis::Value = scripts::run(&mut conn, script, &cmd)
+                .await
+                .map_err(Error::from)?;
+            for ((id, _), row) in chunk.into_iter().zip(rows(reply)?) {
+                let mut c = Cells::new(row);
+                let e = EventSummary {
+                    id,
+                    source: c.text()?,
+                    event_type: c.text()?,
+                    status: c.text()?,
+                    received_at_ms: c.int()?,
+                    jobs: c.u32()?,
+                    delivered: c.u32()?,
+                    dead_lettered: c.u32()?,
+                };
+                if check_type.as_ref().is_none_or(|t| *t == e.event_type) {
+                    items.push(e);
+                }
+            }
+        }
+        let next_cursor = if items.len() > limit {
+            items.truncate(limit);
+            items
+                .last()
+                .map(|e| format!("{}.{}", e.received_at_ms, e.id))
+        } else {
+            None
+        };
+        Ok(EventPage { items, next_cursor })
+    }
+
+    pub(super) async fn stats(&self, now_ms: i64) -> Result<QueueStats, Error> {
+        let keys = self.keys();
+        let (pending, oldest, dead): (u64, Vec<(String, String)>, u64) = redis::pipe()
+            .cmd("ZCARD")
+            .arg(keys.pending())
+            .cmd("ZRANGE")
+            .arg(keys.pending())
+            .arg(0)
+            .arg(0)
+            .arg("WITHSCORES")
+            .cmd("ZCARD")
+            .arg(keys.dlq())
+            .query_async(&mut self.conn())
+            .await?;
+        let oldest_due_ms = oldest
+            .first()
+            .and_then(|(_, score)| score.parse::<i64>().ok())
+            .filter(|due| *due <= now_ms);
+        Ok(QueueStats {
+            pending,
+            oldest_due_ms,
+            dead_letters: dead,
+        })
+    }
+
+    pub(super) async fn newest_received(&self, source: &str) -> Result<Option<i64>, Error> {
+        let newest: Vec<(String, String)> = redis::cmd("ZRANGE")
+            .arg(self.keys().events_of_source(source))
+            .arg(-1)
+            .arg(-1)
+            .arg("WITHSCORES")
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(newest
+            .first()
+            .and_then(|(_, score)| score.parse::<i64>().ok()))
+    }
+
+    pub(super) async fn set_disabled(
+        &self,
+        route: &str,
+        reason: &str,
+        now_ms: i64,
+    ) -> Result<(), Error> {
+        let value = serde_json::json!({ "reason": reason, "since_ms": now_ms }).to_string();
+        // The first reason and time stay (the route was disabled then).
+        let _: i64 = redis::cmd("HSETNX")
+            .arg(self.keys().disabled())
+            .arg(route)
+            .arg(value)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn set_enabled(&self, route: &str) -> Result<bool, Error> {
+        let removed: i64 = redis::cmd("HDEL")
+            .arg(self.keys().disabled())
+            .arg(route)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(removed > 0)
+    }
+
+    pub(super) async fn list_disabled(&self) -> Result<Vec<DisabledRoute>, Error> {
+        let all: Vec<(String, String)> = redis::cmd("HGETALL")
+            .arg(self.keys().disabled())
+            .query_async(&mut self.conn())
+            .await?;
+        let mut routes = all
+            .into_iter()
+            .map(|(route, json)| {
+                let v: serde_json::Value = serde_json::from_str(&json)
+                    .map_err(|e| Error::Reply(format!("disabled route {route:?}: {e}")))?;
+                Ok(DisabledRoute {
+                    reason: v["reason"].as_str().unwrap_or_default().to_owned(),
+                    since_ms: v["since_ms"].as_i64().unwrap_or_default(),
+                    route,
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        routes.sort_by(|a, b| a.route.cmp(&b.route));
+        Ok(routes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_cursor;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        assert_eq!(
+            parse_cursor(Some("1700000000000.j:42")).unwrap(),
+            Some((1_700_000_000_000, "j:42".to_owned()))
+        );
+        assert_eq!(parse_cursor(None).unwrap(), None);
+        assert!(parse_cursor(Some("x.1")).is_err());
+        assert!(parse_cursor(Some("12")).is_err());
+        assert!(parse_cursor(Some("12.")).is_err());
+    }
+}

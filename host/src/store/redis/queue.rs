@@ -1,0 +1,267 @@
+//! The delivery queue on Redis: leases, attempts, retries, replays, and reading jobs and
+//! events back. Each state change is one script (see `lua/`), so a crash at any point leaves
+//! each job either still pending (and run again once its lease expires) or finished with its
+//! history.
+//!
+//! Leases are measured in the caller's clock (`now_ms`), like the trait says and SQLite does:
+//! the `leases` sorted set orders leased jobs by expiry, and an expired one is claimed from
+//! whichever consumer held it with XCLAIM. Redis's own idle time (what XAUTOCLAIM measures) is
+//! not used, because it runs on the server's clock: a job must become free exactly when its
+//! lease says so, not when two clocks happen to agree. Nodes are expected to keep their
+//! clocks in step (NTP); the lease duration dwarfs any sane skew.
+//!
+//! Order of a lease: expired leases first (earliest expiry first), then new entries, one
+//! route at a time in turn. Within a route that is the order in which jobs became due
+//! (inserted, or promoted from `delayed` in due order); across routes it is fair turns rather
+//! than a strict global "oldest due first", which would need a merge over every stream and
+//! lets one busy route starve the others anyway.
+
+use super::error::Error;
+use super::reply::{Cells, rows};
+use super::scripts::{self, SCRIPTS};
+use super::{GROUP, Inner, RedisStore};
+use crate::event::{EventRecord, EventStatus};
+use crate::store::JobRecord;
+use crate::store::queue::{Attempt, LeasedJob, Next};
+use serde::Deserialize;
+
+/// [`Attempt`] as stored (JSON in the event's attempts list).
+#[derive(Deserialize)]
+struct StoredAttempt {
+    number: u32,
+    route: String,
+    started_at_ms: i64,
+    duration_ms: i64,
+    outcome: String,
+    http_status: Option<u16>,
+    error: Option<String>,
+}
+
+impl RedisStore {
+    pub(super) async fn lease_jobs(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: usize,
+        skip_routes: &[String],
+    ) -> Result<Vec<LeasedJob>, Error> {
+        let script = &SCRIPTS.lease;
+        let mut cmd = script.call();
+        cmd.arg(self.keys().prefix())
+            .arg(GROUP)
+            .arg(&self.inner.consumer)
+            .arg(now_ms)
+            .arg(now_ms.saturating_add(lease_ms))
+            .arg(limit)
+            .arg(skip_routes.len())
+            .arg(skip_routes);
+        let reply: redis::Value = scripts::run(&mut self.conn(), script, &cmd).await?;
+        rows(reply)?
+            .into_iter()
+            .map(|row| {
+                let mut c = Cells::new(row);
+                Ok(LeasedJob {
+                    id: c.int()?,
+                    event_id: c.text()?,
+                    route: c.text()?,
+                    attempts: c.u32()?,
+                    lease_until_ms: c.int()?,
+                    event_type: c.text()?,
+                    envelope: c.text()?,
+                    payload: c.bytes()?,
+                })
+            })
+            .collect()
+    }
+
+    pub(super) async fn finish_job(
+        &self,
+        job_id: i64,
+        lease_until_ms: i64,
+        attempt: &Attempt,
+        next: Next,
+    ) -> Result<bool, Error> {
+        let json = serde_json::to_string(attempt)
+            .map_err(|e| Error::Reply(format!("encoding an attempt: {e}")))?;
+        let now = attempt.started_at_ms + attempt.duration_ms;
+        let (kind, due, error) = match next {
+            Next::Delivered => ("delivered", now, None),
+            Next::RetryAt(due) => ("retry", due, attempt.error.clone()),
+            Next::DeadLetter(error) => ("dead", now, Some(error)),
+        };
+        let script = &SCRIPTS.finish;
+        let mut cmd = script.call();
+        cmd.arg(self.keys().prefix())
+            .arg(GROUP)
+            .arg(job_id)
+            .arg(lease_until_ms)
+            .arg(json)
+            .arg(attempt.number)
+            .arg(kind)
+            .arg(due)
+            .arg(if error.is_some() { "1" } else { "0" })
+            .arg(error.as_deref().unwrap_or(""))
+            .arg(now);
+        let changed: i64 = scripts::run(&mut self.conn(), script, &cmd).await?;
+        Ok(changed == 1)
+    }
+
+    pub(super) async fn defer_job(
+        &self,
+        job_id: i64,
+        lease_until_ms: i64,
+        due_at_ms: i64,
+    ) -> Result<(), Error> {
+        let script = &SCRIPTS.defer;
+        let mut cmd = script.call();
+        cmd.arg(self.keys().prefix())
+            .arg(GROUP)
+            .arg(job_id)
+            .arg(lease_until_ms)
+            .arg(due_at_ms);
+        let _: i64 = scripts::run(&mut self.conn(), script, &cmd).await?;
+        Ok(())
+    }
+
+    pub(super) async fn requeue(
+        &self,
+        event_id: &str,
+        routes: &[String],
+        now_ms: i64,
+    ) -> Result<Vec<String>, Error> {
+        let script = &SCRIPTS.replay;
+        let mut cmd = script.call();
+        cmd.arg(self.keys().prefix())
+            .arg(GROUP)
+            .arg(event_id)
+            .arg(now_ms)
+            .arg(routes);
+        Ok(scripts::run(&mut self.conn(), script, &cmd).await?)
+    }
+
+    pub(super) async fn jobs_of(&self, event_id: &str) -> Result<Vec<JobRecord>, Error> {
+        let script = &SCRIPTS.jobs;
+        let mut cmd = script.call();
+        cmd.arg(self.keys().prefix()).arg(event_id);
+        let reply: redis::Value = scripts::run(&mut self.conn(), script, &cmd).await?;
+        rows(reply)?
+            .into_iter()
+            .map(|row| {
+                let mut c = Cells::new(row);
+                let _id = c.int()?;
+                Ok(JobRecord {
+                    event_id: event_id.to_owned(),
+                    route: c.text()?,
+                    status: c.text()?,
+                    attempts: c.u32()?,
+                    due_at_ms: c.int()?,
+                    last_error: c.opt_text()?,
+                })
+            })
+            .collect()
+    }
+
+    pub(super) async fn attempts_of(&self, event_id: &str) -> Result<Vec<Attempt>, Error> {
+        let stored: Vec<String> = redis::cmd("LRANGE")
+            .arg(self.keys().attempts(event_id))
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut self.conn())
+            .await?;
+        stored
+            .iter()
+            .map(|json| {
+                let a: StoredAttempt = serde_json::from_str(json)
+                    .map_err(|e| Error::Reply(format!("stored attempt {json:?}: {e}")))?;
+                Ok(Attempt {
+                    number: a.number,
+                    route: a.route,
+                    started_at_ms: a.started_at_ms,
+                    duration_ms: a.duration_ms,
+                    outcome: a.outcome,
+                    http_status: a.http_status,
+                    error: a.error,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Removes from every route's group the consumers that hold nothing and were idle for
+/// `min_idle_ms`: each process start adds a consumer name, and the names of stopped
+/// nodes would otherwise pile up in `XINFO CONSUMERS`. Safe against a live node that was
+/// merely quiet: it holds no entry, and its next read creates it again. Returns how many
+/// were removed.
+pub(super) async fn prune_consumers(inner: &Inner, min_idle_ms: i64) -> Result<usize, Error> {
+    let mut conn = inner.conn.clone();
+    let routes: Vec<String> = redis::cmd("SMEMBERS")
+        .arg(inner.keys.routes())
+        .query_async(&mut conn)
+        .await?;
+    let mut removed = 0;
+    for route in routes {
+        let stream = inner.keys.stream(&route);
+        let consumers: Vec<std::collections::HashMap<String, redis::Value>> =
+            match redis::cmd("XINFO")
+                .arg("CONSUMERS")
+                .arg(&stream)
+                .arg(GROUP)
+                .query_async(&mut conn)
+                .await
+            {
+                Ok(c) => c,
+                // No such stream or group (yet): nothing to prune.
+                Err(e) if !super::error::is_connection_error(&e) => continue,
+                Err(e) => return Err(e.into()),
+            };
+        for c in consumers {
+            let field = |name: &str| c.get(name).cloned().unwrap_or(redis::Value::Nil);
+            let name = super::reply::text(field("name"))?;
+            let pending = super::reply::int(field("pending"))?;
+            let idle = super::reply::int(field("idle"))?;
+            if pending == 0 && idle >= min_idle_ms && name != inner.consumer {
+                let _: i64 = redis::cmd("XGROUP")
+                    .arg("DELCONSUMER")
+                    .arg(&stream)
+                    .arg(GROUP)
+                    .arg(&name)
+                    .query_async(&mut conn)
+                    .await?;
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
+}
+
+impl RedisStore {
+    pub(super) async fn read_event(&self, id: &str) -> Result<Option<EventRecord>, Error> {
+        let fields: Vec<redis::Value> = redis::cmd("HMGET")
+            .arg(self.keys().event(id))
+            .arg(&[
+                "source", "pid", "type", "status", "error", "received", "envelope", "payload",
+            ])
+            .query_async(&mut self.conn())
+            .await?;
+        let mut c = Cells::new(fields);
+        let Some(source) = c.opt_text()? else {
+            return Ok(None);
+        };
+        let platform_event_id = c.text()?;
+        let event_type = c.text()?;
+        let status_text = c.text()?;
+        let status = EventStatus::parse(&status_text)
+            .ok_or_else(|| Error::Reply(format!("unknown event status {status_text:?}")))?;
+        Ok(Some(EventRecord {
+            id: id.to_owned(),
+            source,
+            platform_event_id,
+            event_type,
+            status,
+            error: c.opt_text()?,
+            received_at_ms: c.int()?,
+            envelope: c.text()?,
+            payload: c.bytes()?,
+        }))
+    }
+}
