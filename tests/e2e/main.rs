@@ -10,6 +10,7 @@ mod lifecycle;
 mod operations;
 mod platforms;
 mod recovery;
+mod redis;
 mod sandbox;
 
 use hookgate_testkit::{Gateway, GatewayConfig};

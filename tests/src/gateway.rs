@@ -16,6 +16,8 @@ pub struct GatewayConfig {
     pub server: String,
     /// Extra `[plugins]` lines.
     pub plugins: String,
+    /// Extra `[storage]` lines (e.g. `backend = "redis"` and its `url`).
+    pub storage: String,
     /// Everything else: `[sources.*]`, `[[routes]]`...
     pub body: String,
     /// Environment variables for the gateway process (e.g. the admin token).
@@ -47,8 +49,8 @@ impl Gateway {
                 .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         }
         let text = format!(
-            "[server]\nlisten = \"127.0.0.1:0\"\n{}\n\n[storage]\npath = \"data\"\n\n[plugins]\ndir = \"plugins\"\n{}\n\n{}\n",
-            config.server, config.plugins, config.body
+            "[server]\nlisten = \"127.0.0.1:0\"\n{}\n\n[storage]\npath = \"data\"\n{}\n\n[plugins]\ndir = \"plugins\"\n{}\n\n{}\n",
+            config.server, config.storage, config.plugins, config.body
         );
         std::fs::write(dir.path().join("hookgate.toml"), &text).expect("write config");
         let client = reqwest::Client::builder()

@@ -265,6 +265,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             RedisStore::open(RedisOptions {
                 dedupe_window: config.storage.dedupe_window,
                 require_durable: config.storage.require_durable,
+                prefix: config.storage.key_prefix.clone(),
                 ..RedisOptions::new(url.clone())
             })
             .await

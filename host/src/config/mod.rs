@@ -133,6 +133,9 @@ pub struct StorageConfig {
     /// operator who accepts the risk (a cache-grade Redis, a test bench) sets it to `false`
     /// and gets an ERROR line at every start instead.
     pub require_durable: bool,
+    /// Redis only: the prefix of every key, so several gateways (or test runs) can share one
+    /// Redis database without seeing each other's data. Nodes of one cluster share it.
+    pub key_prefix: String,
 }
 
 /// `[plugins]`.
@@ -314,6 +317,7 @@ struct RawStorage {
     url: Option<String>,
     dedupe_window_days: u64,
     require_durable: Option<bool>,
+    key_prefix: Option<String>,
 }
 
 impl Default for RawStorage {
@@ -324,6 +328,7 @@ impl Default for RawStorage {
             url: None,
             dedupe_window_days: 7,
             require_durable: None,
+            key_prefix: None,
         }
     }
 }
@@ -587,7 +592,22 @@ impl Validator {
                 "only used with backend = \"redis\" (SQLite always fsyncs before an ack)",
             );
         }
+        if let Some(prefix) = &raw.storage.key_prefix {
+            if !matches!(backend, Backend::Redis { .. }) {
+                self.problem("storage.key_prefix", "only used with backend = \"redis\"");
+            } else if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_graphic()) {
+                self.problem(
+                    "storage.key_prefix",
+                    "must be non-empty printable ASCII without spaces, e.g. \"hookgate:\"",
+                );
+            }
+        }
         let storage = StorageConfig {
+            key_prefix: raw
+                .storage
+                .key_prefix
+                .clone()
+                .unwrap_or_else(|| "hookgate:".into()),
             backend,
             path: base.join(&raw.storage.path),
             dedupe_window: Duration::from_secs(

@@ -70,6 +70,18 @@ fn bad_configs_name_the_field() {
             &["require_durable", "line 4"],
         ),
         (
+            "[storage]\nkey_prefix = \"a:\"",
+            &["storage.key_prefix", "only used with backend = \"redis\""],
+        ),
+        (
+            "[storage]\nbackend = \"redis\"\nurl = \"redis://127.0.0.1:6379/0\"\nkey_prefix = \"has space\"",
+            &["storage.key_prefix", "printable"],
+        ),
+        (
+            "[server]\nshutdown_delay_ms = 600001",
+            &["server.shutdown_delay_ms"],
+        ),
+        (
             "[plugins]\nmemory_limit_mib = 0\ncall_timeout_ms = 0",
             &["plugins.memory_limit_mib", "plugins.call_timeout_ms"],
         ),
@@ -147,6 +159,10 @@ fn redis_durability_can_be_relaxed_explicitly() {
     )
     .unwrap();
     assert!(!relaxed.storage.require_durable);
+    assert_eq!(
+        relaxed.storage.key_prefix, "hookgate:",
+        "the default prefix"
+    );
     assert_eq!(
         relaxed.storage.backend,
         Backend::Redis {

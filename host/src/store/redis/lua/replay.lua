@@ -1,5 +1,6 @@
 -- Queues event ARGV[3] again along the routes ARGV[5..], due at ARGV[4]: dead-lettered jobs of
--- those routes become pending (attempt count and history kept), routes without a job get one,
+-- those routes become pending with a fresh retry schedule (attempts back to 0; the attempt
+-- history is kept), routes without a job get one,
 -- delivered and pending jobs are left alone. Returns the routes queued.
 local eid, now = ARGV[3], ARGV[4]
 local ekey = P .. 'event:' .. eid
@@ -18,7 +19,7 @@ for a = 5, #ARGV do
   else
     local job = P .. 'job:' .. jid
     if redis.call('HGET', job, 'status') == 'dead_lettered' then
-      redis.call('HSET', job, 'status', 'pending', 'due', now, 'updated', now)
+      redis.call('HSET', job, 'status', 'pending', 'due', now, 'updated', now, 'attempts', 0)
       redis.call('ZREM', P .. 'dlq', 'j:' .. jid)
       redis.call('ZREM', P .. 'dlq:route:' .. route, 'j:' .. jid)
       redis.call('ZREM', P .. 'dlq:source:' .. source, 'j:' .. jid)
