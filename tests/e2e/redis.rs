@@ -1,21 +1,84 @@
 //! The gateway on the Redis backend, against a real redis-server of the test's own: webhooks
 //! are acknowledged only once Redis has them, a Redis outage answers 503 + Retry-After and
-//! fails `/ready`, and the gateway recovers by itself when Redis returns.
+//! fails `/ready`, the gateway recovers by itself when Redis returns, and several gateway
+//! processes on one Redis share the load: every event delivered, a duplicate stored once, a
+//! killed node's jobs finished by another.
 
 use crate::delivery::{TOKEN, admin, send};
 use crate::{plugin, start_with};
 use hookgate_testkit::redis::{Persistence, RedisServer, unique_prefix};
-use hookgate_testkit::{GatewayConfig, Receiver, eventually, now, sign};
+use hookgate_testkit::{Gateway, GatewayConfig, Receiver, Reply, eventually, now, sign};
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 const SECRET: &str = "whsec_delivery";
 
 fn redis_storage(redis: &RedisServer) -> String {
+    storage_with_prefix(redis, &unique_prefix())
+}
+
+fn storage_with_prefix(redis: &RedisServer, prefix: &str) -> String {
     format!(
-        "backend = \"redis\"\nurl = \"{}\"\nkey_prefix = \"{}\"\n",
-        redis.url(),
-        unique_prefix()
+        "backend = \"redis\"\nurl = \"{}\"\nkey_prefix = \"{prefix}\"\n",
+        redis.url()
     )
+}
+
+/// `nodes` gateways on one Redis and one key prefix (one cluster), Stripe in, `forward` to
+/// `rx`'s `/hook` out. A short egress timeout keeps the lease (how long a dead node's jobs
+/// wait) at about 12 s.
+async fn cluster(redis: &RedisServer, rx: &Receiver, nodes: usize) -> Vec<Gateway> {
+    let prefix = unique_prefix();
+    let mut gateways = Vec::new();
+    for _ in 0..nodes {
+        gateways.push(
+            start_with(GatewayConfig {
+                plugin_files: vec![plugin("stripe"), plugin("forward")],
+                storage: storage_with_prefix(redis, &prefix),
+                body: format!(
+                    "[egress]\nallow_private = [\"127.0.0.1/32\"]\ntimeout_ms = 1000\n\n\
+                     [sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"{SECRET}\"]\n\n\
+                     [[routes]]\nname = \"crm\"\nsource = \"stripe\"\naction = \"forward\"\n\
+                     config = {{ url = \"{}\" }}\n",
+                    rx.url("/hook")
+                ),
+                env: vec![("HOOKGATE_ADMIN_TOKEN".into(), TOKEN.into())],
+                ..Default::default()
+            })
+            .await,
+        );
+    }
+    gateways
+}
+
+/// How many times each idempotency key reached the receiver.
+fn deliveries(rx: &Receiver) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for r in rx.received("/hook") {
+        if let Some(key) = r.header("idempotency-key") {
+            *counts.entry(key.to_owned()).or_default() += 1;
+        }
+    }
+    counts
+}
+
+/// Attempts a node recorded as delivered, from its `/metrics`.
+async fn delivered_by(gw: &Gateway) -> f64 {
+    let text = gw
+        .client()
+        .get(gw.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix(r#"hookgate_delivery_attempts_total{route="crm",outcome="delivered"} "#)
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
 }
 
 async fn post(gw: &hookgate_testkit::Gateway, stripe_id: &str) -> reqwest::Response {
@@ -122,4 +185,208 @@ async fn a_redis_that_could_lose_acks_is_refused_at_start() {
     assert!(!out.status.success(), "started on a Redis without AOF");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("appendonly"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_share_the_load_and_deliver_every_event_once() {
+    let redis = RedisServer::private(Persistence::Durable);
+    let rx = Receiver::start().await;
+    rx.set_default("/hook", Reply::status(200).delay(Duration::from_millis(5)));
+    let nodes = cluster(&redis, &rx, 2).await;
+    let mut acked = Vec::new();
+    for i in 0..200 {
+        acked.push(send(&nodes[i % 2], &format!("evt_share_{i}")).await);
+    }
+    eventually(Duration::from_secs(60), "every event delivered", || async {
+        let counts = deliveries(&rx);
+        acked.iter().all(|id| counts.contains_key(id)).then_some(())
+    })
+    .await;
+    let counts = deliveries(&rx);
+    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "delivered more than once: {twice:?}");
+    assert_eq!(counts.len(), 200);
+    // Both nodes took part, and between them they made exactly one attempt per event.
+    let (a, b) = (delivered_by(&nodes[0]).await, delivered_by(&nodes[1]).await);
+    assert!(a > 0.0 && b > 0.0, "node A delivered {a}, node B {b}");
+    assert_eq!(a + b, 200.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_sent_to_both_nodes_at_once_is_stored_and_delivered_once() {
+    let redis = RedisServer::private(Persistence::Durable);
+    let rx = Receiver::start().await;
+    let nodes = cluster(&redis, &rx, 2).await;
+    let mut ids = HashSet::new();
+    for round in 0..20 {
+        let stripe_id = format!("evt_both_{round}");
+        let (a, b) = tokio::join!(post(&nodes[0], &stripe_id), post(&nodes[1], &stripe_id));
+        let (a, b): (serde_json::Value, serde_json::Value) =
+            (a.json().await.unwrap(), b.json().await.unwrap());
+        let mut statuses = [a["status"].to_string(), b["status"].to_string()];
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            ["\"accepted\"", "\"duplicate\""],
+            "round {round}: {a} / {b}"
+        );
+        assert_eq!(a["events"], b["events"], "one event id for both copies");
+        ids.insert(a["events"][0].as_str().unwrap().to_owned());
+    }
+    eventually(Duration::from_secs(30), "twenty deliveries", || async {
+        (deliveries(&rx).len() == 20).then_some(())
+    })
+    .await;
+    let counts = deliveries(&rx);
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+    assert_eq!(counts.keys().cloned().collect::<HashSet<_>>(), ids);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_mid_load_has_its_leased_jobs_finished_by_the_other() {
+    let redis = RedisServer::private(Persistence::Durable);
+    let rx = Receiver::start().await;
+    // Slow enough that node A holds leases when it dies.
+    rx.set_default(
+        "/hook",
+        Reply::status(200).delay(Duration::from_millis(200)),
+    );
+    let mut nodes = cluster(&redis, &rx, 2).await;
+    let mut acked = Vec::new();
+    for i in 0..120 {
+        acked.push(send(&nodes[0], &format!("evt_kill_{i}")).await);
+    }
+    eventually(Duration::from_secs(20), "node A delivering", || async {
+        (delivered_by(&nodes[0]).await >= 5.0).then_some(())
+    })
+    .await;
+    nodes[0].kill9();
+    let killed_at = std::time::Instant::now();
+    eventually(
+        Duration::from_secs(90),
+        "every acknowledged event delivered",
+        || async {
+            let counts = deliveries(&rx);
+            acked.iter().all(|id| counts.contains_key(id)).then_some(())
+        },
+    )
+    .await;
+    // At-least-once: only what A had in flight when it died (at most its 16 slots) may have
+    // reached the receiver twice.
+    let counts = deliveries(&rx);
+    let twice = counts.values().filter(|n| **n > 1).count();
+    assert!(twice <= 16, "{twice} events delivered twice");
+    println!(
+        "node B finished node A's work {:.1?} after the kill ({twice} redelivered)",
+        killed_at.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_restarted_mid_load_loses_no_acknowledged_event() {
+    let mut redis = RedisServer::private(Persistence::Durable);
+    let rx = Receiver::start().await;
+    let nodes = cluster(&redis, &rx, 1).await;
+    let gw = &nodes[0];
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let senders: Vec<_> = (0..4)
+        .map(|w| {
+            let (client, url, stop) = (
+                gw.client().clone(),
+                gw.url("/webhooks/stripe"),
+                stop.clone(),
+            );
+            tokio::spawn(async move {
+                let (mut acked, mut refused) = (Vec::new(), 0usize);
+                let mut i = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    i += 1;
+                    let body = format!(
+                        r#"{{"id":"evt_rr_{w}_{i}","type":"payment_intent.succeeded","created":1700000000,"data":{{"object":{{"id":"pi_1","object":"payment_intent","amount":5,"currency":"usd"}}}}}}"#
+                    );
+                    let signature = sign::stripe(&[SECRET], now(), body.as_bytes());
+                    let Ok(r) = client
+                        .post(&url)
+                        .header("stripe-signature", signature)
+                        .body(body)
+                        .send()
+                        .await
+                    else {
+                        continue;
+                    };
+                    match r.status().as_u16() {
+                        202 => {
+                            let answer: serde_json::Value = r.json().await.unwrap();
+                            acked.push(answer["events"][0].as_str().unwrap().to_owned());
+                        }
+                        503 => refused += 1,
+                        other => panic!("unexpected status {other}"),
+                    }
+                }
+                (acked, refused)
+            })
+        })
+        .collect();
+    eventually(Duration::from_secs(20), "load flowing", || async {
+        (rx.received("/hook").len() >= 50).then_some(())
+    })
+    .await;
+    redis.kill();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    redis.restart();
+    let before = rx.received("/hook").len();
+    eventually(Duration::from_secs(30), "load flowing again", || async {
+        (rx.received("/hook").len() >= before + 50).then_some(())
+    })
+    .await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (mut acked, mut refused) = (Vec::new(), 0);
+    for s in senders {
+        let (a, r) = s.await.unwrap();
+        acked.extend(a);
+        refused += r;
+    }
+    assert!(refused > 0, "the outage was seen as 503s");
+    eventually(
+        Duration::from_secs(60),
+        "every acknowledged event delivered",
+        || async {
+            let counts = deliveries(&rx);
+            acked.iter().all(|id| counts.contains_key(id)).then_some(())
+        },
+    )
+    .await;
+    println!(
+        "{} acknowledged, {refused} refused with 503 during the restart, all delivered",
+        acked.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_started_while_redis_is_down_serves_once_it_is_up() {
+    let mut redis = RedisServer::private(Persistence::Durable);
+    redis.kill();
+    let rx = Receiver::start().await;
+    let nodes = cluster(&redis, &rx, 1).await;
+    let gw = &nodes[0];
+    let ready = gw.client().get(gw.url("/ready")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    let r = post(gw, "evt_down_at_start").await;
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().contains_key("retry-after"));
+    redis.restart();
+    eventually(
+        Duration::from_secs(30),
+        "ready once Redis answers",
+        || async {
+            let r = gw.client().get(gw.url("/ready")).send().await.ok()?;
+            (r.status() == 200).then_some(())
+        },
+    )
+    .await;
+    let id = send(gw, "evt_up_after_start").await;
+    eventually(Duration::from_secs(20), "delivered", || async {
+        deliveries(&rx).contains_key(&id).then_some(())
+    })
+    .await;
 }

@@ -66,6 +66,9 @@ impl std::fmt::Debug for Deliverer {
     }
 }
 
+/// Margin of a lease over the longest possible attempt.
+const LEASE_SLACK: Duration = Duration::from_secs(10);
+
 impl Deliverer {
     /// An engine for `destinations`; routes disabled in the store stay disabled.
     pub async fn new(
@@ -75,12 +78,15 @@ impl Deliverer {
         destinations: std::collections::HashMap<String, Destination>,
         router: Router,
     ) -> Result<Arc<Deliverer>, StoreError> {
-        let disabled: Vec<(String, String)> = store
-            .disabled_routes()
-            .await?
-            .into_iter()
-            .map(|d| (d.route, d.reason))
-            .collect();
+        // A shared store may be unreachable at start: the gateway still starts (ingest answers
+        // 503, /ready fails) and leases once the store answers.
+        let disabled: Vec<(String, String)> = match store.disabled_routes().await {
+            Ok(routes) => routes.into_iter().map(|d| (d.route, d.reason)).collect(),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the disabled routes at start; assuming none until the store answers");
+                Vec::new()
+            }
+        };
         for (route, reason) in &disabled {
             tracing::warn!(
                 route,
@@ -88,9 +94,12 @@ impl Deliverer {
                 "route is disabled; re-enable it with POST /admin/routes/{route}/enable"
             );
         }
-        // A lease must outlast the longest attempt: the whole outbound exchange plus the
-        // plugin's own CPU time and scheduling slack.
-        let lease = egress.total_timeout() + Duration::from_secs(60);
+        // A lease must outlast the longest attempt, which the action runtime bounds by the
+        // outbound timeout plus ten times the plugin's CPU budget plus a second (its wall-clock
+        // backstop); the slack covers scheduling. It is also how long a crashed node's jobs
+        // wait before another node takes them (21 s with the defaults).
+        let call_timeout = registry.runtime().limits().call_timeout;
+        let lease = egress.total_timeout() + call_timeout * 10 + LEASE_SLACK;
         Ok(Arc::new(Deliverer {
             store,
             registry,
