@@ -4,9 +4,12 @@
 //! end-to-end throughput (first send → last delivery) and the latency from sending a webhook
 //! to its arrival at the receiver.
 //!
-//! `cargo run --release -p hookgate-testkit --example delivery_load -- [EVENTS] [CONCURRENCY]`
-//! (build the gateway first: `cargo build --release`).
+//! `cargo run --release -p hookgate-testkit --example delivery_load -- [EVENTS] [CONCURRENCY]
+//! [sqlite|redis] [NODES]` (build the gateway first: `cargo build --release`). With `redis`, NODES
+//! gateways share one Redis (`REDIS_URL`, or a private durable redis-server) and the senders
+//! spread over them.
 
+use hookgate_testkit::redis::{RedisServer, unique_prefix};
 use hookgate_testkit::{Gateway, GatewayConfig, Receiver, now, sign};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -21,29 +24,48 @@ async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let total: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(5_000);
     let concurrency: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(16);
+    let redis = match args.get(3).map(String::as_str) {
+        None | Some("sqlite") => None,
+        Some("redis") => Some(RedisServer::shared()),
+        Some(other) => panic!("backend {other:?}: sqlite or redis"),
+    };
+    let nodes: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(1);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let binary = root.join("target/release/hookgate");
     let plugins = root.join("target/plugins");
 
     let receiver = Receiver::start().await;
-    let gateway = Gateway::start(
-        &binary,
-        GatewayConfig {
-            plugin_files: vec![plugins.join("stripe.wasm"), plugins.join("forward.wasm")],
-            body: format!(
-                "[egress]\nallow_private = [\"127.0.0.1/32\"]\n\n\
-                 [sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"{SECRET}\"]\n\n\
-                 [[routes]]\nname = \"sink\"\nsource = \"stripe\"\naction = \"forward\"\n\
-                 config = {{ url = \"{}\" }}\n",
-                receiver.url("/sink")
-            ),
-            ..Default::default()
-        },
-    )
-    .await;
+    let storage = redis.as_ref().map_or_else(String::new, |r| {
+        format!(
+            "backend = \"redis\"\nurl = \"{}\"\nkey_prefix = \"{}\"\n",
+            r.url(),
+            unique_prefix()
+        )
+    });
+    let mut gateways = Vec::new();
+    for _ in 0..nodes {
+        gateways.push(
+            Gateway::start(
+                &binary,
+                GatewayConfig {
+                    plugin_files: vec![plugins.join("stripe.wasm"), plugins.join("forward.wasm")],
+                    storage: storage.clone(),
+                    body: format!(
+                        "[egress]\nallow_private = [\"127.0.0.1/32\"]\n\n\
+                         [sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"{SECRET}\"]\n\n\
+                         [[routes]]\nname = \"sink\"\nsource = \"stripe\"\naction = \"forward\"\n\
+                         config = {{ url = \"{}\" }}\n",
+                        receiver.url("/sink")
+                    ),
+                    ..Default::default()
+                },
+            )
+            .await,
+        );
+    }
 
     let padding = "x".repeat(1650);
-    let url = gateway.url("/webhooks/stripe");
+    let urls: Vec<String> = gateways.iter().map(|g| g.url("/webhooks/stripe")).collect();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
         .build()
@@ -51,9 +73,13 @@ async fn main() {
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let workers: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let (client, url, next, padding) =
-                (client.clone(), url.clone(), next.clone(), padding.clone());
+        .map(|w| {
+            let (client, url, next, padding) = (
+                client.clone(),
+                urls[w % urls.len()].clone(),
+                next.clone(),
+                padding.clone(),
+            );
             tokio::spawn(async move {
                 let mut sent = Vec::new();
                 loop {
@@ -111,7 +137,8 @@ async fn main() {
     };
     let e2e = last - started;
     println!(
-        "events {total}, concurrency {concurrency}: ingest {:.0}/s ({:.2?}); delivered {} in {:.2?} end to end = {:.0}/s",
+        "{} x{nodes}, events {total}, concurrency {concurrency}: ingest {:.0}/s ({:.2?}); delivered {} in {:.2?} end to end = {:.0}/s",
+        if redis.is_some() { "redis" } else { "sqlite" },
         total as f64 / ingest_elapsed.as_secs_f64(),
         ingest_elapsed,
         received.len(),
