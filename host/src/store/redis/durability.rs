@@ -4,8 +4,9 @@
 //! `appendonly yes` + `appendfsync always` (Redis fsyncs the AOF before it replies to a write),
 //! or, from Redis 7.2, `WAITAOF 1 0` after the write (the reply waits until the local AOF has
 //! it fsynced, whatever `appendfsync` says). Anything else (AOF off; `everysec` or `no` on an
-//! older server) can lose acknowledged events in a crash. The verdict is pure
-//! ([`assess`]), so every combination is tested without a server.
+//! older server) can lose acknowledged events in a crash. So can an eviction policy that lets
+//! Redis delete keys without a TTL under memory pressure (`allkeys-*`): events and jobs have
+//! none. The verdict is pure ([`assess`]), so every combination is tested without a server.
 
 use super::error::Error;
 use redis::aio::ConnectionManager;
@@ -17,6 +18,8 @@ pub(super) struct Persistence {
     pub appendonly: Option<bool>,
     /// `CONFIG GET appendfsync`.
     pub appendfsync: Option<String>,
+    /// `CONFIG GET maxmemory-policy`.
+    pub maxmemory_policy: Option<String>,
     /// `redis_version` from `INFO server`.
     pub version: Option<(u32, u32, u32)>,
     /// Why `CONFIG GET` failed (managed services often disable it).
@@ -60,6 +63,18 @@ fn has_waitaof(version: Option<(u32, u32, u32)>) -> bool {
 /// The verdict on what the server reported.
 pub(super) fn assess(p: &Persistence) -> Verdict {
     let waitaof = has_waitaof(p.version);
+    // volatile-* policies evict only keys with a TTL (here: idempotency keys, whose loss a
+    // stored event still covers); allkeys-* may evict events and jobs themselves.
+    if let Some(policy) = p
+        .maxmemory_policy
+        .as_deref()
+        .filter(|p| p.starts_with("allkeys-"))
+    {
+        return Verdict::AtRisk(format!(
+            "maxmemory-policy is {policy}: under memory pressure Redis deletes stored events \
+             and delivery jobs; use noeviction (writes then fail, and ingest answers 503)"
+        ));
+    }
     match (p.appendonly, p.appendfsync.as_deref()) {
         (Some(false), _) => Verdict::AtRisk(
             "appendonly is no: acknowledged events live only in memory until the next RDB \
@@ -127,6 +142,7 @@ pub(super) async fn read(conn: &mut ConnectionManager) -> Result<Persistence, Er
         Ok(value) => {
             p.appendonly = value.map(|v| v == "yes");
             p.appendfsync = config_get(conn, "appendfsync").await.ok().flatten();
+            p.maxmemory_policy = config_get(conn, "maxmemory-policy").await.ok().flatten();
         }
         Err(e) if super::error::is_connection_error(&e) => return Err(e.into()),
         Err(e) => p.config_error = Some(e.to_string()),
@@ -165,7 +181,25 @@ mod tests {
             appendfsync: fsync.map(str::to_owned),
             version: Some(v),
             config_error: aof.is_none().then(|| "ERR unknown command 'CONFIG'".into()),
+            maxmemory_policy: aof.map(|_| "noeviction".into()),
         }
+    }
+
+    #[test]
+    fn an_eviction_policy_that_may_delete_events_is_a_risk() {
+        let mut settings = p(Some(true), Some("always"), (7, 0, 15));
+        settings.maxmemory_policy = Some("allkeys-lru".into());
+        let verdict = assess(&settings);
+        assert!(
+            matches!(&verdict, Verdict::AtRisk(r) if r.contains("allkeys-lru") && r.contains("noeviction")),
+            "{verdict:?}"
+        );
+        settings.maxmemory_policy = Some("volatile-lru".into());
+        assert_eq!(
+            assess(&settings),
+            Verdict::FsyncAlways,
+            "only TTL keys evicted"
+        );
     }
 
     #[test]
