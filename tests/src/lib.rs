@@ -5,6 +5,7 @@
 
 pub mod db;
 pub mod gateway;
+pub mod plugin;
 pub mod poll;
 pub mod receiver;
 pub mod redis;

@@ -1,0 +1,183 @@
+//! The results as markdown: tables, every figure next to its baseline, and the targets.
+
+use crate::scenarios::{LoadRow, Results};
+use std::fmt::Write;
+
+fn find<'a>(
+    rows: &'a [LoadRow],
+    scenario: &str,
+    payload: &str,
+    server: &str,
+) -> Option<&'a LoadRow> {
+    rows.iter()
+        .find(|r| r.scenario == scenario && r.payload == payload && r.server == server)
+}
+
+/// Renders `results`.
+pub fn markdown(results: &Results) -> String {
+    let mut out = String::new();
+    let rows = &results.loads;
+    let _ = writeln!(
+        out,
+        "Machine: {}. {} s measured per run.\n",
+        results.machine, results.seconds
+    );
+    let _ = writeln!(
+        out,
+        "**Ingest, maximum throughput** (closed loop, 64 connections):\n\n\
+         | payload | server | req/s | × durable ref | × bare | p50 ms | p99 ms | errors | peak RSS MiB |\n\
+         | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    );
+    for r in rows.iter().filter(|r| r.scenario == "ingest") {
+        let reference = find(rows, "ingest", r.payload, "durable reference");
+        let bare = find(rows, "ingest", r.payload, "bare axum");
+        let ratio = |base: Option<&LoadRow>| {
+            base.map_or("–".into(), |b| {
+                format!("{:.2}", r.outcome.throughput / b.outcome.throughput)
+            })
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.0} | {} | {} | {:.2} | {:.2} | {} | {:.0} |",
+            r.payload,
+            r.server,
+            r.outcome.throughput,
+            ratio(reference),
+            ratio(bare),
+            r.outcome.p50_ms,
+            r.outcome.p99_ms,
+            r.outcome.errors,
+            r.peak_rss_mib
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n**Acknowledgement latency** (open loop, 2,000 req/s, Stripe 2 KB; latency from each \
+         request's scheduled time):\n\n\
+         | server | achieved req/s | p50 ms | p99 ms | p99.9 ms | errors | peak RSS MiB |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    );
+    for r in rows.iter().filter(|r| r.scenario == "latency") {
+        let _ = writeln!(
+            out,
+            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {:.0} |",
+            r.server,
+            r.outcome.throughput,
+            r.outcome.p50_ms,
+            r.outcome.p99_ms,
+            r.outcome.p999_ms,
+            r.outcome.errors,
+            r.peak_rss_mib
+        );
+    }
+    let e = &results.end_to_end;
+    let _ = writeln!(
+        out,
+        "\n**End to end** (Stripe 2 KB in, `forward` to a loopback receiver, 32 connections): \
+         {:.0} events/s delivered ({} accepted at {:.0}/s, {} delivered), peak RSS {:.0} MiB.",
+        e.delivered_per_sec, e.accepted, e.ingest_per_sec, e.delivered, e.peak_rss_mib
+    );
+    let _ = writeln!(
+        out,
+        "\n**Plugin call overhead** (one call at a time; median per call):\n\n\
+         | payload | native verify + normalize µs | fresh instance + verify + normalize µs | ratio |\n\
+         | --- | ---: | ---: | ---: |"
+    );
+    for o in &results.overhead {
+        let _ = writeln!(
+            out,
+            "| {} ({} B) | {:.1} | {:.1} | {:.2} |",
+            o.payload,
+            o.body_bytes,
+            o.native_us,
+            o.wasm_us,
+            o.ratio()
+        );
+    }
+    let rl = &results.reload;
+    let _ = writeln!(
+        out,
+        "\n**Hot reload under load**: stripe.wasm replaced {} times during the run; {:.0} req/s \
+         with {} errors (steady: {:.0} req/s, {} errors).",
+        rl.replacements,
+        rl.outcome.throughput,
+        rl.outcome.errors,
+        rl.steady.throughput,
+        rl.steady.errors
+    );
+    let s = &results.startup;
+    let _ = writeln!(
+        out,
+        "\n**Start** with all {} first-party plugins (spawn to listening, median of 3): cold \
+         {:.0} ms, warm (compiled-code cache) {:.0} ms.",
+        s.plugins, s.cold_ms, s.warm_ms
+    );
+    let _ = writeln!(out, "\n**Targets**:\n");
+    for line in targets(results) {
+        let _ = writeln!(out, "- {line}");
+    }
+    out
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "MISSED" }
+}
+
+/// Each target of the issue with its figure.
+fn targets(results: &Results) -> Vec<String> {
+    let rows = &results.loads;
+    let mut lines = Vec::new();
+    for payload in ["stripe 2 KB", "github 15 KB"] {
+        if let (Some(gw), Some(reference)) = (
+            find(rows, "ingest", payload, "hookgate (sqlite)"),
+            find(rows, "ingest", payload, "durable reference"),
+        ) {
+            let ratio = gw.outcome.throughput / reference.outcome.throughput;
+            lines.push(format!(
+                "ingest on SQLite ≥ 1.0× the durable reference at {payload}: {ratio:.2}× — {}",
+                verdict(ratio >= 1.0)
+            ));
+        }
+    }
+    if let (Some(gw), Some(reference)) = (
+        find(rows, "latency", "stripe 2 KB", "hookgate (sqlite)"),
+        find(rows, "latency", "stripe 2 KB", "durable reference"),
+    ) {
+        lines.push(format!(
+            "ack latency at 2,000 req/s, p99 ≤ the reference's: {:.2} ms vs {:.2} ms — {}",
+            gw.outcome.p99_ms,
+            reference.outcome.p99_ms,
+            verdict(gw.outcome.p99_ms <= reference.outcome.p99_ms)
+        ));
+        lines.push(format!(
+            "ack latency at 2,000 req/s, p50 < 2 ms: {:.2} ms — {}",
+            gw.outcome.p50_ms,
+            verdict(gw.outcome.p50_ms < 2.0)
+        ));
+    }
+    for o in &results.overhead {
+        lines.push(format!(
+            "plugin overhead ≤ 2× native ({}): {:.2}× — {}",
+            o.payload,
+            o.ratio(),
+            verdict(o.ratio() <= 2.0)
+        ));
+    }
+    let e = &results.end_to_end;
+    lines.push(format!(
+        "end to end ≥ 5,000 events/s: {:.0}/s — {}",
+        e.delivered_per_sec,
+        verdict(e.delivered_per_sec >= 5_000.0)
+    ));
+    let peak = rows
+        .iter()
+        .filter(|r| r.server.starts_with("hookgate"))
+        .map(|r| r.peak_rss_mib)
+        .chain([e.peak_rss_mib])
+        .fold(0.0, f64::max);
+    lines.push(format!(
+        "peak RSS < 150 MiB with all plugins at full load: {peak:.0} MiB — {}",
+        verdict(peak < 150.0)
+    ));
+    lines
+}
