@@ -79,16 +79,12 @@ async fn a_second_gateway_on_the_same_data_directory_is_refused() {
         "[sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"whsec_dur\"]\n",
     )
     .await;
-    let config = gw.config_path();
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(crate::binary())
-            .args(["serve", "--config"])
-            .arg(&config)
-            .output()
-            .expect("run hookgate")
-    })
-    .await
-    .unwrap();
+    let out = crate::run_to_exit(vec![
+        "serve".into(),
+        "--config".into(),
+        gw.config_path().into(),
+    ])
+    .await;
     assert!(!out.status.success(), "the second gateway started");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -50,3 +50,17 @@ pub async fn start_with(config: GatewayConfig) -> Gateway {
 pub async fn json(response: reqwest::Response) -> serde_json::Value {
     response.json().await.expect("JSON response")
 }
+
+/// Runs the gateway binary with `args` to completion, off the async runtime: for commands that
+/// end by themselves (`send`, `check`, a `serve` that must refuse to start).
+pub async fn run_to_exit(args: Vec<std::ffi::OsString>) -> std::process::Output {
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(binary())
+            .args(&args)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run hookgate")
+    })
+    .await
+    .expect("the CLI task")
+}

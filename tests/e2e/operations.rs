@@ -105,21 +105,31 @@ async fn metrics_count_what_happened_and_json_logs_carry_event_ids() {
     assert!(count("hookgate_store_batch_size_count") >= 1.0);
     assert!(!text.contains("evt_"), "labels never carry event ids");
 
-    // Every log line is JSON; lines about a webhook or a delivery carry its event id.
+    // Every log line is JSON; lines about a webhook or a delivery carry its event id. The
+    // "delivered" line is written after the attempt is recorded: poll for it.
+    let parsed = |logs: &str| -> Vec<serde_json::Value> {
+        logs.lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+            .collect()
+    };
+    let logged = |lines: &[serde_json::Value], message: &str, id: &str| {
+        lines
+            .iter()
+            .any(|l| l["message"] == message && l["event_id"] == id)
+    };
+    eventually(
+        Duration::from_secs(5),
+        "log lines for every event",
+        || async {
+            let lines = parsed(&gw.logs());
+            ids.iter()
+                .all(|id| logged(&lines, "webhook stored", id) && logged(&lines, "delivered", id))
+                .then_some(())
+        },
+    )
+    .await;
     let logs = gw.logs();
-    let lines: Vec<serde_json::Value> = logs
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect();
-    for id in &ids {
-        let stored = lines
-            .iter()
-            .any(|l| l["message"] == "webhook stored" && l["event_id"] == id.as_str());
-        let delivered = lines
-            .iter()
-            .any(|l| l["message"] == "delivered" && l["event_id"] == id.as_str());
-        assert!(stored && delivered, "log lines for {id}");
-    }
+    parsed(&logs);
     for secret in [
         SECRET,
         "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
@@ -132,20 +142,12 @@ async fn metrics_count_what_happened_and_json_logs_carry_event_ids() {
 
 /// Runs the CLI to completion: (exit code, stdout, stderr).
 async fn cli(args: Vec<String>) -> (i32, String, String) {
-    tokio::task::spawn_blocking(move || {
-        let out = std::process::Command::new(crate::binary())
-            .args(&args)
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("run hookgate");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    })
-    .await
-    .expect("cli task")
+    let out = crate::run_to_exit(args.into_iter().map(Into::into).collect()).await;
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn fixture(plugin: &str, file: &str) -> String {
