@@ -38,6 +38,10 @@ struct Cli {
     /// A quick pass: 3 s runs, 1 s warm-up (for checking the tool, not for figures).
     #[arg(long)]
     quick: bool,
+    /// Run only these scenarios (comma-separated: ingest, latency, e2e, overhead, reload,
+    /// startup).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
     /// Where to write the results as JSON.
     #[arg(long, default_value = "target/bench/results.json")]
     json: PathBuf,
@@ -78,8 +82,9 @@ fn main() -> anyhow::Result<()> {
             let settings = scenarios::Settings {
                 measure: std::time::Duration::from_secs(seconds),
                 warmup: std::time::Duration::from_secs(warmup),
+                only: cli.only,
             };
-            let results = runtime.block_on(scenarios::run_all(settings))?;
+            let results = runtime.block_on(scenarios::run_all(&settings))?;
             let markdown = report::markdown(&results);
             println!("{markdown}");
             if let Some(dir) = cli.json.parent() {

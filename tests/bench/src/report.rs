@@ -70,13 +70,14 @@ pub fn markdown(results: &Results) -> String {
             r.peak_rss_mib
         );
     }
-    let e = &results.end_to_end;
-    let _ = writeln!(
-        out,
-        "\n**End to end** (Stripe 2 KB in, `forward` to a loopback receiver, 32 connections): \
-         {:.0} events/s delivered ({} accepted at {:.0}/s, {} delivered), peak RSS {:.0} MiB.",
-        e.delivered_per_sec, e.accepted, e.ingest_per_sec, e.delivered, e.peak_rss_mib
-    );
+    if let Some(e) = &results.end_to_end {
+        let _ = writeln!(
+            out,
+            "\n**End to end** (Stripe 2 KB in, `forward` to a loopback receiver, 32 connections): \
+             {:.0} events/s delivered ({} accepted at {:.0}/s, {} delivered), peak RSS {:.0} MiB.",
+            e.delivered_per_sec, e.accepted, e.ingest_per_sec, e.delivered, e.peak_rss_mib
+        );
+    }
     let _ = writeln!(
         out,
         "\n**Plugin call overhead** (one call at a time; median per call):\n\n\
@@ -94,24 +95,26 @@ pub fn markdown(results: &Results) -> String {
             o.ratio()
         );
     }
-    let rl = &results.reload;
-    let _ = writeln!(
-        out,
-        "\n**Hot reload under load**: stripe.wasm replaced {} times during the run; {:.0} req/s \
-         with {} errors (steady: {:.0} req/s, {} errors).",
-        rl.replacements,
-        rl.outcome.throughput,
-        rl.outcome.errors,
-        rl.steady.throughput,
-        rl.steady.errors
-    );
-    let s = &results.startup;
-    let _ = writeln!(
-        out,
-        "\n**Start** with all {} first-party plugins (spawn to listening, median of 3): cold \
-         {:.0} ms, warm (compiled-code cache) {:.0} ms.",
-        s.plugins, s.cold_ms, s.warm_ms
-    );
+    if let Some(rl) = &results.reload {
+        let _ = writeln!(
+            out,
+            "\n**Hot reload under load**: stripe.wasm replaced {} times during the run; {:.0} \
+             req/s with {} errors (steady: {:.0} req/s, {} errors).",
+            rl.replacements,
+            rl.outcome.throughput,
+            rl.outcome.errors,
+            rl.steady.throughput,
+            rl.steady.errors
+        );
+    }
+    if let Some(s) = &results.startup {
+        let _ = writeln!(
+            out,
+            "\n**Start** with all {} first-party plugins (spawn to listening, median of 3): \
+             cold {:.0} ms, warm (compiled-code cache) {:.0} ms.",
+            s.plugins, s.cold_ms, s.warm_ms
+        );
+    }
     let _ = writeln!(out, "\n**Targets**:\n");
     for line in targets(results) {
         let _ = writeln!(out, "- {line}");
@@ -163,21 +166,24 @@ fn targets(results: &Results) -> Vec<String> {
             verdict(o.ratio() <= 2.0)
         ));
     }
-    let e = &results.end_to_end;
-    lines.push(format!(
-        "end to end ≥ 5,000 events/s: {:.0}/s — {}",
-        e.delivered_per_sec,
-        verdict(e.delivered_per_sec >= 5_000.0)
-    ));
+    if let Some(e) = &results.end_to_end {
+        lines.push(format!(
+            "end to end ≥ 5,000 events/s: {:.0}/s — {}",
+            e.delivered_per_sec,
+            verdict(e.delivered_per_sec >= 5_000.0)
+        ));
+    }
     let peak = rows
         .iter()
         .filter(|r| r.server.starts_with("hookgate"))
         .map(|r| r.peak_rss_mib)
-        .chain([e.peak_rss_mib])
-        .fold(0.0, f64::max);
-    lines.push(format!(
-        "peak RSS < 150 MiB with all plugins at full load: {peak:.0} MiB — {}",
-        verdict(peak < 150.0)
-    ));
+        .chain(results.end_to_end.as_ref().map(|e| e.peak_rss_mib))
+        .reduce(f64::max);
+    if let Some(peak) = peak {
+        lines.push(format!(
+            "peak RSS < 150 MiB with all plugins at full load: {peak:.0} MiB — {}",
+            verdict(peak < 150.0)
+        ));
+    }
     lines
 }

@@ -22,13 +22,22 @@ const CLOSED_CONNECTIONS: usize = 64;
 const OPEN_RATE: u64 = 2_000;
 const OPEN_CONNECTIONS: usize = 64;
 
-/// How long each load run lasts.
-#[derive(Debug, Clone, Copy)]
+/// How long each load run lasts, and which scenarios run.
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// Measured time.
     pub measure: Duration,
     /// Unmeasured warm-up before it.
     pub warmup: Duration,
+    /// Only these scenarios (`ingest`, `latency`, `e2e`, `overhead`, `reload`, `startup`);
+    /// all when empty.
+    pub only: Vec<String>,
+}
+
+impl Settings {
+    fn wants(&self, scenario: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|s| s == scenario)
+    }
 }
 
 /// One server under one load.
@@ -93,13 +102,13 @@ pub struct Results {
     /// Maximum-throughput and latency runs.
     pub loads: Vec<LoadRow>,
     /// End to end.
-    pub end_to_end: EndToEnd,
+    pub end_to_end: Option<EndToEnd>,
     /// Plugin overhead.
     pub overhead: Vec<Overhead>,
     /// Hot reload.
-    pub reload: Reload,
+    pub reload: Option<Reload>,
     /// Start-up.
-    pub startup: Startup,
+    pub startup: Option<Startup>,
 }
 
 fn bench_binary() -> anyhow::Result<PathBuf> {
@@ -137,14 +146,14 @@ async fn drive(
     shape: Shape,
     run: &str,
     mode: Mode,
-    settings: Settings,
+    settings: &Settings,
 ) -> anyhow::Result<Outcome> {
     let generator = Arc::new(Generator::new(shape, run));
     load::run(addr, generator, mode, settings.warmup, settings.measure).await
 }
 
 /// Runs every scenario.
-pub async fn run_all(settings: Settings) -> anyhow::Result<Results> {
+pub async fn run_all(settings: &Settings) -> anyhow::Result<Results> {
     let binary = build_gateway()?;
     let scratch = tempfile::tempdir()?;
     let mut loads = Vec::new();
@@ -152,7 +161,12 @@ pub async fn run_all(settings: Settings) -> anyhow::Result<Results> {
         connections: CLOSED_CONNECTIONS,
     };
 
-    for shape in [Shape::Stripe2k, Shape::GitHub15k, Shape::Mix] {
+    let shapes = if settings.wants("ingest") {
+        vec![Shape::Stripe2k, Shape::GitHub15k, Shape::Mix]
+    } else {
+        Vec::new()
+    };
+    for shape in shapes {
         eprintln!("ingest, {}: bare axum", shape.label());
         let server = bare()?;
         let outcome = drive(server.addr(), shape, "bare", closed, settings).await?;
@@ -183,37 +197,54 @@ pub async fn run_all(settings: Settings) -> anyhow::Result<Results> {
         rate: OPEN_RATE,
         connections: OPEN_CONNECTIONS,
     };
-    eprintln!("latency at {OPEN_RATE}/s: durable reference");
-    let db_dir = tempfile::tempdir_in(scratch.path())?;
-    let server = durable(db_dir.path())?;
-    let outcome = drive(server.addr(), Shape::Stripe2k, "lref", open, settings).await?;
-    loads.push(row(
-        "latency",
-        Shape::Stripe2k,
-        "durable reference",
-        outcome,
-        &server,
-    ));
-    eprintln!("latency at {OPEN_RATE}/s: hookgate");
-    let dir = GatewayDir::new("", &sources_toml())?;
-    let server = gateway(&binary, &dir)?;
-    let outcome = drive(server.addr(), Shape::Stripe2k, "lgw", open, settings).await?;
-    loads.push(row(
-        "latency",
-        Shape::Stripe2k,
-        "hookgate (sqlite)",
-        outcome,
-        &server,
-    ));
-
-    eprintln!("end to end");
-    let end_to_end = end_to_end(&binary, settings).await?;
-    eprintln!("plugin overhead");
-    let overhead = overhead::measure(&crate::server::target_dir().join("plugins"), 2_000).await?;
-    eprintln!("hot reload under load");
-    let reload = reload(&binary, settings).await?;
-    eprintln!("start-up");
-    let startup = startup(&binary)?;
+    if settings.wants("latency") {
+        eprintln!("latency at {OPEN_RATE}/s: durable reference");
+        let db_dir = tempfile::tempdir_in(scratch.path())?;
+        let server = durable(db_dir.path())?;
+        let outcome = drive(server.addr(), Shape::Stripe2k, "lref", open, settings).await?;
+        loads.push(row(
+            "latency",
+            Shape::Stripe2k,
+            "durable reference",
+            outcome,
+            &server,
+        ));
+        eprintln!("latency at {OPEN_RATE}/s: hookgate");
+        let dir = GatewayDir::new("", &sources_toml())?;
+        let server = gateway(&binary, &dir)?;
+        let outcome = drive(server.addr(), Shape::Stripe2k, "lgw", open, settings).await?;
+        loads.push(row(
+            "latency",
+            Shape::Stripe2k,
+            "hookgate (sqlite)",
+            outcome,
+            &server,
+        ));
+    }
+    let end_to_end = if settings.wants("e2e") {
+        eprintln!("end to end");
+        Some(end_to_end(&binary, settings).await?)
+    } else {
+        None
+    };
+    let overhead = if settings.wants("overhead") {
+        eprintln!("plugin overhead");
+        overhead::measure(&crate::server::target_dir().join("plugins"), 2_000).await?
+    } else {
+        Vec::new()
+    };
+    let reload = if settings.wants("reload") {
+        eprintln!("hot reload under load");
+        Some(reload(&binary, settings).await?)
+    } else {
+        None
+    };
+    let startup = if settings.wants("startup") {
+        eprintln!("start-up");
+        Some(startup(&binary)?)
+    } else {
+        None
+    };
     Ok(Results {
         machine: machine(),
         seconds: settings.measure.as_secs_f64(),
@@ -260,7 +291,7 @@ async fn receiver() -> anyhow::Result<(SocketAddr, Arc<AtomicU64>, Arc<std::sync
     Ok((addr, count, last))
 }
 
-async fn end_to_end(binary: &Path, settings: Settings) -> anyhow::Result<EndToEnd> {
+async fn end_to_end(binary: &Path, settings: &Settings) -> anyhow::Result<EndToEnd> {
     let (addr, count, last) = receiver().await?;
     let body = format!(
         "[egress]\nallow_private = [\"127.0.0.1/32\"]\n\n{}\n\
@@ -297,7 +328,7 @@ async fn end_to_end(binary: &Path, settings: Settings) -> anyhow::Result<EndToEn
     })
 }
 
-async fn reload(binary: &Path, settings: Settings) -> anyhow::Result<Reload> {
+async fn reload(binary: &Path, settings: &Settings) -> anyhow::Result<Reload> {
     let dir = GatewayDir::new("", &sources_toml())?;
     let server = gateway(binary, &dir)?;
     let closed = Mode::Closed {
