@@ -115,13 +115,7 @@ impl Registry {
             .collect();
         files.sort();
         for file in files {
-            match load_file(&self.runtime, &file).await {
-                Ok(plugin) => match self.insert(plugin) {
-                    Ok(_) => self.forget_error(&file),
-                    Err(e) => self.record_error(&file, &e),
-                },
-                Err(e) => self.record_error(&file, &e),
-            }
+            self.try_load(&file).await;
         }
         self.retain_cached();
         Ok(())
@@ -137,6 +131,25 @@ impl Registry {
             .chain(self.actions.load().values().map(|a| a.info.sha256.clone()))
             .collect();
         self.runtime.retain_cached(&keep);
+    }
+
+    /// Loads `file` and swaps it in, or records why not. On success: the plugin's name and
+    /// version, and the names its file no longer provides.
+    async fn try_load(&self, file: &Path) -> Option<(Arc<str>, String, Vec<Arc<str>>)> {
+        let result = load_file(&self.runtime, file).await.and_then(|plugin| {
+            let (name, version) = (plugin.info().name.clone(), plugin.info().version.clone());
+            self.insert(plugin).map(|freed| (name, version, freed))
+        });
+        match result {
+            Ok(loaded) => {
+                self.forget_error(file);
+                Some(loaded)
+            }
+            Err(e) => {
+                self.record_error(file, &e);
+                None
+            }
+        }
     }
 
     fn record_error(&self, file: &Path, error: &LoadError) {
@@ -201,15 +214,8 @@ impl Registry {
             .collect();
         for file in files {
             tracing::info!(file = %file.display(), "plugin name freed; loading the file that wanted it");
-            match load_file(&self.runtime, &file).await {
-                Ok(plugin) => match self.insert(plugin) {
-                    Ok(_) => {
-                        self.forget_error(&file);
-                        crate::metrics::metrics().plugin_reloads.inc();
-                    }
-                    Err(e) => self.record_error(&file, &e),
-                },
-                Err(e) => self.record_error(&file, &e),
+            if self.try_load(&file).await.is_some() {
+                crate::metrics::metrics().plugin_reloads.inc();
             }
         }
     }
@@ -218,21 +224,11 @@ impl Registry {
     /// keeps serving, and the failure is logged and kept for `GET /admin/plugins`.
     pub async fn reload_file(&self, file: &Path) {
         let started = std::time::Instant::now();
-        match load_file(&self.runtime, file).await {
-            Ok(plugin) => {
-                let (name, version) = (plugin.info().name.clone(), plugin.info().version.clone());
-                match self.insert(plugin) {
-                    Ok(freed) => {
-                        self.forget_error(file);
-                        crate::metrics::metrics().plugin_reloads.inc();
-                        tracing::info!(plugin = %name, version, file = %file.display(), ms = started.elapsed().as_millis() as u64, "plugin reloaded");
-                        self.load_waiting(&freed).await;
-                        self.retain_cached();
-                    }
-                    Err(e) => self.record_error(file, &e),
-                }
-            }
-            Err(e) => self.record_error(file, &e),
+        if let Some((name, version, freed)) = self.try_load(file).await {
+            crate::metrics::metrics().plugin_reloads.inc();
+            tracing::info!(plugin = %name, version, file = %file.display(), ms = started.elapsed().as_millis() as u64, "plugin reloaded");
+            self.load_waiting(&freed).await;
+            self.retain_cached();
         }
     }
 
