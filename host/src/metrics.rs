@@ -102,6 +102,8 @@ pub struct Metrics {
     pub breaker_state: Family<RouteLabel, Gauge>,
     /// Routes disabled by a 410 (1) or not (0).
     pub route_disabled: Family<RouteLabel, Gauge>,
+    /// Seconds left of a cluster-wide hold per route (0 when not held).
+    pub route_held_seconds: Family<RouteLabel, Gauge<f64, AtomicU64>>,
     /// Plugin files (re)loaded successfully while running.
     pub plugin_reloads: Counter,
     /// Plugin files rejected (at start or on reload).
@@ -132,6 +134,7 @@ impl Metrics {
             delivery_latency: Family::new_with_constructor(latency_histogram),
             breaker_state: Family::default(),
             route_disabled: Family::default(),
+            route_held_seconds: Family::default(),
             plugin_reloads: Counter::default(),
             plugin_reload_failures: Counter::default(),
             registry: Registry::default(),
@@ -205,6 +208,11 @@ impl Metrics {
             "route_disabled",
             "1 while a route is disabled (its destination answered 410)",
             m.route_disabled.clone(),
+        );
+        registry.register(
+            "route_held_seconds",
+            "Seconds left of a cluster-wide hold on the route (some node's circuit opened or it got a 429)",
+            m.route_held_seconds.clone(),
         );
         registry.register(
             "plugin_reloads",

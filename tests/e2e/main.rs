@@ -2,6 +2,7 @@
 //! One test binary (faster to build and link), one module per capability.
 
 mod admin;
+mod cluster;
 mod config;
 mod delivery;
 mod durability;

@@ -5,6 +5,7 @@
 mod admin;
 mod send;
 
+use crate::cluster::Cluster;
 use crate::config::{self, Backend, Config};
 use crate::egress::Egress;
 use crate::pipeline::deliver::Deliverer;
@@ -257,20 +258,24 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
-    let store: Arc<dyn Store> = match &config.storage.backend {
-        Backend::Sqlite => {
-            Arc::new(SqliteStore::open(&config.storage.path).context("opening the event store")?)
-        }
-        Backend::Redis { url } => Arc::new(
-            RedisStore::open(RedisOptions {
+    // Redis is shared by several nodes, so they also share rate limits and holds through it.
+    let (store, cluster): (Arc<dyn Store>, Cluster) = match &config.storage.backend {
+        Backend::Sqlite => (
+            Arc::new(SqliteStore::open(&config.storage.path).context("opening the event store")?),
+            Cluster::Local,
+        ),
+        Backend::Redis { url } => {
+            let store = RedisStore::open(RedisOptions {
                 dedupe_window: config.storage.dedupe_window,
                 require_durable: config.storage.require_durable,
                 prefix: config.storage.key_prefix.clone(),
                 ..RedisOptions::new(url.clone())
             })
             .await
-            .context("opening the event store")?,
-        ),
+            .context("opening the event store")?;
+            let shared = Cluster::Shared(Arc::new(store.shared_state()));
+            (Arc::new(store), shared)
+        }
     };
     let addr = listener.local_addr()?;
     tracing::info!(%addr, sources = config.sources.len(), plugins = registry.list().len(), "hookgate listening");
@@ -282,6 +287,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         egress,
         destinations::from_config(&config),
         crate::pipeline::router::Router::new(&config.routes),
+        cluster.clone(),
     )
     .await
     .context("starting the delivery engine")?;
@@ -289,7 +295,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let deadline = config.server.shutdown_timeout;
     let engine = tokio::spawn(deliverer.clone().run(stopped.clone(), deadline));
     scheduler::start(&config.schedules, store.clone(), deliverer.clone(), stopped);
-    let state = Arc::new(AppState::new(config.clone(), registry, store).with_deliverer(deliverer));
+    let state = Arc::new(
+        AppState::new(config.clone(), registry, store)
+            .with_deliverer(deliverer)
+            .with_cluster(cluster),
+    );
     // On SIGTERM/SIGINT: /ready fails at once; after `shutdown_delay` (load balancers notice)
     // the listener closes, and requests and deliveries in flight get the same deadline to
     // finish, side by side.

@@ -6,10 +6,16 @@
 //! Crash safety: a leased job that is never finished (the process died) is pending again when
 //! its lease expires (at once on the next start, for SQLite); the action then runs again with
 //! the same `Idempotency-Key`. Delivery is at-least-once.
+//!
+//! On several nodes ([`Cluster::Shared`]) rate limits come from the cluster's buckets, an
+//! opened circuit or a pause is published as a hold, and [`super::shared::run`] merges the
+//! other nodes' holds and disabled routes in about once a second.
 
 use super::destinations::{Destination, Destinations, Wait};
 use super::retry;
 use super::router::Router;
+use super::shared;
+use crate::cluster::Cluster;
 use crate::egress::Egress;
 use crate::event::{Envelope, delivery_json, unix_ms};
 use crate::runtime::{ActionOutcome, DeliveryRequest, Registry};
@@ -56,6 +62,7 @@ pub struct Deliverer {
     slots: Arc<Semaphore>,
     wake: Notify,
     lease: Duration,
+    cluster: Cluster,
 }
 
 impl std::fmt::Debug for Deliverer {
@@ -77,6 +84,7 @@ impl Deliverer {
         egress: Arc<Egress>,
         destinations: std::collections::HashMap<String, Destination>,
         router: Router,
+        cluster: Cluster,
     ) -> Result<Arc<Deliverer>, StoreError> {
         // A shared store may be unreachable at start: the gateway still starts (ingest answers
         // 503, /ready fails) and leases once the store answers.
@@ -104,11 +112,12 @@ impl Deliverer {
             store,
             registry,
             egress,
-            destinations: Destinations::new(destinations, &disabled),
+            destinations: Destinations::new(destinations, &disabled, &cluster),
             router,
             slots: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
             wake: Notify::new(),
             lease,
+            cluster,
         }))
     }
 
@@ -124,6 +133,12 @@ impl Deliverer {
 
     /// Runs until `stop` turns true, then waits (up to `drain`) for deliveries in flight.
     pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>, drain: Duration) {
+        tokio::spawn(shared::run(
+            self.store.clone(),
+            self.cluster.clone(),
+            self.clone(),
+            stop.clone(),
+        ));
         let mut store_down_since: Option<Instant> = None;
         while !*stop.borrow() {
             let now = Instant::now();
@@ -195,6 +210,12 @@ impl Deliverer {
         if self.registry.action(&destination.action).is_none() {
             tracing::warn!(route = %job.route, action = %destination.action, "action plugin not loaded; delivery waits");
             self.defer(&job, MISSING_PLUGIN_WAIT).await;
+            return;
+        }
+        if let Err(wait) =
+            shared::take_delivery_token(&self.cluster, &self.destinations, destination).await
+        {
+            self.defer(&job, wait).await;
             return;
         }
         let now = Instant::now();
@@ -272,8 +293,12 @@ impl Deliverer {
                 ),
             ),
         };
-        if self.destinations.end(&job.route, now, healthy, pause) {
+        let opened = self.destinations.end(&job.route, now, healthy, pause);
+        if opened {
             tracing::warn!(route = %job.route, "circuit opened: too many consecutive failures");
+        }
+        if opened || pause.is_some() {
+            shared::publish_hold(&self.cluster, &self.destinations, &job.route).await;
         }
         let next = self.next_step(&job, destination, number, &outcome).await;
         let log_reason = outcome.reason().unwrap_or("");
@@ -331,12 +356,15 @@ impl Deliverer {
                 let why = format!("destination is gone (410): {reason}");
                 self.destinations.disable(&job.route, &why);
                 tracing::error!(route = %job.route, reason = %why, "route disabled: its destination answered 410 Gone; jobs wait until POST /admin/routes/{}/enable", job.route);
-                if let Err(e) = self
+                match self
                     .store
                     .disable_route(&job.route, &why, unix_ms(SystemTime::now()))
                     .await
                 {
-                    tracing::error!(route = %job.route, error = %e, "cannot persist the disabled route");
+                    Ok(()) => self.destinations.disable_stored(&job.route),
+                    Err(e) => {
+                        tracing::error!(route = %job.route, error = %e, "cannot persist the disabled route; retrying")
+                    }
                 }
                 Next::DeadLetter(why)
             }

@@ -47,6 +47,12 @@ pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
             if d.circuit != crate::pipeline::breaker::CircuitState::Closed {
                 delivery.push(format!("route {:?}: circuit {:?}", d.name, d.circuit));
             }
+            if let Some(ms) = d.held_for_ms {
+                delivery.push(format!(
+                    "route {:?} is held across the cluster for {ms} ms more",
+                    d.name
+                ));
+            }
         }
         let mut actions: Vec<&str> = state
             .config

@@ -42,8 +42,23 @@ async fn handle(
         .sources
         .get(source_name.as_str())
         .ok_or(IngestError::UnknownSource)?;
-    if let Some(bucket) = &source.rate_limit {
-        bucket.try_acquire().map_err(IngestError::RateLimited)?;
+    if let Some(limit) = source.config.rate_limit {
+        match state.cluster.shared() {
+            // Several nodes: one bucket for all of them. An unreachable bucket is a store
+            // outage (503 + Retry-After), never a 429 the sender could take as final.
+            Some(shared) => shared
+                .take_token(&crate::cluster::source_bucket(&source_name), limit)
+                .await
+                .inspect_err(|e| {
+                    tracing::error!(source = %source_name, error = %e, "cannot reach the shared rate limit; answering 503");
+                })?
+                .map_err(IngestError::RateLimited)?,
+            None => {
+                if let Some(bucket) = &source.rate_limit {
+                    bucket.try_acquire().map_err(IngestError::RateLimited)?;
+                }
+            }
+        }
     }
     let plugin = state
         .registry

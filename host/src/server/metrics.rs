@@ -41,6 +41,9 @@ pub async fn scrape(State(state): State<Arc<AppState>>) -> Response {
             m.route_disabled
                 .get_or_create(&label)
                 .set(i64::from(d.disabled.is_some()));
+            m.route_held_seconds
+                .get_or_create(&label)
+                .set(d.held_for_ms.map_or(0.0, |ms| ms as f64 / 1000.0));
         }
     }
     ([(header::CONTENT_TYPE, CONTENT_TYPE)], m.render()).into_response()

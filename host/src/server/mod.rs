@@ -29,7 +29,7 @@ pub struct Source {
     pub config: SourceConfig,
     /// Secret bytes in the form handed to plugins, newest first.
     pub secrets: Vec<Vec<u8>>,
-    /// Its rate limiter, if limited.
+    /// Its rate limiter, if limited (unused in a cluster, whose bucket is shared).
     pub rate_limit: Option<TokenBucket>,
 }
 
@@ -69,6 +69,8 @@ pub struct AppState {
     pub deliverer: Option<Arc<crate::pipeline::deliver::Deliverer>>,
     /// Set when a graceful shutdown began: `/ready` fails so load balancers stop sending.
     pub shutting_down: std::sync::atomic::AtomicBool,
+    /// Alone, or one of several nodes sharing rate limits (see [`crate::cluster`]).
+    pub cluster: crate::cluster::Cluster,
 }
 
 /// Request-body memory all in-flight requests may hold together, unless one source's body
@@ -120,7 +122,14 @@ impl AppState {
             body_budget,
             deliverer: None,
             shutting_down: std::sync::atomic::AtomicBool::new(false),
+            cluster: crate::cluster::Cluster::Local,
         }
+    }
+
+    /// Joins a cluster: source rate limits are taken from its shared buckets.
+    pub fn with_cluster(mut self, cluster: crate::cluster::Cluster) -> Self {
+        self.cluster = cluster;
+        self
     }
 
     /// Attaches the delivery engine: ingests wake it, the admin API reports and replays

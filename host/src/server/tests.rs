@@ -257,3 +257,46 @@ async fn a_stalled_store_is_never_acknowledged() {
     );
     request.abort();
 }
+
+/// Cluster state whose backend is unreachable.
+#[derive(Debug)]
+struct UnreachableCluster;
+
+#[async_trait::async_trait]
+impl crate::cluster::SharedState for UnreachableCluster {
+    async fn take_token(
+        &self,
+        _: &str,
+        _: crate::config::RateLimit,
+    ) -> Result<Result<(), Duration>, StoreError> {
+        Err(injected())
+    }
+    async fn hold(&self, _: &str, _: Duration) -> Result<Duration, StoreError> {
+        Err(injected())
+    }
+    async fn holds(&self) -> Result<Vec<(String, Duration)>, StoreError> {
+        Err(injected())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_shared_rate_limit_is_a_503_never_a_429_nor_a_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(crate::store::SqliteStore::open(dir.path()).unwrap());
+    let mut state = state_with(store.clone())
+        .await
+        .with_cluster(crate::cluster::Cluster::Shared(Arc::new(
+            UnreachableCluster,
+        )));
+    state.sources.get_mut("stripe").unwrap().config.rate_limit = Some(crate::config::RateLimit {
+        per_second: 100.0,
+        burst: 100,
+    });
+    let response = app(Arc::new(state))
+        .oneshot(signed_request())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().contains_key("retry-after"));
+    assert_eq!(store.count_events().await.unwrap(), 0);
+}

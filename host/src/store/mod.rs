@@ -13,7 +13,7 @@ pub mod queue;
 pub mod redis;
 mod sqlite;
 
-pub use self::redis::{RedisOptions, RedisStore};
+pub use self::redis::{RedisOptions, RedisShared, RedisStore};
 pub use queue::{
     Attempt, DeadLetter, DisabledRoute, DlqFilter, DlqPage, EventFilter, EventPage, EventSummary,
     LeasedJob, Next, QueueStats,

@@ -18,10 +18,13 @@
 //! | `P pending` | sorted set | every pending job id, by due time (queue depth, oldest due) |
 //! | `P dlq`, `P dlq:route:<r>`, `P dlq:source:<s>` | sorted set | `j:<job id>` / `e:<event id>` by dead-letter time |
 //! | `P disabled` | hash | route → `{"reason", "since_ms"}` |
+//! | `P bucket:route:<r>`, `P bucket:source:<s>` | hash, TTL = time to refill | a shared token bucket: `tokens`, `ts` (µs, Redis's clock); absent = full |
+//! | `P holds` | hash | route → end of its hold (ms, Redis's clock): no node delivers along it until then |
 //!
 //! Scripts derive keys from their arguments rather than declaring them, which a single Redis
 //! (or a primary with replicas) allows and Redis Cluster does not: hookgate's Redis backend
-//! targets one primary.
+//! targets one primary. The cluster-coordination scripts (buckets, holds) touch one key
+//! each and declare it.
 
 /// The key names of one prefix.
 #[derive(Debug, Clone)]
@@ -90,6 +93,16 @@ impl Keys {
         self.key(&["disabled"])
     }
 
+    /// A shared token bucket (`name` from [`crate::cluster::route_bucket`] or
+    /// [`crate::cluster::source_bucket`]).
+    pub(super) fn bucket(&self, name: &str) -> String {
+        self.key(&["bucket:", name])
+    }
+
+    pub(super) fn holds(&self) -> String {
+        self.key(&["holds"])
+    }
+
     pub(super) fn routes(&self) -> String {
         self.key(&["routes"])
     }
@@ -118,6 +131,8 @@ mod tests {
         );
         assert_eq!(k.dlq_of_route("r"), "hg:dlq:route:r");
         assert_eq!(k.stream("a"), "hg:stream:a");
+        assert_eq!(k.bucket("route:a"), "hg:bucket:route:a");
+        assert_eq!(k.holds(), "hg:holds");
         assert_eq!(k.prefix(), "hg:");
     }
 }

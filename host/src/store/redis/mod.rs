@@ -21,6 +21,9 @@
 //!   [`StoreError::Unavailable`] (ingest answers 503, `/ready` fails), and nothing is
 //!   acknowledged that was not written. Redis being down at start is such an outage too.
 //!
+//! - **Cluster state** ([`shared`]): the token buckets and holds every node shares
+//!   ([`crate::cluster`]), under the same prefix, over the same connection.
+//!
 //! Key layout: [`keys`].
 
 mod admin;
@@ -30,10 +33,12 @@ mod keys;
 mod queue;
 mod reply;
 mod scripts;
+mod shared;
 #[cfg(test)]
 mod tests;
 
 pub use error::{OpenError, redact};
+pub use shared::RedisShared;
 
 use super::{
     Attempt, DisabledRoute, DlqFilter, DlqPage, EventFilter, EventPage, Inserted, JobRecord,

@@ -27,10 +27,22 @@ impl Lua {
         Lua(Script::new(body))
     }
 
+    /// A script that declares the keys it touches (`KEYS`), without the queue's prelude.
+    fn keyed(body: &str) -> Lua {
+        Lua(Script::new(body))
+    }
+
     /// `EVALSHA <hash> 0`: the caller appends the arguments.
     pub(super) fn call(&self) -> Cmd {
         let mut cmd = redis::cmd("EVALSHA");
         cmd.arg(self.0.get_hash()).arg(0);
+        cmd
+    }
+
+    /// `EVALSHA <hash> <n> <keys...>`: the caller appends the arguments.
+    pub(super) fn call_keys(&self, keys: &[&str]) -> Cmd {
+        let mut cmd = redis::cmd("EVALSHA");
+        cmd.arg(self.0.get_hash()).arg(keys.len()).arg(keys);
         cmd
     }
 
@@ -50,6 +62,9 @@ pub(super) struct Scripts {
     pub jobs: Lua,
     pub dlq_items: Lua,
     pub event_items: Lua,
+    pub take_token: Lua,
+    pub hold: Lua,
+    pub holds: Lua,
 }
 
 pub(super) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -61,6 +76,9 @@ pub(super) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     jobs: Lua::reading(include_str!("lua/jobs.lua")),
     dlq_items: Lua::reading(include_str!("lua/dlq_items.lua")),
     event_items: Lua::reading(include_str!("lua/event_items.lua")),
+    take_token: Lua::keyed(include_str!("lua/take_token.lua")),
+    hold: Lua::keyed(include_str!("lua/hold.lua")),
+    holds: Lua::keyed(include_str!("lua/holds.lua")),
 });
 
 /// Whether an error means the server does not know the script (yet).
