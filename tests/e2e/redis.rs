@@ -62,6 +62,15 @@ fn deliveries(rx: &Receiver) -> HashMap<String, usize> {
     counts
 }
 
+/// Waits until every id of `acked` reached the receiver at least once.
+async fn all_delivered(rx: &Receiver, acked: &[String], within: Duration) {
+    eventually(within, "every acknowledged event delivered", || async {
+        let counts = deliveries(rx);
+        acked.iter().all(|id| counts.contains_key(id)).then_some(())
+    })
+    .await;
+}
+
 /// Attempts a node recorded as delivered, from its `/metrics`.
 async fn delivered_by(gw: &Gateway) -> f64 {
     let text = gw
@@ -94,21 +103,9 @@ async fn post(gw: &hookgate_testkit::Gateway, stripe_id: &str) -> reqwest::Respo
 async fn a_redis_outage_answers_503_and_recovers_without_a_restart() {
     let mut redis = RedisServer::private(Persistence::Durable);
     let rx = Receiver::start().await;
-    let gw = start_with(GatewayConfig {
-        plugin_files: vec![plugin("stripe"), plugin("forward")],
-        storage: redis_storage(&redis),
-        body: format!(
-            "[egress]\nallow_private = [\"127.0.0.1/32\"]\n\n\
-             [sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"{SECRET}\"]\n\n\
-             [[routes]]\nname = \"crm\"\nsource = \"stripe\"\naction = \"forward\"\n\
-             config = {{ url = \"{}\" }}\n",
-            rx.url("/hook")
-        ),
-        env: vec![("HOOKGATE_ADMIN_TOKEN".into(), TOKEN.into())],
-        ..Default::default()
-    })
-    .await;
-    let before = send(&gw, "evt_redis_before").await;
+    let nodes = cluster(&redis, &rx, 1).await;
+    let gw = &nodes[0];
+    let before = send(gw, "evt_redis_before").await;
     eventually(Duration::from_secs(20), "the first delivery", || async {
         (rx.received("/hook").len() == 1).then_some(())
     })
@@ -119,7 +116,7 @@ async fn a_redis_outage_answers_503_and_recovers_without_a_restart() {
         Duration::from_secs(20),
         "503 while Redis is down",
         || async {
-            let r = post(&gw, "evt_redis_during").await;
+            let r = post(gw, "evt_redis_during").await;
             (r.status() == 503).then_some(r)
         },
     )
@@ -132,7 +129,7 @@ async fn a_redis_outage_answers_503_and_recovers_without_a_restart() {
 
     redis.restart();
     let after = eventually(Duration::from_secs(30), "accepted again", || async {
-        let r = post(&gw, "evt_redis_after").await;
+        let r = post(gw, "evt_redis_after").await;
         if r.status() != 202 {
             return None;
         }
@@ -144,7 +141,7 @@ async fn a_redis_outage_answers_503_and_recovers_without_a_restart() {
     assert_eq!(ready.status(), 200);
     // What was acknowledged before the outage is still there (Redis's AOF), and the new event
     // is delivered by the same, never restarted, gateway.
-    let detail = admin(&gw, &format!("/admin/events/{before}")).await;
+    let detail = admin(gw, &format!("/admin/events/{before}")).await;
     assert_eq!(detail["delivery"], "delivered", "{detail}");
     eventually(
         Duration::from_secs(20),
@@ -189,11 +186,7 @@ async fn two_nodes_share_the_load_and_deliver_every_event_once() {
     for i in 0..200 {
         acked.push(send(&nodes[i % 2], &format!("evt_share_{i}")).await);
     }
-    eventually(Duration::from_secs(60), "every event delivered", || async {
-        let counts = deliveries(&rx);
-        acked.iter().all(|id| counts.contains_key(id)).then_some(())
-    })
-    .await;
+    all_delivered(&rx, &acked, Duration::from_secs(60)).await;
     let counts = deliveries(&rx);
     let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "delivered more than once: {twice:?}");
@@ -254,15 +247,7 @@ async fn a_node_killed_mid_load_has_its_leased_jobs_finished_by_the_other() {
     .await;
     nodes[0].kill9();
     let killed_at = std::time::Instant::now();
-    eventually(
-        Duration::from_secs(90),
-        "every acknowledged event delivered",
-        || async {
-            let counts = deliveries(&rx);
-            acked.iter().all(|id| counts.contains_key(id)).then_some(())
-        },
-    )
-    .await;
+    all_delivered(&rx, &acked, Duration::from_secs(90)).await;
     // At-least-once: only what A had in flight when it died (at most its 16 slots) may have
     // reached the receiver twice.
     let counts = deliveries(&rx);
@@ -346,15 +331,7 @@ async fn redis_restarted_mid_load_loses_no_acknowledged_event() {
         refused > 0 || slowest >= Duration::from_millis(1000),
         "the outage went unnoticed: no 503, slowest answer {slowest:?}"
     );
-    eventually(
-        Duration::from_secs(60),
-        "every acknowledged event delivered",
-        || async {
-            let counts = deliveries(&rx);
-            acked.iter().all(|id| counts.contains_key(id)).then_some(())
-        },
-    )
-    .await;
+    all_delivered(&rx, &acked, Duration::from_secs(60)).await;
     println!(
         "{} acknowledged, {refused} refused with 503 during the restart (slowest answer {slowest:?}), all delivered",
         acked.len()
