@@ -88,6 +88,10 @@ pub struct Metrics {
     pub store_write_latency: Histogram,
     /// Requests group-committed per store transaction.
     pub store_batch_size: Histogram,
+    /// Time of one background WAL checkpoint (SQLite), its fsync included.
+    pub store_checkpoint_latency: Histogram,
+    /// WAL pages not yet copied into the database file after the last checkpoint (SQLite).
+    pub store_wal_backlog_pages: Gauge,
     /// Pending delivery jobs (due now or later).
     pub queue_depth: Gauge,
     /// Age of the oldest job that is due and not yet delivered, seconds.
@@ -127,6 +131,8 @@ impl Metrics {
             plugin_failures: Family::default(),
             store_write_latency: latency_histogram(),
             store_batch_size: batch_histogram(),
+            store_checkpoint_latency: latency_histogram(),
+            store_wal_backlog_pages: Gauge::default(),
             queue_depth: Gauge::default(),
             queue_oldest_due_seconds: Gauge::default(),
             dead_letters: Gauge::default(),
@@ -173,6 +179,16 @@ impl Metrics {
             "store_batch_size",
             "Writes group-committed per store transaction",
             m.store_batch_size.clone(),
+        );
+        registry.register(
+            "store_checkpoint_latency_seconds",
+            "Time of one background WAL checkpoint (SQLite), fsync included",
+            m.store_checkpoint_latency.clone(),
+        );
+        registry.register(
+            "store_wal_backlog_pages",
+            "WAL pages not yet checkpointed into the database file (SQLite)",
+            m.store_wal_backlog_pages.clone(),
         );
         registry.register(
             "queue_depth",
