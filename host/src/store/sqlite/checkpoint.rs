@@ -43,8 +43,8 @@ impl Checkpointer {
 
     /// Tells the thread that a commit added pages. Never blocks: one pending nudge is enough.
     pub(super) fn nudge(&self) {
-        // Full: a checkpoint is already due. Disconnected: the thread has stopped (its
-        // failure was logged) and the writer's own threshold still bounds the WAL.
+        // Full: a checkpoint is already due. Disconnected: the thread is gone, and the
+        // writer's own threshold still bounds the WAL.
         let _ = self.nudge.try_send(());
     }
 }
