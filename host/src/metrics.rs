@@ -55,6 +55,13 @@ pub struct AttemptLabels {
     pub outcome: String,
 }
 
+/// `reused` (`true` or `false`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReusedLabel {
+    /// Whether an idle pooled connection served the request.
+    pub reused: bool,
+}
+
 /// `route`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabel {
@@ -108,6 +115,8 @@ pub struct Metrics {
     pub route_disabled: Family<RouteLabel, Gauge>,
     /// Seconds left of a cluster-wide hold per route (0 when not held).
     pub route_held_seconds: Family<RouteLabel, Gauge<f64, AtomicU64>>,
+    /// Outbound connections of deliveries, by whether a pooled one was reused.
+    pub egress_connections: Family<ReusedLabel, Counter>,
     /// Plugin files (re)loaded successfully while running.
     pub plugin_reloads: Counter,
     /// Plugin files rejected (at start or on reload).
@@ -141,6 +150,7 @@ impl Metrics {
             breaker_state: Family::default(),
             route_disabled: Family::default(),
             route_held_seconds: Family::default(),
+            egress_connections: Family::default(),
             plugin_reloads: Counter::default(),
             plugin_reload_failures: Counter::default(),
             registry: Registry::default(),
@@ -231,6 +241,11 @@ impl Metrics {
             m.route_held_seconds.clone(),
         );
         registry.register(
+            "egress_connections",
+            "Outbound connections of deliveries, by whether an idle pooled one was reused",
+            m.egress_connections.clone(),
+        );
+        registry.register(
             "plugin_reloads",
             "Plugin files loaded while running",
             m.plugin_reloads.clone(),
@@ -283,6 +298,13 @@ impl Metrics {
                 })
                 .inc();
         }
+    }
+
+    /// Records one outbound connection taken for a delivery's request.
+    pub fn egress_connection(&self, reused: bool) {
+        self.egress_connections
+            .get_or_create(&ReusedLabel { reused })
+            .inc();
     }
 
     /// Records one delivery attempt.

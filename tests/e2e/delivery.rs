@@ -416,6 +416,96 @@ async fn fan_out_delivers_to_every_matching_route() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_to_one_destination_reuse_a_kept_alive_connection() {
+    let rx = Receiver::start().await;
+    let gw = gateway(&route("crm", &rx.url("/crm"), ""), true).await;
+    for n in 0..5 {
+        let id = send(&gw, &format!("evt_keepalive_{n}")).await;
+        job_with_status(&gw, &id, "crm", "delivered").await;
+    }
+    let peers: std::collections::HashSet<_> = rx.received("/crm").iter().map(|r| r.peer).collect();
+    assert_eq!(rx.received("/crm").len(), 5);
+    assert_eq!(
+        peers.len(),
+        1,
+        "one connection for five sequential deliveries: {peers:?}"
+    );
+    let metrics = gw
+        .client()
+        .get(gw.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("hookgate_egress_connections_total{reused=\"true\"} 4"),
+        "{metrics}"
+    );
+}
+
+/// A destination that closes every connection right after answering, without saying so
+/// (no `Connection: close`): what a server's keep-alive timeout looks like from outside.
+async fn closing_destination() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let answered = std::sync::Arc::new(AtomicUsize::new(0));
+    let count = answered.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let count = count.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut chunk = [0u8; 8192];
+                // Headers, then as many body bytes as Content-Length says.
+                let complete = |r: &[u8]| {
+                    let Some(end) = r.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        return false;
+                    };
+                    let head = String::from_utf8_lossy(&r[..end]).to_ascii_lowercase();
+                    let length = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    r.len() >= end + 4 + length
+                };
+                while !complete(&request) {
+                    match socket.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let _ = socket
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                    .await;
+                count.fetch_add(1, Ordering::SeqCst);
+                // Dropping the socket closes the connection.
+            });
+        }
+    });
+    (url, answered)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_destination_closing_idle_connections_still_gets_every_delivery_first_time() {
+    let (url, answered) = closing_destination().await;
+    let gw = gateway(&route("crm", &url, ""), true).await;
+    for n in 0..5 {
+        let id = send(&gw, &format!("evt_closing_{n}")).await;
+        let job = job_with_status(&gw, &id, "crm", "delivered").await;
+        assert_eq!(
+            job["attempts"], 1,
+            "a closed pooled connection cost an attempt: {job}"
+        );
+    }
+    assert_eq!(answered.load(std::sync::atomic::Ordering::SeqCst), 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn egress_refuses_private_destinations() {
     let rx = Receiver::start().await;
     let port = rx.port();

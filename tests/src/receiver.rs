@@ -3,7 +3,7 @@
 //! its arrival time, so tests can assert retries, keys, signatures and spacing.
 
 use axum::body::Bytes;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::collections::{HashMap, VecDeque};
@@ -53,6 +53,8 @@ pub struct Received {
     pub headers: HashMap<String, String>,
     /// Its body.
     pub body: Vec<u8>,
+    /// The sender's address: one per connection, so tests can see connections reused.
+    pub peer: SocketAddr,
 }
 
 impl Received {
@@ -101,6 +103,7 @@ impl Receiver {
             .fallback(answer)
             .with_state(script.clone());
         let task = tokio::spawn(async move {
+            let app = app.into_make_service_with_connect_info::<SocketAddr>();
             let _ = axum::serve(listener, app).await;
         });
         Receiver { addr, script, task }
@@ -148,7 +151,11 @@ impl Receiver {
     }
 }
 
-async fn answer(State(script): State<Arc<Mutex<Script>>>, request: Request) -> Response {
+async fn answer(
+    State(script): State<Arc<Mutex<Script>>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
     let at = Instant::now();
     let wall = std::time::SystemTime::now();
     let path = request.uri().path().to_owned();
@@ -163,6 +170,7 @@ async fn answer(State(script): State<Arc<Mutex<Script>>>, request: Request) -> R
             wall,
             headers,
             body: body.to_vec(),
+            peer,
         });
         let queued = s.queued.get_mut(&path).and_then(VecDeque::pop_front);
         queued

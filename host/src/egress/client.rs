@@ -1,14 +1,17 @@
-//! The one outbound HTTP/1.1 exchange of an action: resolve, check, connect to the checked
-//! address, optional TLS, send, and hand back a response whose body is capped in size and
-//! bounded by the request's total deadline.
+//! The one outbound HTTP/1.1 exchange of an action: a pooled connection, or resolve, check,
+//! connect to the checked address and optional TLS; then send, and hand back a response
+//! whose body is capped in size and bounded by the request's total deadline.
 
 use super::Egress;
+use super::pool::{Destination, Pool};
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
+use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
@@ -32,13 +35,83 @@ fn fail<T>(code: Error, reason: impl Into<String>) -> Result<T, Failure> {
 trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
 
-/// Sends `request` under the egress policy.
+/// Sends `request` under the egress policy, on a pooled keep-alive connection when one to
+/// the same destination is idle.
 pub(super) async fn send(
     egress: &Egress,
     mut request: http::Request<WasiBody>,
 ) -> Result<http::Response<WasiBody>, Failure> {
     let deadline = Instant::now() + egress.total_timeout;
-    let uri = request.uri().clone();
+    let to = destination(request.uri())?;
+    let path = request
+        .uri()
+        .path_and_query()
+        .map_or_else(|| http::uri::PathAndQuery::from_static("/"), Clone::clone);
+    *request.uri_mut() = http::Uri::from(path);
+    let metrics = crate::metrics::metrics();
+    let (mut sender, mut pooled) = match egress.pool.take(&to) {
+        Some(sender) => (sender, true),
+        None => (connect(egress, &to).await?, false),
+    };
+    metrics.egress_connection(pooled);
+    let response = loop {
+        match timeout_at(deadline, sender.try_send_request(request)).await {
+            Err(_) => {
+                return fail(
+                    Error::HttpResponseTimeout,
+                    format!("no response within {} ms", egress.total_timeout.as_millis()),
+                );
+            }
+            Ok(Ok(response)) => break response,
+            Ok(Err(mut e)) => match e.take_message() {
+                // The destination closed an idle connection just as it was taken: nothing
+                // was sent, so the request goes out once more on a new connection.
+                Some(unsent) if pooled => {
+                    request = unsent;
+                    sender = connect(egress, &to).await?;
+                    pooled = false;
+                    metrics.egress_connection(false);
+                }
+                _ => {
+                    return fail(
+                        Error::HttpProtocolError,
+                        format!("request to {} failed: {}", to.host, e.into_error()),
+                    );
+                }
+            },
+        }
+    };
+    if let Some(length) = response.body().size_hint().exact()
+        && length > egress.max_response_bytes
+    {
+        return fail(
+            Error::HttpResponseBodySize(Some(length)),
+            format!(
+                "response body of {length} bytes exceeds the {} byte cap",
+                egress.max_response_bytes
+            ),
+        );
+    }
+    let cap = egress.max_response_bytes;
+    let reuse = Reuse {
+        pool: egress.pool.clone(),
+        to,
+        sender,
+    };
+    Ok(response.map(|body| {
+        CappedBody {
+            inner: body,
+            remaining: cap,
+            cap,
+            deadline: Box::pin(tokio::time::sleep_until(deadline)),
+            reuse: Some(reuse),
+        }
+        .boxed_unsync()
+    }))
+}
+
+/// The destination a request URL names: only http and https, and a host is required.
+fn destination(uri: &http::Uri) -> Result<Destination, Failure> {
     let https = match uri.scheme_str() {
         Some("https") => true,
         Some("http") => false,
@@ -57,11 +130,17 @@ pub(super) async fn send(
         .trim_end_matches(']')
         .to_owned();
     let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+    Ok(Destination { https, host, port })
+}
 
+/// A new connection to `to`: resolve, check every address against the policy, connect to an
+/// allowed one, TLS when https, HTTP/1.1 handshake — all within the connect timeout.
+async fn connect(egress: &Egress, to: &Destination) -> Result<SendRequest<WasiBody>, Failure> {
+    let Destination { https, host, port } = to;
     let connect_deadline = Instant::now() + egress.connect_timeout;
     let resolved = match timeout_at(
         connect_deadline,
-        tokio::net::lookup_host((host.as_str(), port)),
+        tokio::net::lookup_host((host.as_str(), *port)),
     )
     .await
     {
@@ -117,7 +196,7 @@ pub(super) async fn send(
         );
     };
     let _ = tcp.set_nodelay(true);
-    let stream: Box<dyn Stream> = if https {
+    let stream: Box<dyn Stream> = if *https {
         let name = match rustls::pki_types::ServerName::try_from(host.clone()) {
             Ok(name) => name,
             Err(e) => return fail(Error::HttpRequestUriInvalid, format!("{host}: {e}")),
@@ -137,57 +216,44 @@ pub(super) async fn send(
         Box::new(tcp)
     };
 
-    let (mut sender, connection) =
+    let (sender, connection) =
         match hyper::client::conn::http1::handshake::<_, WasiBody>(TokioIo::new(stream)).await {
             Ok(parts) => parts,
             Err(e) => return fail(Error::HttpProtocolError, format!("HTTP handshake: {e}")),
         };
     tokio::spawn(async move {
-        // Ends when the response body is dropped or the peer closes; errors surface through
-        // the response itself.
+        // Runs until the peer closes or the last sender (the pool's, or an unfinished
+        // response's) is dropped; errors surface through the responses themselves.
         let _ = connection.await;
     });
-    let path = uri
-        .path_and_query()
-        .map_or_else(|| http::uri::PathAndQuery::from_static("/"), Clone::clone);
-    *request.uri_mut() = http::Uri::from(path);
+    Ok(sender)
+}
 
-    let response = match timeout_at(deadline, sender.send_request(request)).await {
-        Err(_) => {
-            return fail(
-                Error::HttpResponseTimeout,
-                format!("no response within {} ms", egress.total_timeout.as_millis()),
-            );
-        }
-        Ok(Err(e)) => {
-            return fail(
-                Error::HttpProtocolError,
-                format!("request to {host} failed: {e}"),
-            );
-        }
-        Ok(Ok(response)) => response,
-    };
-    if let Some(length) = response.body().size_hint().exact()
-        && length > egress.max_response_bytes
-    {
-        return fail(
-            Error::HttpResponseBodySize(Some(length)),
-            format!(
-                "response body of {length} bytes exceeds the {} byte cap",
-                egress.max_response_bytes
-            ),
-        );
+/// What a response needs to hand its connection back once its body has been read.
+struct Reuse {
+    pool: Arc<Pool>,
+    to: Destination,
+    sender: SendRequest<WasiBody>,
+}
+
+impl Reuse {
+    /// Back to the pool as soon as hyper has finished with the exchange.
+    fn release(self) {
+        let Reuse {
+            pool,
+            to,
+            mut sender,
+        } = self;
+        // Without a runtime (dropped at shutdown) the connection simply closes.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            if sender.ready().await.is_ok() {
+                pool.put(to, sender);
+            }
+        });
     }
-    let cap = egress.max_response_bytes;
-    Ok(response.map(|body| {
-        CappedBody {
-            inner: body,
-            remaining: cap,
-            cap,
-            deadline: Box::pin(tokio::time::sleep_until(deadline)),
-        }
-        .boxed_unsync()
-    }))
 }
 
 /// A response body that fails once it exceeds the size cap or the request's deadline.
@@ -196,6 +262,9 @@ struct CappedBody {
     remaining: u64,
     cap: u64,
     deadline: Pin<Box<Sleep>>,
+    /// Taken when the body ends cleanly; dropped (closing the connection) on any error or
+    /// when the reader gives up early, since a half-read exchange cannot carry another.
+    reuse: Option<Reuse>,
 }
 
 impl Body for CappedBody {
@@ -212,16 +281,28 @@ impl Body for CappedBody {
                 if let Some(data) = frame.data_ref() {
                     let len = data.len() as u64;
                     if len > this.remaining {
+                        this.reuse = None;
                         return Poll::Ready(Some(Err(Error::HttpResponseBodySize(Some(this.cap)))));
                     }
                     this.remaining -= len;
                 }
                 Poll::Ready(Some(Ok(frame)))
             }
-            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Error::Hyper(e)))),
-            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Ready(Some(Err(e))) => {
+                this.reuse = None;
+                Poll::Ready(Some(Err(Error::Hyper(e))))
+            }
+            Poll::Ready(None) => {
+                if let Some(reuse) = this.reuse.take() {
+                    reuse.release();
+                }
+                Poll::Ready(None)
+            }
             Poll::Pending => match this.deadline.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Some(Err(Error::HttpResponseTimeout))),
+                Poll::Ready(()) => {
+                    this.reuse = None;
+                    Poll::Ready(Some(Err(Error::HttpResponseTimeout)))
+                }
                 Poll::Pending => Poll::Pending,
             },
         }
@@ -233,5 +314,16 @@ impl Body for CappedBody {
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
+    }
+}
+
+impl Drop for CappedBody {
+    fn drop(&mut self) {
+        // A body that needs no reading (204, an empty 200) ends without a last poll.
+        if let Some(reuse) = self.reuse.take()
+            && self.inner.is_end_stream()
+        {
+            reuse.release();
+        }
     }
 }

@@ -7,6 +7,7 @@
 
 mod client;
 pub mod policy;
+mod pool;
 
 pub use policy::{AddressPolicy, Cidr};
 
@@ -23,6 +24,7 @@ pub struct Egress {
     total_timeout: Duration,
     max_response_bytes: u64,
     tls: Arc<rustls::ClientConfig>,
+    pool: Arc<pool::Pool>,
 }
 
 impl Egress {
@@ -44,6 +46,7 @@ impl Egress {
             total_timeout: config.timeout,
             max_response_bytes: config.max_response_bytes,
             tls: Arc::new(tls),
+            pool: Arc::default(),
         }))
     }
 

@@ -12,6 +12,7 @@
 //! other nodes' holds and disabled routes in about once a second.
 
 use super::destinations::{Destination, Destinations, Wait};
+use super::recorder::Recorder;
 use super::retry;
 use super::router::Router;
 use super::shared;
@@ -19,7 +20,7 @@ use crate::cluster::Cluster;
 use crate::egress::Egress;
 use crate::event::{Envelope, delivery_json, unix_ms};
 use crate::runtime::{ActionOutcome, DeliveryRequest, Registry};
-use crate::store::{Attempt, LeasedJob, Next, Store, StoreError};
+use crate::store::{Attempt, Finished, LeasedJob, Next, Store, StoreError};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{Notify, Semaphore, watch};
@@ -55,6 +56,7 @@ pub enum ReplayError {
 /// The delivery engine.
 pub struct Deliverer {
     store: Arc<dyn Store>,
+    recorder: Recorder,
     registry: Arc<Registry>,
     egress: Arc<Egress>,
     destinations: Destinations,
@@ -109,6 +111,7 @@ impl Deliverer {
         let call_timeout = registry.runtime().limits().call_timeout;
         let lease = egress.total_timeout() + call_timeout * 10 + LEASE_SLACK;
         Ok(Arc::new(Deliverer {
+            recorder: Recorder::start(store.clone()),
             store,
             registry,
             egress,
@@ -372,11 +375,13 @@ impl Deliverer {
     }
 
     async fn finish(&self, job: &LeasedJob, attempt: Attempt, next: Next) {
-        match self
-            .store
-            .finish(job.id, job.lease_until_ms, attempt, next)
-            .await
-        {
+        let finished = Finished {
+            job_id: job.id,
+            lease_until_ms: job.lease_until_ms,
+            attempt,
+            next,
+        };
+        match self.recorder.record(finished).await {
             Ok(true) => {}
             Ok(false) => {
                 tracing::warn!(event_id = %job.event_id, route = %job.route, "lease lost before the attempt was recorded; another worker owns the job")

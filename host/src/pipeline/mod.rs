@@ -7,6 +7,7 @@
 pub mod breaker;
 pub mod deliver;
 pub mod destinations;
+mod recorder;
 pub mod retry;
 pub mod router;
 pub mod scheduler;

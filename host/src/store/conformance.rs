@@ -1,7 +1,7 @@
 //! The behaviour every storage backend must show, as one suite each backend's tests run
 //! against a real instance (a SQLite file, a Redis server).
 
-use super::{Attempt, DlqFilter, EventFilter, Inserted, LeasedJob, Next, Store};
+use super::{Attempt, DlqFilter, EventFilter, Finished, Inserted, LeasedJob, Next, Store};
 use crate::event::{EventRecord, EventStatus, NewEvents, event_id};
 use std::sync::Arc;
 
@@ -186,6 +186,7 @@ async fn many_concurrent_writers(store: Arc<dyn Store>) {
 pub async fn run_queue(store: Arc<dyn Store>) {
     lease_attempt_and_finish(&*store).await;
     expired_leases_run_again(&*store).await;
+    several_attempts_are_recorded_together(&*store).await;
     replay_revives_dead_letters_and_adds_routes(&*store).await;
     dead_letter_pages_and_filters(&*store).await;
     routes_can_be_disabled(&*store).await;
@@ -333,6 +334,54 @@ async fn expired_leases_run_again(store: &dyn Store) {
         )
         .await
         .expect("finish");
+}
+
+async fn several_attempts_are_recorded_together(store: &dyn Store) {
+    let id = event_id("q", "q-many");
+    store
+        .insert(routed("q", "q-many", &["a", "b", "c"]))
+        .await
+        .expect("insert");
+    let now = T0 + 2_100_000;
+    let mut jobs = lease_all(store, now).await;
+    jobs.sort_by(|x, y| x.route.cmp(&y.route));
+    assert_eq!(jobs.len(), 3, "{jobs:?}");
+    let finished = |job: &LeasedJob, lease_until_ms: i64| Finished {
+        job_id: job.id,
+        lease_until_ms,
+        attempt: attempt(1, &job.route, "delivered", None),
+        next: Next::Delivered,
+    };
+    let answers = store
+        .finish_many(vec![
+            finished(&jobs[0], jobs[0].lease_until_ms),
+            // Not b's lease: recorded, but the job must not change.
+            finished(&jobs[1], jobs[1].lease_until_ms - 1),
+            finished(&jobs[2], jobs[2].lease_until_ms),
+        ])
+        .await;
+    let changed: Vec<bool> = answers.into_iter().map(|a| a.expect("finish")).collect();
+    assert_eq!(
+        changed,
+        [true, false, true],
+        "one answer per item, in order"
+    );
+    let answers = store
+        .finish_many(vec![finished(&jobs[1], jobs[1].lease_until_ms)])
+        .await;
+    assert!(matches!(answers[..], [Ok(true)]), "{answers:?}");
+    let mut states: Vec<(String, String)> = store
+        .jobs_for_event(&id)
+        .await
+        .expect("jobs")
+        .into_iter()
+        .map(|j| (j.route, j.status))
+        .collect();
+    states.sort();
+    let delivered = |r: &str| (r.to_owned(), "delivered".to_owned());
+    assert_eq!(states, [delivered("a"), delivered("b"), delivered("c")]);
+    let history = store.attempts_for_event(&id).await.expect("attempts");
+    assert_eq!(history.len(), 4, "the stale attempt is kept too");
 }
 
 async fn replay_revives_dead_letters_and_adds_routes(store: &dyn Store) {

@@ -16,7 +16,7 @@ mod sqlite;
 pub use self::redis::{RedisOptions, RedisShared, RedisStore};
 pub use queue::{
     Attempt, DeadLetter, DisabledRoute, DlqFilter, DlqPage, EventFilter, EventPage, EventSummary,
-    LeasedJob, Next, QueueStats,
+    Finished, LeasedJob, Next, QueueStats,
 };
 pub use sqlite::SqliteStore;
 
@@ -126,6 +126,18 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         attempt: Attempt,
         next: Next,
     ) -> Result<bool, StoreError>;
+
+    /// [`Store::finish`] for several attempts at once, one answer per item in order. The
+    /// default runs them concurrently; a backend with group commit writes them in one go, so
+    /// the attempts that end while one commit runs share the next instead of one commit each.
+    async fn finish_many(&self, finished: Vec<Finished>) -> Vec<Result<bool, StoreError>> {
+        futures_util::future::join_all(
+            finished
+                .into_iter()
+                .map(|f| self.finish(f.job_id, f.lease_until_ms, f.attempt, f.next)),
+        )
+        .await
+    }
 
     /// Gives a leased job back without an attempt, due again at `due_at_ms` (its route is
     /// paused: circuit open, rate limited, disabled).

@@ -55,6 +55,19 @@ pub struct Attempt {
     pub error: Option<String>,
 }
 
+/// An attempt to record and where its job goes next: one item of [`crate::store::Store::finish_many`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finished {
+    /// The job.
+    pub job_id: i64,
+    /// The lease the attempt ran under; the job changes only while it is still this one.
+    pub lease_until_ms: i64,
+    /// What the attempt did.
+    pub attempt: Attempt,
+    /// Where the job goes.
+    pub next: Next,
+}
+
 /// What happens to a job after an attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Next {

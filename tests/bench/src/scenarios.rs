@@ -266,7 +266,8 @@ fn row(scenario: &str, shape: Shape, server: &str, outcome: Outcome, process: &S
     }
 }
 
-/// A loopback receiver that counts what arrives.
+/// A loopback receiver that counts what arrives. It reads each body, as a real endpoint
+/// does (a server that answers before reading may close the connection instead).
 async fn receiver() -> anyhow::Result<(SocketAddr, Arc<AtomicU64>, Arc<std::sync::Mutex<Instant>>)>
 {
     let count = Arc::new(AtomicU64::new(0));
@@ -274,7 +275,7 @@ async fn receiver() -> anyhow::Result<(SocketAddr, Arc<AtomicU64>, Arc<std::sync
     let (c, l) = (count.clone(), last.clone());
     let app = axum::Router::new().route(
         "/sink",
-        axum::routing::post(move || {
+        axum::routing::post(move |_body: axum::body::Bytes| {
             let (c, l) = (c.clone(), l.clone());
             async move {
                 c.fetch_add(1, Ordering::Relaxed);

@@ -7,8 +7,8 @@ mod checkpoint;
 mod queue;
 
 use super::{
-    Attempt, DisabledRoute, DlqFilter, DlqPage, EventFilter, EventPage, Inserted, JobRecord,
-    LeasedJob, Next, QueueStats, Receipt, Store, StoreError,
+    Attempt, DisabledRoute, DlqFilter, DlqPage, EventFilter, EventPage, Finished, Inserted,
+    JobRecord, LeasedJob, Next, QueueStats, Receipt, Store, StoreError,
 };
 use crate::event::{EventRecord, EventStatus, NewEvents};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
@@ -469,7 +469,17 @@ impl Store for SqliteStore {
         attempt: Attempt,
         next: Next,
     ) -> Result<bool, StoreError> {
-        self.finish_job(job_id, lease_until_ms, attempt, next).await
+        self.finish_job(Finished {
+            job_id,
+            lease_until_ms,
+            attempt,
+            next,
+        })
+        .await
+    }
+
+    async fn finish_many(&self, finished: Vec<Finished>) -> Vec<Result<bool, StoreError>> {
+        self.finish_jobs(finished).await
     }
 
     async fn defer(

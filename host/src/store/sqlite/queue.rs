@@ -5,7 +5,7 @@
 use super::SqliteStore;
 use crate::store::queue::{
     Attempt, DeadLetter, DisabledRoute, DlqFilter, DlqPage, EventFilter, EventPage, EventSummary,
-    LeasedJob, Next, QueueStats, status,
+    Finished, LeasedJob, Next, QueueStats, status,
 };
 use crate::store::{JobRecord, StoreError};
 use rusqlite::types::Value;
@@ -64,51 +64,30 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn finish_job(
+    pub(super) async fn finish_job(&self, finished: Finished) -> Result<bool, StoreError> {
+        self.write(move |c| record_finished(c, &finished)).await
+    }
+
+    /// All of `finished` in one write (one savepoint of the next group commit). A failure
+    /// undoes the whole write, so every item gets the error; their jobs run again once their
+    /// leases expire.
+    pub(super) async fn finish_jobs(
         &self,
-        job_id: i64,
-        lease_until_ms: i64,
-        attempt: Attempt,
-        next: Next,
-    ) -> Result<bool, StoreError> {
-        self.write(move |c| {
-            c.prepare_cached(
-                "INSERT INTO attempts (job_id, number, started_at_ms, duration_ms, outcome, http_status, error)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                job_id,
-                attempt.number,
-                attempt.started_at_ms,
-                attempt.duration_ms,
-                attempt.outcome,
-                attempt.http_status,
-                attempt.error,
-            ])?;
-            let now = attempt.started_at_ms + attempt.duration_ms;
-            let (status, due, error) = match next {
-                Next::Delivered => (status::DELIVERED, now, None),
-                Next::RetryAt(due) => (status::PENDING, due, attempt.error.clone()),
-                Next::DeadLetter(error) => (status::DEAD_LETTERED, now, Some(error)),
-            };
-            let changed = c
-                .prepare_cached(
-                    "UPDATE jobs SET status = ?3, attempts = ?4, due_at_ms = ?5, last_error = ?6,
-                        lease_until_ms = NULL, updated_at_ms = ?7
-                     WHERE id = ?1 AND status = 'pending' AND lease_until_ms = ?2",
-                )?
-                .execute(params![
-                    job_id,
-                    lease_until_ms,
-                    status,
-                    attempt.number,
-                    due,
-                    error,
-                    now
-                ])?;
-            Ok(changed == 1)
-        })
-        .await
+        finished: Vec<Finished>,
+    ) -> Vec<Result<bool, StoreError>> {
+        let count = finished.len();
+        match self
+            .write(move |c| {
+                finished
+                    .iter()
+                    .map(|f| record_finished(c, f))
+                    .collect::<rusqlite::Result<Vec<bool>>>()
+            })
+            .await
+        {
+            Ok(changed) => changed.into_iter().map(Ok).collect(),
+            Err(e) => vec![Err(e); count],
+        }
     }
 
     pub(super) async fn defer_job(
@@ -466,6 +445,47 @@ pub(super) fn release_stale_leases(conn: &Connection) -> rusqlite::Result<usize>
         "UPDATE jobs SET lease_until_ms = NULL WHERE status = 'pending' AND lease_until_ms IS NOT NULL",
         [],
     )
+}
+
+/// Records one attempt and moves its job on, unless its lease was taken over meanwhile.
+/// Returns whether the job changed.
+fn record_finished(c: &Connection, f: &Finished) -> rusqlite::Result<bool> {
+    let attempt = &f.attempt;
+    c.prepare_cached(
+        "INSERT INTO attempts (job_id, number, started_at_ms, duration_ms, outcome, http_status, error)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        f.job_id,
+        attempt.number,
+        attempt.started_at_ms,
+        attempt.duration_ms,
+        attempt.outcome,
+        attempt.http_status,
+        attempt.error,
+    ])?;
+    let now = attempt.started_at_ms + attempt.duration_ms;
+    let (status, due, error) = match &f.next {
+        Next::Delivered => (status::DELIVERED, now, None),
+        Next::RetryAt(due) => (status::PENDING, *due, attempt.error.as_deref()),
+        Next::DeadLetter(error) => (status::DEAD_LETTERED, now, Some(error.as_str())),
+    };
+    let changed = c
+        .prepare_cached(
+            "UPDATE jobs SET status = ?3, attempts = ?4, due_at_ms = ?5, last_error = ?6,
+                lease_until_ms = NULL, updated_at_ms = ?7
+             WHERE id = ?1 AND status = 'pending' AND lease_until_ms = ?2",
+        )?
+        .execute(params![
+            f.job_id,
+            f.lease_until_ms,
+            status,
+            attempt.number,
+            due,
+            error,
+            now
+        ])?;
+    Ok(changed == 1)
 }
 
 #[cfg(test)]
