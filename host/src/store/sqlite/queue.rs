@@ -40,7 +40,8 @@ impl SqliteStore {
             sql.push_str(" ORDER BY j.due_at_ms, j.id LIMIT ?");
             args.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
             let mut jobs: Vec<LeasedJob> = {
-                let mut stmt = c.prepare(&sql)?;
+                // Cached: the text varies only with the number of skipped routes.
+                let mut stmt = c.prepare_cached(&sql)?;
                 stmt.query_map(params_from_iter(args), |r| {
                     Ok(LeasedJob {
                         id: r.get(0)?,
