@@ -96,6 +96,8 @@ async fn handle(
         Ok(Ok(collected)) => collected.to_bytes(),
     };
 
+    // From here to the insert the request only needs CPU (the plugin's checks).
+    let incoming = state.store.incoming();
     let url = match &source.config.public_url {
         Some(url) => url.clone(),
         None => reconstruct_url(&parts.headers, &parts.uri),
@@ -148,6 +150,7 @@ async fn handle(
                 .map(|r| r.id.clone())
                 .collect();
             let has_jobs = events.with_routes().any(|(_, routes)| !routes.is_empty());
+            drop(incoming);
             let receipt = state.store.insert(events).await.inspect_err(|e| {
                 tracing::error!(source = %source_name, error = %e, "store write failed; answering 503");
             })?;

@@ -21,6 +21,8 @@ pub use queue::{
 pub use sqlite::SqliteStore;
 
 use crate::event::{EventRecord, NewEvents};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Why the store could not do what was asked. Always a 503 at the edge.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -68,6 +70,28 @@ impl Receipt {
     }
 }
 
+/// A request on its way to [`Store::insert`] (its plugin is verifying and normalizing it),
+/// from [`Store::incoming`]. Dropping it withdraws the notice: drop it before calling
+/// `insert`, and on every path that does not insert.
+#[derive(Debug)]
+pub struct Incoming(Option<Arc<AtomicUsize>>);
+
+impl Incoming {
+    /// A notice counted in `counter` until dropped.
+    pub(crate) fn counted(counter: &Arc<AtomicUsize>) -> Incoming {
+        counter.fetch_add(1, Ordering::AcqRel);
+        Incoming(Some(counter.clone()))
+    }
+}
+
+impl Drop for Incoming {
+    fn drop(&mut self) {
+        if let Some(counter) = &self.0 {
+            counter.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
 /// A delivery job: one (event, route) pair, created with the event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobRecord {
@@ -92,6 +116,13 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// delivery job per route it goes to, in the same transaction; returns after the commit.
     /// A duplicate creates no jobs.
     async fn insert(&self, events: NewEvents) -> Result<Receipt, StoreError>;
+
+    /// Tells the backend that an insert is probably coming, so one that group-commits can
+    /// hold a commit for it briefly (fewer, larger commits under load) instead of committing
+    /// just before it arrives. Others ignore it.
+    fn incoming(&self) -> Incoming {
+        Incoming(None)
+    }
 
     /// The delivery jobs of an event, by route name.
     async fn jobs_for_event(&self, event_id: &str) -> Result<Vec<JobRecord>, StoreError>;

@@ -13,6 +13,7 @@ use super::{
 use crate::event::{EventRecord, EventStatus, NewEvents};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
@@ -22,6 +23,13 @@ use tokio::sync::oneshot;
 const WRITE_QUEUE_CAPACITY: usize = 8192;
 /// Upper bound on requests per transaction, so one commit never holds replies back for long.
 const MAX_BATCH: usize = 1024;
+/// Longest a commit waits for requests announced by [`Store::incoming`]. On this project's
+/// 2-core VM an fsync costs ~300 µs of CPU besides its latency, so under load committing
+/// every few requests spent a large share of the CPU on fsyncs; waiting for the requests
+/// already in their plugin checks about doubled the batches (15 KB bodies: 6.6 → 12 per
+/// commit) and raised ingest throughput 5–20%. Nothing waits when nothing is announced (a
+/// lone request commits at once), and never longer than this.
+const COMMIT_WINDOW: std::time::Duration = std::time::Duration::from_millis(1);
 /// Idle reader connections kept open.
 const MAX_IDLE_READERS: usize = 4;
 
@@ -103,6 +111,8 @@ enum WriteJob {
 pub struct SqliteStore {
     path: PathBuf,
     writer: SyncSender<WriteJob>,
+    /// Requests announced by [`Store::incoming`] and not yet submitted.
+    incoming: Arc<AtomicUsize>,
     readers: Arc<Mutex<Vec<Connection>>>,
     /// An exclusive lock on `<dir>/hookgate.lock`, held while the store is open: one process
     /// owns the database (it releases stale leases at open, which would hand a live process's
@@ -161,13 +171,16 @@ impl SqliteStore {
         }
         let checkpointer = checkpoint::Checkpointer::start(&path).map_err(unavailable)?;
         let (tx, rx) = std::sync::mpsc::sync_channel(WRITE_QUEUE_CAPACITY);
+        let incoming = Arc::new(AtomicUsize::new(0));
+        let announced = incoming.clone();
         std::thread::Builder::new()
             .name("hookgate-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx, checkpointer))
+            .spawn(move || writer_loop(conn, rx, &announced, checkpointer))
             .map_err(unavailable)?;
         Ok(SqliteStore {
             path,
             writer: tx,
+            incoming,
             readers: Arc::default(),
             _lock: lock,
         })
@@ -282,21 +295,17 @@ fn configure_writer(conn: &Connection) -> Result<(), String> {
     conn.execute_batch(SCHEMA).map_err(|e| e.to_string())
 }
 
-/// The single writer: takes everything queued, writes it in one transaction, commits (one
-/// fsync), then answers every request of the batch.
+/// The single writer: takes everything queued (and what was announced, see
+/// [`COMMIT_WINDOW`]), writes it in one transaction, commits (one fsync), then answers every
+/// request of the batch.
 fn writer_loop(
     mut conn: Connection,
     rx: Receiver<WriteJob>,
+    incoming: &AtomicUsize,
     checkpointer: checkpoint::Checkpointer,
 ) {
     while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
+        let mut batch = collect_batch(&rx, first, incoming, COMMIT_WINDOW);
         let mut finishers = Vec::new();
         let started = std::time::Instant::now();
         let result = write_batch(&mut conn, &mut batch, &mut finishers);
@@ -327,6 +336,39 @@ fn writer_loop(
             finish(committed.clone());
         }
     }
+}
+
+/// `first` and whatever else is queued; then, while requests are announced, waits for them
+/// (up to `window` in all).
+fn collect_batch(
+    rx: &Receiver<WriteJob>,
+    first: WriteJob,
+    incoming: &AtomicUsize,
+    window: std::time::Duration,
+) -> Vec<WriteJob> {
+    let mut batch = vec![first];
+    let drain = |batch: &mut Vec<WriteJob>| {
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+    };
+    drain(&mut batch);
+    let deadline = std::time::Instant::now() + window;
+    while batch.len() < MAX_BATCH && incoming.load(Ordering::Acquire) > 0 {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(job) => {
+                batch.push(job);
+                drain(&mut batch);
+            }
+            // Timed out (an announced request was refused, or is slow), or shutting down.
+            Err(_) => break,
+        }
+    }
+    batch
 }
 
 /// Writes one batch in one transaction: the ingests' outcomes in order, and the other writes'
@@ -394,6 +436,10 @@ fn insert_one(
 
 #[async_trait::async_trait]
 impl Store for SqliteStore {
+    fn incoming(&self) -> super::Incoming {
+        super::Incoming::counted(&self.incoming)
+    }
+
     async fn insert(&self, events: NewEvents) -> Result<Receipt, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.submit(WriteJob::Insert { events, reply })?;
@@ -559,6 +605,55 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::{Duration, Instant};
+
+    fn op() -> WriteJob {
+        WriteJob::Op(None)
+    }
+
+    #[test]
+    fn a_commit_waits_for_an_announced_request_and_no_longer() {
+        let (tx, rx) = std::sync::mpsc::sync_channel(8);
+        let incoming = Arc::new(AtomicUsize::new(1));
+        let announced = incoming.clone();
+        let late = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            // As the ingest does: withdraw the notice, then submit.
+            announced.fetch_sub(1, Ordering::AcqRel);
+            tx.send(op()).unwrap();
+            tx
+        });
+        let started = Instant::now();
+        let batch = collect_batch(&rx, op(), &incoming, Duration::from_secs(30));
+        assert_eq!(batch.len(), 2, "the announced request joined the batch");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the wait ended when the announced request arrived, not at the window"
+        );
+        let tx = late.join().unwrap();
+        // Nothing announced: a lone write is not held back, even if another follows soon.
+        let later = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            tx.send(op()).unwrap();
+        });
+        assert_eq!(
+            collect_batch(&rx, op(), &incoming, Duration::from_secs(30)).len(),
+            1
+        );
+        later.join().unwrap();
+    }
+
+    #[test]
+    fn an_announced_request_that_never_comes_holds_a_commit_only_for_the_window() {
+        let (_tx, rx) = std::sync::mpsc::sync_channel::<WriteJob>(8);
+        let incoming = AtomicUsize::new(1);
+        let started = Instant::now();
+        let batch = collect_batch(&rx, op(), &incoming, Duration::from_millis(100));
+        let waited = started.elapsed();
+        assert_eq!(batch.len(), 1);
+        assert!(waited >= Duration::from_millis(100), "{waited:?}");
+        assert!(waited < Duration::from_secs(5), "{waited:?}");
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sqlite_passes_the_conformance_suite() {
