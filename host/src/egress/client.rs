@@ -3,11 +3,10 @@
 //! whose body is capped in size and bounded by the request's total deadline.
 
 use super::Egress;
-use super::pool::{Destination, Pool};
+use super::pool::{Conn, Destination, Pool};
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
-use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -49,13 +48,13 @@ pub(super) async fn send(
         .map_or_else(|| http::uri::PathAndQuery::from_static("/"), Clone::clone);
     *request.uri_mut() = http::Uri::from(path);
     let metrics = crate::metrics::metrics();
-    let (mut sender, mut pooled) = match egress.pool.take(&to) {
-        Some(sender) => (sender, true),
+    let (mut conn, mut pooled) = match egress.pool.take(&to) {
+        Some(conn) => (conn, true),
         None => (connect(egress, &to).await?, false),
     };
     metrics.egress_connection(pooled);
     let response = loop {
-        match timeout_at(deadline, sender.try_send_request(request)).await {
+        match timeout_at(deadline, conn.sender.try_send_request(request)).await {
             Err(_) => {
                 return fail(
                     Error::HttpResponseTimeout,
@@ -68,7 +67,7 @@ pub(super) async fn send(
                 // was sent, so the request goes out once more on a new connection.
                 Some(unsent) if pooled => {
                     request = unsent;
-                    sender = connect(egress, &to).await?;
+                    conn = connect(egress, &to).await?;
                     pooled = false;
                     metrics.egress_connection(false);
                 }
@@ -96,7 +95,7 @@ pub(super) async fn send(
     let reuse = Reuse {
         pool: egress.pool.clone(),
         to,
-        sender,
+        conn,
     };
     Ok(response.map(|body| {
         CappedBody {
@@ -135,7 +134,8 @@ fn destination(uri: &http::Uri) -> Result<Destination, Failure> {
 
 /// A new connection to `to`: resolve, check every address against the policy, connect to an
 /// allowed one, TLS when https, HTTP/1.1 handshake — all within the connect timeout.
-async fn connect(egress: &Egress, to: &Destination) -> Result<SendRequest<WasiBody>, Failure> {
+async fn connect(egress: &Egress, to: &Destination) -> Result<Conn, Failure> {
+    let opened = std::time::Instant::now();
     let Destination { https, host, port } = to;
     let connect_deadline = Instant::now() + egress.connect_timeout;
     let resolved = match timeout_at(
@@ -226,31 +226,27 @@ async fn connect(egress: &Egress, to: &Destination) -> Result<SendRequest<WasiBo
         // response's) is dropped; errors surface through the responses themselves.
         let _ = connection.await;
     });
-    Ok(sender)
+    Ok(Conn { sender, opened })
 }
 
 /// What a response needs to hand its connection back once its body has been read.
 struct Reuse {
     pool: Arc<Pool>,
     to: Destination,
-    sender: SendRequest<WasiBody>,
+    conn: Conn,
 }
 
 impl Reuse {
     /// Back to the pool as soon as hyper has finished with the exchange.
     fn release(self) {
-        let Reuse {
-            pool,
-            to,
-            mut sender,
-        } = self;
+        let Reuse { pool, to, mut conn } = self;
         // Without a runtime (dropped at shutdown) the connection simply closes.
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
         runtime.spawn(async move {
-            if sender.ready().await.is_ok() {
-                pool.put(to, sender);
+            if conn.sender.ready().await.is_ok() {
+                pool.put(to, conn);
             }
         });
     }

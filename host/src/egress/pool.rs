@@ -7,7 +7,9 @@
 //! handed back only after their response body was read to the end, and are taken again only
 //! while hyper reports them ready and they have been idle for less than [`IDLE_TIMEOUT`] —
 //! shorter than common server keep-alive timeouts, so a destination rarely closes one just as
-//! a request goes out. If it does, that attempt fails as a retryable connection error.
+//! a request goes out (and when it does, the client resends a request hyper hands back
+//! unsent). None is reused once [`MAX_LIFETIME`] old, so a destination that moved to another
+//! address (DNS failover) is reached there within minutes even by a busy route.
 
 use hyper::client::conn::http1::SendRequest;
 use std::collections::HashMap;
@@ -17,6 +19,8 @@ use wasmtime_wasi_http::WasiBody;
 
 /// How long an idle connection is kept.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(15);
+/// Age after which a connection is closed instead of being reused.
+pub const MAX_LIFETIME: Duration = Duration::from_secs(300);
 /// Idle connections kept per destination (the default per-route in-flight cap is lower).
 const MAX_IDLE_PER_DESTINATION: usize = 64;
 /// Idle connections kept in all.
@@ -33,8 +37,16 @@ pub struct Destination {
     pub port: u16,
 }
 
+/// An open connection and when it was opened.
+pub struct Conn {
+    /// Where requests go.
+    pub sender: SendRequest<WasiBody>,
+    /// When the connection was opened.
+    pub opened: Instant,
+}
+
 struct Idle {
-    sender: SendRequest<WasiBody>,
+    conn: Conn,
     since: Instant,
 }
 
@@ -52,13 +64,18 @@ impl std::fmt::Debug for Pool {
     }
 }
 
+/// Whether a connection idle since `since` and opened at `opened` may still be reused.
+fn fresh(since: Instant, opened: Instant, now: Instant) -> bool {
+    now.duration_since(since) < IDLE_TIMEOUT && now.duration_since(opened) < MAX_LIFETIME
+}
+
 fn usable(idle: &Idle, now: Instant) -> bool {
-    now.duration_since(idle.since) < IDLE_TIMEOUT && idle.sender.is_ready()
+    fresh(idle.since, idle.conn.opened, now) && idle.conn.sender.is_ready()
 }
 
 impl Pool {
     /// A ready connection to `to`, most recently used first (the likeliest to be alive).
-    pub fn take(&self, to: &Destination) -> Option<SendRequest<WasiBody>> {
+    pub fn take(&self, to: &Destination) -> Option<Conn> {
         let now = Instant::now();
         let mut idle = self.idle.lock().expect("pool lock poisoned");
         let list = idle.get_mut(to)?;
@@ -66,11 +83,11 @@ impl Pool {
         if list.is_empty() {
             idle.remove(to);
         }
-        found.map(|i| i.sender)
+        found.map(|i| i.conn)
     }
 
-    /// Keeps `sender` for the next request to `to`, unless the pool is full.
-    pub fn put(&self, to: Destination, sender: SendRequest<WasiBody>) {
+    /// Keeps `conn` for the next request to `to`, unless the pool is full.
+    pub fn put(&self, to: Destination, conn: Conn) {
         let now = Instant::now();
         let mut idle = self.idle.lock().expect("pool lock poisoned");
         let mut total: usize = idle.values().map(Vec::len).sum();
@@ -86,7 +103,7 @@ impl Pool {
         let list = idle.entry(to).or_default();
         list.retain(|i| usable(i, now));
         if list.len() < MAX_IDLE_PER_DESTINATION && total < MAX_IDLE_TOTAL {
-            list.push(Idle { sender, since: now });
+            list.push(Idle { conn, since: now });
         }
     }
 
@@ -94,5 +111,21 @@ impl Pool {
     pub fn idle_count(&self) -> usize {
         let idle = self.idle.lock().expect("pool lock poisoned");
         idle.values().map(Vec::len).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_expire_by_idle_time_and_by_age() {
+        let opened = Instant::now();
+        let at = |secs: u64| opened + Duration::from_secs(secs);
+        assert!(fresh(opened, opened, at(14)), "idle 14 s");
+        assert!(!fresh(opened, opened, at(15)), "idle 15 s");
+        // Busy (just used) but old: closed rather than reused.
+        assert!(fresh(at(299), opened, at(299)));
+        assert!(!fresh(at(300), opened, at(300)));
     }
 }
