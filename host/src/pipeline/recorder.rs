@@ -46,3 +46,65 @@ impl Recorder {
         answer.await.map_err(|_| stopped())?
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::event_id;
+    use crate::store::conformance::routed;
+    use crate::store::{Attempt, Next, SqliteStore};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn attempts_recorded_at_once_each_get_their_own_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        let routes: Vec<String> = (0..40).map(|i| format!("r{i}")).collect();
+        let names: Vec<&str> = routes.iter().map(String::as_str).collect();
+        store.insert(routed("rec", "rec-1", &names)).await.unwrap();
+        let now = 1_700_000_100_000;
+        let jobs = store.lease(now, 60_000, 100, Vec::new()).await.unwrap();
+        assert_eq!(jobs.len(), 40);
+        let recorder = Arc::new(Recorder::start(store.clone()));
+        let tasks: Vec<_> = jobs
+            .iter()
+            .enumerate()
+            .map(|(i, job)| {
+                // Every third attempt ran under a lease that is no longer the job's.
+                let stale = i % 3 == 0;
+                let finished = Finished {
+                    job_id: job.id,
+                    lease_until_ms: job.lease_until_ms - i64::from(stale),
+                    attempt: Attempt {
+                        number: 1,
+                        route: job.route.clone(),
+                        started_at_ms: now,
+                        duration_ms: 3,
+                        outcome: "delivered".into(),
+                        http_status: Some(200),
+                        error: None,
+                    },
+                    next: Next::Delivered,
+                };
+                let recorder = recorder.clone();
+                tokio::spawn(async move { (stale, recorder.record(finished).await) })
+            })
+            .collect();
+        for task in tasks {
+            let (stale, answer) = task.await.unwrap();
+            assert_eq!(answer.unwrap(), !stale, "stale: {stale}");
+        }
+        let delivered = store
+            .jobs_for_event(&event_id("rec", "rec-1"))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|j| j.status == "delivered")
+            .count();
+        assert_eq!(delivered, 40 - 14, "the 14 stale attempts changed nothing");
+        let history = store
+            .attempts_for_event(&event_id("rec", "rec-1"))
+            .await
+            .unwrap();
+        assert_eq!(history.len(), 40, "every attempt is kept");
+    }
+}

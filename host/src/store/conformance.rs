@@ -10,7 +10,8 @@ pub fn sample(source: &str, platform_event_id: &str) -> NewEvents {
     NewEvents::from_records(vec![record(source, platform_event_id)], vec![Vec::new()])
 }
 
-fn routed(source: &str, platform_event_id: &str, routes: &[&str]) -> NewEvents {
+/// One pending event from `source` with a job along each of `routes`.
+pub(crate) fn routed(source: &str, platform_event_id: &str, routes: &[&str]) -> NewEvents {
     let routes = routes.iter().map(|r| (*r).to_owned()).collect();
     NewEvents::from_records(vec![record(source, platform_event_id)], vec![routes])
 }
