@@ -430,15 +430,7 @@ async fn deliveries_to_one_destination_reuse_a_kept_alive_connection() {
         1,
         "one connection for five sequential deliveries: {peers:?}"
     );
-    let metrics = gw
-        .client()
-        .get(gw.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = gw.metrics().await;
     assert!(
         metrics.contains("hookgate_egress_connections_total{reused=\"true\"} 4"),
         "{metrics}"

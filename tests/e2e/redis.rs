@@ -73,16 +73,9 @@ async fn all_delivered(rx: &Receiver, acked: &[String], within: Duration) {
 
 /// Attempts a node recorded as delivered, from its `/metrics`.
 async fn delivered_by(gw: &Gateway) -> f64 {
-    let text = gw
-        .client()
-        .get(gw.url("/metrics"))
-        .send()
+    gw.metrics()
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
+        .lines()
         .find_map(|l| {
             l.strip_prefix(r#"hookgate_delivery_attempts_total{route="crm",outcome="delivered"} "#)
         })

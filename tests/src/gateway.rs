@@ -134,6 +134,18 @@ impl Gateway {
         &self.client
     }
 
+    /// The `/metrics` scrape as text.
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("metrics body")
+    }
+
     /// `POST /webhooks/{source}` with headers and body.
     pub async fn post(
         &self,

@@ -1,6 +1,6 @@
 //! Keep-alive connections to destinations, reused across deliveries. Without them every
 //! delivery paid a DNS lookup, a TCP connect and (for https) a TLS handshake, and left a
-//! socket in TIME-WAIT: measured on loopback, ~40,000 of them within 15 s of load.
+//! socket in TIME-WAIT (`ss` counted ~39,000 of them during one loopback benchmark run).
 //!
 //! A pooled connection goes to an address the egress policy checked when it was opened, so
 //! reuse cannot bypass the policy (and a DNS change cannot redirect it). Connections are
