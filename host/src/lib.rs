@@ -1,39 +1,60 @@
 //! # hookgate
 //!
 //! A self-hosted webhook gateway. Platforms POST webhooks; hookgate verifies each one with the
-//! platform's WebAssembly plugin, normalizes it into one event schema, and stores it durably
-//! *before* acknowledging it.
+//! platform's WebAssembly plugin, normalizes it into one event schema, stores it durably
+//! *before* acknowledging it, then delivers it along every matching route.
+//!
+//! The folders follow the webhook, and depend only downwards (a test in [`layers`] pins it):
 //!
 //! ```text
-//! platform ──POST /webhooks/{source}──▶ server::ingest (axum, raw bytes, size + time limits)
-//!     │   rate limit (429) · unknown source (404) · body over limit (413)
+//! ── ingest half ────────────────────────────────────────────────────────────────────────────
+//! platform ──POST /webhooks/{source}──▶ ingest::handler (raw bytes, size + time limits)
+//!     │   rate limit (429, cluster:: buckets) · unknown source (404) · body over limit (413)
 //!     ▼
-//! runtime::platform — fresh wasm instance per request, CPU deadline + memory cap:
+//! runtime — the source's platform plugin, fresh wasm instance, CPU deadline + memory cap:
 //!     handshake? ─▶ answered directly, nothing stored
 //!     verify(secrets, now) ─▶ 401, nothing stored
 //!     normalize ─▶ events (or the error: stored dead-lettered, never dropped)
 //!     ▼
-//! store — idempotent insert keyed by (source, platform event id), group-committed
+//! ingest::intake — records (model::event), each with the routes it matches (ingest::routes)
+//!     ▼
+//! store — idempotent insert + one job per route, one transaction, group-committed
 //!     ▼
 //! 202 {"status":"accepted","events":[…]}  — built only from a store receipt
+//!
+//! ── delivery half ──────────────────────────────────────────────────────────────────────────
+//! delivery::engine — lease due jobs (skipping paused routes: delivery::destinations)
+//!     ▼
+//! runtime — the route's action plugin ─▶ egress (host-policed HTTP)
+//!     ▼
+//! delivered · retry later (delivery::retry, Retry-After) · dead-lettered ─▶ delivery::dlq
+//!     (attempts recorded in batches: delivery::recorder; cron ticks: delivery::scheduler)
 //! ```
 //!
+//! Layers, lowest first: [`model`] (the event, ids, names, time) ← [`config`], [`metrics`] ←
+//! [`store`], [`egress`] ← [`runtime`], [`cluster`] ← [`ingest`] ← [`delivery`] ← [`server`]
+//! ← [`app`] (the composition root) ← [`cli`].
+//!
 //! Invariants: no 2xx without a committed write (the 202 can only be built from a
-//! [`store::Receipt`], which only a backend creates after its commit, from a
-//! [`runtime::Verified`] request, which only the plugin runtime creates after verification);
-//! the body is verified exactly as received; a plugin's fault costs only its own request
-//! a 503; no secret or signature reaches a log line.
+//! [`store::Receipt`], which only a backend creates after its commit, from records that
+//! [`ingest::intake`] built from a [`runtime::Verified`] request, which only the plugin runtime
+//! creates after verification); the body is verified exactly as received; a plugin's fault
+//! costs only its own request a 503; no secret or signature reaches a log line.
 // Only the compiled-code cache needs `unsafe` (deserializing machine code); it says why.
 #![deny(unsafe_code)]
 
+pub mod app;
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod delivery;
 pub mod egress;
-pub mod event;
+pub mod ingest;
 pub mod metrics;
-pub mod pipeline;
-pub mod ratelimit;
+pub mod model;
 pub mod runtime;
 pub mod server;
 pub mod store;
+
+#[cfg(test)]
+mod layers;

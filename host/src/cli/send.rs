@@ -62,7 +62,7 @@ pub async fn send(config: Config, args: SendArgs) -> anyhow::Result<()> {
 
     // The running gateway's compiled-code cache makes this fast; none is created for it.
     let cached = config.storage.path.join("plugin-cache").is_dir();
-    let registry = super::load_plugins(&config, cached).await?;
+    let registry = crate::app::load_plugins(&config, cached).await?;
     let plugin = registry.get(&source.plugin).with_context(|| {
         format!(
             "sources.{}.plugin: plugin {:?} is not loaded from {}",
@@ -92,7 +92,7 @@ pub async fn send(config: Config, args: SendArgs) -> anyhow::Result<()> {
     };
     let context = SignContext {
         secret,
-        now_unix_secs: crate::event::unix_ms(std::time::SystemTime::now()) / 1000,
+        now_unix_secs: crate::model::unix_ms(std::time::SystemTime::now()) / 1000,
         nonce: nonce(),
     };
     let signed = plugin.sign(registry.runtime(), &request, &context).await?;

@@ -1,8 +1,8 @@
 //! What every plugin call shares, whatever its world: the wall-clock backstop and turning a
 //! call's result into a value or a precise [`PluginFault`].
 
+use super::engine::{PluginFault, Runtime};
 use super::state::{CallState, Cutoff};
-use super::{PluginFault, Runtime};
 use std::time::Duration;
 
 /// The outer wall-clock bound on a call; the CPU deadline normally fires long before it. It

@@ -3,8 +3,8 @@
 
 use super::bindings::{self, Event, HandshakeResponse, Request, VerifyContext, VerifyError};
 use super::call::{backstop, settle};
+use super::engine::{PluginFault, Runtime};
 use super::state::CallState;
-use super::{PluginFault, Runtime};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -4,8 +4,8 @@
 
 use super::action::ActionPlugin;
 use super::bindings::{self, PluginMetadata, SecretRequirement};
+use super::engine::{PluginFault, Runtime};
 use super::platform::{PlatformPlugin, PluginInfo};
-use super::{PluginFault, Runtime};
 use arc_swap::ArcSwap;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -111,7 +111,7 @@ impl Registry {
     pub async fn load_dir(&self, dir: &Path) -> std::io::Result<()> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| super::watch::is_plugin_file(p) && p.is_file())
+            .filter(|p| is_plugin_file(p) && p.is_file())
             .collect();
         files.sort();
         for file in files {
@@ -448,6 +448,14 @@ fn info(
     })
 }
 
+/// Whether `path` names a plugin file (not a temporary or hidden one).
+pub fn is_plugin_file(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    name.ends_with(".wasm") && !name.starts_with('.') && !name.starts_with('#')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -464,5 +472,21 @@ mod tests {
             Err(LoadError::Invalid(_))
         ));
         assert!(matches!(check_header(b""), Err(LoadError::Invalid(_))));
+    }
+
+    #[test]
+    fn temporary_and_hidden_files_are_not_plugins() {
+        assert!(is_plugin_file(Path::new("/p/stripe.wasm")));
+        for name in [
+            "/p/.stripe.wasm",
+            "/p/stripe.wasm.tmp",
+            "/p/stripe.wasm~",
+            "/p/stripe.wasm.part",
+            "/p/.stripe.wasm.swp",
+            "/p/#stripe.wasm#",
+            "/p/readme.txt",
+        ] {
+            assert!(!is_plugin_file(Path::new(name)), "{name}");
+        }
     }
 }

@@ -8,7 +8,7 @@
 //! held still across one more check. Editors' and copy tools' temporary names (dotfiles, `~`,
 //! `.tmp`, `.part`, `.swp`) are ignored; write-then-rename shows up as the final name appearing.
 
-use super::registry::Registry;
+use super::registry::{Registry, is_plugin_file};
 use notify::{EventKind, RecursiveMode, Watcher};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -37,14 +37,6 @@ impl std::fmt::Debug for PluginWatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PluginWatch").finish_non_exhaustive()
     }
-}
-
-/// Whether `path` names a plugin file (not a temporary or hidden one).
-pub fn is_plugin_file(path: &Path) -> bool {
-    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-        return false;
-    };
-    name.ends_with(".wasm") && !name.starts_with('.') && !name.starts_with('#')
 }
 
 /// Starts watching `dir` and reloading into `registry`.
@@ -142,25 +134,4 @@ async fn handle(registry: &Registry, path: &Path) -> bool {
     }
     registry.reload_file(path).await;
     true
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn temporary_and_hidden_files_are_not_plugins() {
-        assert!(is_plugin_file(Path::new("/p/stripe.wasm")));
-        for name in [
-            "/p/.stripe.wasm",
-            "/p/stripe.wasm.tmp",
-            "/p/stripe.wasm~",
-            "/p/stripe.wasm.part",
-            "/p/.stripe.wasm.swp",
-            "/p/#stripe.wasm#",
-            "/p/readme.txt",
-        ] {
-            assert!(!is_plugin_file(Path::new(name)), "{name}");
-        }
-    }
 }

@@ -1,9 +1,9 @@
 //! The admin API, behind a Bearer token read from the environment at start (`admin.token_env`).
 //! Without a token the admin API does not exist (404): an unprotected admin API is never served.
 
-use super::AppState;
-use crate::event::EventStatus;
-use crate::pipeline::deliver::{Deliverer, ReplayError};
+use super::state::AppState;
+use crate::delivery::{Deliverer, ReplayError};
+use crate::model::EventStatus;
 use crate::store::{DlqFilter, StoreError};
 use axum::Json;
 use axum::extract::{Path, Query, Request, State};
@@ -80,7 +80,7 @@ pub async fn event(State(state): State<Arc<AppState>>, Path(id): Path<String>) -
         Err(e) => return store_error(e),
     };
     // Exactly what actions receive.
-    let normalized: serde_json::Value = serde_json::from_slice(&crate::event::delivery_json(
+    let normalized: serde_json::Value = serde_json::from_slice(&crate::model::delivery_json(
         &event.envelope,
         &event.payload,
     ))
@@ -94,7 +94,7 @@ pub async fn event(State(state): State<Arc<AppState>>, Path(id): Path<String>) -
                 .map(|a| {
                     serde_json::json!({
                         "attempt": a.number,
-                        "at": crate::event::rfc3339_ms(a.started_at_ms),
+                        "at": crate::model::rfc3339_ms(a.started_at_ms),
                         "duration_ms": a.duration_ms,
                         "outcome": a.outcome,
                         "http_status": a.http_status,
@@ -106,7 +106,7 @@ pub async fn event(State(state): State<Arc<AppState>>, Path(id): Path<String>) -
                 "route": j.route,
                 "status": j.status,
                 "attempts": j.attempts,
-                "due_at": crate::event::rfc3339_ms(j.due_at_ms),
+                "due_at": crate::model::rfc3339_ms(j.due_at_ms),
                 "last_error": j.last_error,
                 "history": history,
             })
@@ -118,7 +118,7 @@ pub async fn event(State(state): State<Arc<AppState>>, Path(id): Path<String>) -
         "delivery": delivery_summary(event.status, &jobs),
         "error": event.error,
         "platform_event_id": event.platform_event_id,
-        "received_at": crate::event::rfc3339_ms(event.received_at_ms),
+        "received_at": crate::model::rfc3339_ms(event.received_at_ms),
         "jobs": jobs,
     }))
     .into_response()
@@ -262,8 +262,8 @@ pub async fn dlq_list(
                         "type": d.event_type,
                         "attempts": d.attempts,
                         "error": d.error,
-                        "received_at": crate::event::rfc3339_ms(d.received_at_ms),
-                        "dead_lettered_at": crate::event::rfc3339_ms(d.dead_lettered_at_ms),
+                        "received_at": crate::model::rfc3339_ms(d.received_at_ms),
+                        "dead_lettered_at": crate::model::rfc3339_ms(d.dead_lettered_at_ms),
                     })
                 })
                 .collect();
@@ -291,7 +291,7 @@ pub async fn dlq_replay(State(state): State<Arc<AppState>>, Path(id): Path<Strin
         Ok(e) => e,
         Err(r) => return r.into_response(),
     };
-    match engine.replay(&id, None).await {
+    match engine.dlq().replay(&id, None).await {
         Ok(routes) => Json(serde_json::json!({
             "status": "queued",
             "event_id": id,
@@ -352,42 +352,26 @@ pub async fn dlq_replay_bulk(
             "give a filter (source, route, since, until) or {\"all\": true}",
         );
     }
-    // Collect first, then replay (a replay that dead-letters again must not be met twice).
     let one_page = body.limit.map(|l| l.clamp(1, MAX_PAGE));
-    let mut events = std::collections::BTreeSet::new();
-    let mut cursor = body.cursor;
-    let next_cursor = loop {
-        match state
-            .store
-            .dead_letters(filter.clone(), cursor.take(), one_page.unwrap_or(MAX_PAGE))
-            .await
-        {
-            Ok(page) => {
-                events.extend(page.items.into_iter().map(|d| d.event_id));
-                match page.next_cursor {
-                    Some(next) if one_page.is_some() => break Some(next),
-                    Some(next) => cursor = Some(next),
-                    None => break None,
-                }
-            }
-            Err(e) => return store_error(e),
-        }
+    let done = match engine
+        .dlq()
+        .replay_matching(filter, body.cursor, one_page, MAX_PAGE)
+        .await
+    {
+        Ok(done) => done,
+        Err(e) => return store_error(e),
     };
-    let (mut queued, mut failed) = (Vec::new(), Vec::new());
-    for id in events {
-        match engine.replay(&id, filter.route.as_deref()).await {
-            Ok(routes) if !routes.is_empty() => queued.push(id),
-            Ok(_) => {}
-            Err(ReplayError::Store(e)) => return store_error(e),
-            Err(e) => failed.push(serde_json::json!({"event_id": id, "error": e.to_string()})),
-        }
-    }
+    let failed: Vec<serde_json::Value> = done
+        .failed
+        .iter()
+        .map(|(id, error)| serde_json::json!({"event_id": id, "error": error}))
+        .collect();
     Json(serde_json::json!({
         "status": "queued",
-        "replayed": queued.len(),
-        "event_ids": queued,
+        "replayed": done.queued.len(),
+        "event_ids": done.queued,
         "failed": failed,
-        "next_cursor": next_cursor,
+        "next_cursor": done.next_cursor,
     }))
     .into_response()
 }
@@ -439,7 +423,7 @@ pub async fn plugins(State(state): State<Arc<AppState>>) -> Response {
             "description": info.description,
             "file": info.file.display().to_string(),
             "sha256": info.sha256,
-            "loaded_at": crate::event::rfc3339_ms(crate::event::unix_ms(info.loaded_at)),
+            "loaded_at": crate::model::rfc3339_ms(crate::model::unix_ms(info.loaded_at)),
             "from_cache": info.from_cache,
             "calls": calls,
             "failures": failures,
@@ -531,7 +515,7 @@ pub async fn events(
                         "source": e.source,
                         "type": e.event_type,
                         "status": e.status,
-                        "received_at": crate::event::rfc3339_ms(e.received_at_ms),
+                        "received_at": crate::model::rfc3339_ms(e.received_at_ms),
                         "jobs": e.jobs,
                         "delivered": e.delivered,
                         "dead_lettered": e.dead_lettered,

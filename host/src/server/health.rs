@@ -1,7 +1,7 @@
 //! `/health` (the process is alive) and `/ready` (it can do its job: the store answers and
 //! every configured source's plugin is loaded). `/ready` names each failing dependency.
 
-use super::AppState;
+use super::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -26,6 +26,7 @@ pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
         failing.push(format!("store: {e}"));
     }
     let mut missing: Vec<&str> = state
+        .ingest
         .sources
         .values()
         .map(|s| s.config.plugin.as_str())
@@ -44,7 +45,7 @@ pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
             if let Some(reason) = &d.disabled {
                 delivery.push(format!("route {:?} is disabled: {reason}", d.name));
             }
-            if d.circuit != crate::pipeline::breaker::CircuitState::Closed {
+            if d.circuit != crate::delivery::breaker::CircuitState::Closed {
                 delivery.push(format!("route {:?}: circuit {:?}", d.name, d.circuit));
             }
             if let Some(ms) = d.held_for_ms {

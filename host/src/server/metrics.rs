@@ -2,9 +2,9 @@
 //! oldest due job, dead letters) and to live delivery state (circuits, disabled routes) are
 //! read now; everything else was counted as it happened.
 
-use super::AppState;
+use super::state::AppState;
+use crate::delivery::breaker::CircuitState;
 use crate::metrics::{RouteLabel, metrics};
-use crate::pipeline::breaker::CircuitState;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -17,7 +17,7 @@ const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset
 /// Renders every metric.
 pub async fn scrape(State(state): State<Arc<AppState>>) -> Response {
     let m = metrics();
-    let now_ms = crate::event::unix_ms(SystemTime::now());
+    let now_ms = crate::model::unix_ms(SystemTime::now());
     match state.store.queue_stats(now_ms).await {
         Ok(stats) => {
             m.queue_depth

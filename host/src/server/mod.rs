@@ -2,152 +2,33 @@
 //! stack without a socket) and the listener loop with slow-client protection.
 
 mod admin;
-mod error;
 mod health;
-mod ingest;
 mod metrics;
+mod state;
 
-pub use error::IngestError;
+pub use state::AppState;
 
-use crate::config::{Config, SourceConfig};
-use crate::ratelimit::TokenBucket;
-use crate::runtime::Registry;
-use crate::store::Store;
+use crate::ingest::handler as ingest;
 use axum::Router;
 use axum::routing::{get, post};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
-/// A configured source with what the hot path needs precomputed.
-pub struct Source {
-    /// Its configuration.
-    pub config: SourceConfig,
-    /// Secret bytes in the form handed to plugins, newest first.
-    pub secrets: Vec<Vec<u8>>,
-    /// Its rate limiter, if limited (unused in a cluster, whose bucket is shared).
-    pub rate_limit: Option<TokenBucket>,
-}
-
-impl std::fmt::Debug for Source {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // `secrets` holds raw secret bytes: never printed.
-        f.debug_struct("Source")
-            .field("config", &self.config)
-            .field(
-                "secrets",
-                &format_args!("<{} redacted>", self.secrets.len()),
-            )
-            .field("rate_limit", &self.rate_limit)
-            .finish()
-    }
-}
-
-/// Everything request handlers share.
-#[derive(Debug)]
-pub struct AppState {
-    /// The configuration.
-    pub config: Arc<Config>,
-    /// Loaded plugins.
-    pub registry: Arc<Registry>,
-    /// The event store.
-    pub store: Arc<dyn Store>,
-    /// Sources by name.
-    pub sources: HashMap<String, Source>,
-    /// The admin API's Bearer token; the admin API is off without one.
-    pub admin_token: Option<crate::config::Secret>,
-    /// The configured routes, compiled.
-    pub router: crate::pipeline::router::Router,
-    /// Budget of request-body memory (in KiB permits): every request reserves its body's size
-    /// before reading it, so many large concurrent bodies get 503s instead of exhausting memory.
-    pub body_budget: tokio::sync::Semaphore,
-    /// The delivery engine (absent in tests of the ingest alone).
-    pub deliverer: Option<Arc<crate::pipeline::deliver::Deliverer>>,
-    /// Set when a graceful shutdown began: `/ready` fails so load balancers stop sending.
-    pub shutting_down: std::sync::atomic::AtomicBool,
-    /// Alone, or one of several nodes sharing rate limits (see [`crate::cluster`]).
-    pub cluster: crate::cluster::Cluster,
-}
-
-/// Request-body memory all in-flight requests may hold together, unless one source's body
-/// limit is larger (then that limit).
-pub const BODY_BUDGET_BYTES: u64 = 512 << 20;
-
-impl AppState {
-    /// Builds the state from a validated config.
-    pub fn new(config: Arc<Config>, registry: Arc<Registry>, store: Arc<dyn Store>) -> Self {
-        let sources = config
-            .sources
-            .iter()
-            .map(|(name, s)| {
-                let source = Source {
-                    config: s.clone(),
-                    secrets: s.secrets.iter().map(|k| k.expose().to_vec()).collect(),
-                    rate_limit: s
-                        .rate_limit
-                        .map(|r| TokenBucket::new(r.per_second, r.burst)),
-                };
-                (name.clone(), source)
-            })
-            .collect();
-        let largest = config
-            .sources
-            .values()
-            .filter_map(|s| s.max_body_bytes)
-            .max()
-            .unwrap_or(0);
-        let budget_kib = BODY_BUDGET_BYTES
-            .max(largest)
-            .max(config.server.max_body_bytes)
-            / 1024;
-        let body_budget =
-            tokio::sync::Semaphore::new(usize::try_from(budget_kib).unwrap_or(usize::MAX));
-        let router = crate::pipeline::router::Router::new(&config.routes);
-        // Read once at start: the admin API is on exactly when the variable is set and non-empty.
-        let admin_token = std::env::var(&config.admin.token_env)
-            .ok()
-            .filter(|t| !t.is_empty())
-            .map(crate::config::Secret::new);
-        AppState {
-            config,
-            registry,
-            store,
-            sources,
-            admin_token,
-            router,
-            body_budget,
-            deliverer: None,
-            shutting_down: std::sync::atomic::AtomicBool::new(false),
-            cluster: crate::cluster::Cluster::Local,
-        }
-    }
-
-    /// Joins a cluster: source rate limits are taken from its shared buckets.
-    pub fn with_cluster(mut self, cluster: crate::cluster::Cluster) -> Self {
-        self.cluster = cluster;
-        self
-    }
-
-    /// Attaches the delivery engine: ingests wake it, the admin API reports and replays
-    /// through it.
-    pub fn with_deliverer(mut self, deliverer: Arc<crate::pipeline::deliver::Deliverer>) -> Self {
-        self.deliverer = Some(deliverer);
-        self
-    }
-}
-
 /// The router: webhooks, health and readiness.
 pub fn app(state: Arc<AppState>) -> Router {
-    Router::new()
+    let webhooks = Router::new()
         // GET reaches the plugin only as a handshake (Meta's hub.challenge and the like).
         .route(
             "/webhooks/{source}",
             post(ingest::ingest).get(ingest::ingest),
         )
+        .with_state(state.ingest.clone());
+    Router::new()
+        .merge(webhooks)
         .nest("/admin", admin_routes(state.clone()))
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))

@@ -3,9 +3,12 @@
 
 use super::*;
 use crate::config::Config;
-use crate::event::EventRecord;
-use crate::event::NewEvents;
+use crate::ingest::Ingest;
+use crate::model::EventRecord;
+use crate::model::NewEvents;
+use crate::runtime::Registry;
 use crate::runtime::{Limits, Runtime};
+use crate::store::Store;
 use crate::store::{
     Attempt, DisabledRoute, DlqFilter, DlqPage, EventFilter, EventPage, JobRecord, LeasedJob, Next,
     QueueStats, Receipt, StoreError,
@@ -131,10 +134,10 @@ test_store!(StalledStore, {
 });
 
 async fn app_with(store: Arc<dyn Store>) -> Router {
-    app(Arc::new(state_with(store).await))
+    app(Arc::new(AppState::new(Arc::new(ingest_with(store).await))))
 }
 
-async fn state_with(store: Arc<dyn Store>) -> AppState {
+async fn ingest_with(store: Arc<dyn Store>) -> Ingest {
     let config = Config::parse(
         "[sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"whsec_t\"]\n",
         Path::new("t.toml"),
@@ -151,7 +154,7 @@ async fn state_with(store: Arc<dyn Store>) -> AppState {
         .await
         .unwrap();
     registry.insert(loaded).unwrap();
-    AppState::new(Arc::new(config), registry, store)
+    Ingest::new(Arc::new(config), registry, store)
 }
 
 #[tokio::test]
@@ -180,7 +183,7 @@ async fn the_openapi_document_describes_exactly_the_admin_routes() {
 
     // And the router really serves each one: an unrouted path would be axum's empty 404 (or a
     // 405), every admin handler answers JSON.
-    let mut state = state_with(Arc::new(FailingStore)).await;
+    let mut state = AppState::new(Arc::new(ingest_with(Arc::new(FailingStore)).await));
     state.admin_token = Some(crate::config::Secret::new("t0ken"));
     let app = app(Arc::new(state));
     for (method, path) in ADMIN_ENDPOINTS {
@@ -283,16 +286,17 @@ impl crate::cluster::SharedState for UnreachableCluster {
 async fn an_unreachable_shared_rate_limit_is_a_503_never_a_429_nor_a_write() {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(crate::store::SqliteStore::open(dir.path()).unwrap());
-    let mut state = state_with(store.clone())
-        .await
-        .with_cluster(crate::cluster::Cluster::Shared(Arc::new(
-            UnreachableCluster,
-        )));
-    state.sources.get_mut("stripe").unwrap().config.rate_limit = Some(crate::config::RateLimit {
+    let mut ingest =
+        ingest_with(store.clone())
+            .await
+            .with_cluster(crate::cluster::Cluster::Shared(Arc::new(
+                UnreachableCluster,
+            )));
+    ingest.sources.get_mut("stripe").unwrap().config.rate_limit = Some(crate::config::RateLimit {
         per_second: 100.0,
         burst: 100,
     });
-    let response = app(Arc::new(state))
+    let response = app(Arc::new(AppState::new(Arc::new(ingest))))
         .oneshot(signed_request())
         .await
         .unwrap();

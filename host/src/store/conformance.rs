@@ -2,7 +2,7 @@
 //! against a real instance (a SQLite file, a Redis server).
 
 use super::{Attempt, DlqFilter, EventFilter, Finished, Inserted, LeasedJob, Next, Store};
-use crate::event::{EventRecord, EventStatus, NewEvents, event_id};
+use crate::model::{EventRecord, EventStatus, NewEvents, event_id};
 use std::sync::Arc;
 
 /// A one-event request, as if a plugin had verified and normalized it.

@@ -11,6 +11,7 @@
 pub mod conformance;
 pub mod queue;
 pub mod redis;
+mod shared;
 mod sqlite;
 
 pub use self::redis::{RedisOptions, RedisShared, RedisStore};
@@ -18,9 +19,10 @@ pub use queue::{
     Attempt, DeadLetter, DisabledRoute, DlqFilter, DlqPage, EventFilter, EventPage, EventSummary,
     Finished, LeasedJob, Next, QueueStats,
 };
+pub use shared::{MAX_TOKEN_WAIT, SharedState};
 pub use sqlite::SqliteStore;
 
-use crate::event::{EventRecord, NewEvents};
+use crate::model::{EventRecord, NewEvents};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -93,8 +93,8 @@ impl Keys {
         self.key(&["disabled"])
     }
 
-    /// A shared token bucket (`name` from [`crate::cluster::route_bucket`] or
-    /// [`crate::cluster::source_bucket`]).
+    /// A shared token bucket (`name` from [`crate::model::names::route_bucket`] or
+    /// [`crate::model::names::source_bucket`]).
     pub(super) fn bucket(&self, name: &str) -> String {
         self.key(&["bucket:", name])
     }

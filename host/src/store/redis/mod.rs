@@ -44,7 +44,7 @@ use super::{
     Attempt, DisabledRoute, DlqFilter, DlqPage, EventFilter, EventPage, Inserted, JobRecord,
     LeasedJob, Next, QueueStats, Receipt, Store, StoreError,
 };
-use crate::event::{EventRecord, EventStatus, NewEvents};
+use crate::model::{EventRecord, EventStatus, NewEvents};
 use durability::Verdict;
 use error::Error;
 use keys::Keys;
@@ -326,7 +326,7 @@ async fn write_batch(inner: &Inner, batch: &[InsertRequest]) -> Result<Vec<bool>
     let script = &SCRIPTS.insert;
     let mut cmd = script.call();
     let count: usize = batch.iter().map(|r| r.events.records().len()).sum();
-    let now = crate::event::unix_ms(std::time::SystemTime::now());
+    let now = crate::model::unix_ms(std::time::SystemTime::now());
     cmd.arg(inner.keys.prefix())
         .arg(GROUP)
         .arg(inner.dedupe_window_ms)

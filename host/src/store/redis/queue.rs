@@ -20,7 +20,7 @@ use super::error::Error;
 use super::reply::{Cells, rows};
 use super::scripts::{self, SCRIPTS};
 use super::{GROUP, Inner, RedisStore};
-use crate::event::{EventRecord, EventStatus};
+use crate::model::{EventRecord, EventStatus};
 use crate::store::JobRecord;
 use crate::store::queue::{Attempt, LeasedJob, Next};
 use serde::Deserialize;

@@ -10,9 +10,9 @@ use super::error::Error;
 use super::keys::Keys;
 use super::scripts::{self, SCRIPTS};
 use super::{Inner, RedisStore};
-use crate::cluster::{MAX_TOKEN_WAIT, SharedState};
 use crate::config::RateLimit;
 use crate::store::StoreError;
+use crate::store::{MAX_TOKEN_WAIT, SharedState};
 use std::sync::Arc;
 use std::time::Duration;
 

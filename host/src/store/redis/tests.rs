@@ -2,7 +2,7 @@
 //! each test under its own key prefix.
 
 use super::*;
-use crate::event::event_id;
+use crate::model::event_id;
 use crate::store::conformance;
 use crate::store::queue::status;
 use hookgate_testkit::redis::{Persistence, RedisServer, unique_prefix};

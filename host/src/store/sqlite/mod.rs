@@ -10,7 +10,7 @@ use super::{
     Attempt, DisabledRoute, DlqFilter, DlqPage, EventFilter, EventPage, Finished, Inserted,
     JobRecord, LeasedJob, Next, QueueStats, Receipt, Store, StoreError,
 };
-use crate::event::{EventRecord, EventStatus, NewEvents};
+use crate::model::{EventRecord, EventStatus, NewEvents};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

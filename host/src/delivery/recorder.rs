@@ -50,7 +50,7 @@ impl Recorder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::event_id;
+    use crate::model::event_id;
     use crate::store::conformance::routed;
     use crate::store::{Attempt, Next, SqliteStore};
 

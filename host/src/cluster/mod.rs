@@ -13,35 +13,16 @@
 //! - A hold only ever grows until it ends: publishing a shorter one than the current one
 //!   changes nothing. Holds are durations on the backend's clock too, so each node converts
 //!   the remaining time into its own `Instant`.
-//! - A failure of the backend is a [`StoreError`]; callers must neither drop nor wrongly
+//! - A failure of the backend is a [`StoreError`](crate::store::StoreError); callers must neither drop nor wrongly
 //!   refuse because of one (ingest answers 503 + Retry-After; delivery defers the job).
 
-use crate::config::RateLimit;
-use crate::store::StoreError;
+mod bucket;
+
+pub use bucket::TokenBucket;
+
+pub use crate::store::{MAX_TOKEN_WAIT, SharedState};
+
 use std::sync::Arc;
-use std::time::Duration;
-
-/// The longest wait a bucket reports (a tiny rate must not overflow anything).
-pub const MAX_TOKEN_WAIT: Duration = Duration::from_secs(86_400);
-
-/// Coordination state shared by every node of a cluster.
-#[async_trait::async_trait]
-pub trait SharedState: Send + Sync + std::fmt::Debug + 'static {
-    /// Takes one token from `bucket` (refilled at `limit.per_second` up to `limit.burst`), or
-    /// says how long until one is available (at most [`MAX_TOKEN_WAIT`]).
-    async fn take_token(
-        &self,
-        bucket: &str,
-        limit: RateLimit,
-    ) -> Result<Result<(), Duration>, StoreError>;
-
-    /// Publishes that `route` takes no deliveries for the next `duration`, unless it is
-    /// already held for longer. Returns how long it is held now.
-    async fn hold(&self, route: &str, duration: Duration) -> Result<Duration, StoreError>;
-
-    /// Every current hold: route and the time it still has to run.
-    async fn holds(&self) -> Result<Vec<(String, Duration)>, StoreError>;
-}
 
 /// Whether this node coordinates with others, and through what.
 ///
@@ -67,23 +48,12 @@ impl Cluster {
     }
 }
 
-/// The bucket of a route's delivery rate limit (`[[routes]] rate_limit`).
-pub fn route_bucket(route: &str) -> String {
-    format!("route:{route}")
-}
-
-/// The bucket of a source's ingest rate limit (`[sources.x] rate_limit`).
-pub fn source_bucket(source: &str) -> String {
-    format!("source:{source}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn routes_and_sources_never_share_a_bucket() {
-        assert_ne!(route_bucket("stripe"), source_bucket("stripe"));
+    fn a_node_is_alone_by_default() {
         assert!(Cluster::default().shared().is_none());
     }
 }

@@ -17,17 +17,13 @@
 
 use super::breaker::{Breaker, CircuitState};
 use crate::cluster::Cluster;
+use crate::cluster::TokenBucket;
 use crate::config::{BreakerConfig, Config, RateLimit, Secret};
-use crate::ratelimit::TokenBucket;
+use crate::model::names::schedule_source;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-/// The source name of a schedule's tick events, which is also its jobs' destination name.
-pub fn schedule_source(name: &str) -> String {
-    format!("schedule:{name}")
-}
 
 /// A route or schedule, as the delivery engine needs it.
 #[derive(Debug)]

@@ -1,16 +1,15 @@
-//! hookgate's normalized event schema, and the one conversion from a verified request to the
-//! records the store persists.
+//! hookgate's normalized event schema: the envelope actions receive, the record the store
+//! keeps, and the id that makes a redelivery recognisable.
 //!
 //! Event ids are derived, not random: `evt_` + the first 128 bits of
 //! SHA-256(source, platform event id). A redelivery therefore has the same id on every node and
 //! after every restart, which is what makes duplicate detection a plain unique key.
 
-use crate::pipeline::router::Router;
-use crate::runtime::{Payload, PluginEvent, Verified};
+use super::names::schedule_source;
+use super::time::rfc3339_ms;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Type given to a verified payload that its plugin could not normalize.
 pub const UNNORMALIZED_TYPE: &str = "hookgate.unnormalized";
@@ -99,9 +98,8 @@ pub struct EventRecord {
     pub payload: Vec<u8>,
 }
 
-/// The events of one verified request, each with the routes it goes to. Only
-/// [`NewEvents::from_verified`] builds one, so the store can only ever be asked to persist
-/// verified input.
+/// The events of one verified request (or one schedule tick), each with the routes it goes to:
+/// what [`crate::store`] persists in one transaction.
 #[derive(Debug)]
 pub struct NewEvents {
     records: Vec<EventRecord>,
@@ -109,7 +107,9 @@ pub struct NewEvents {
 }
 
 impl NewEvents {
-    /// Records built directly, for the storage conformance suite (which has no plugin).
+    /// Records with one route list each. Within the crate only intake (from a verified
+    /// request, [`crate::ingest::intake`]), the scheduler's ticks and the storage conformance
+    /// suite build them.
     pub(crate) fn from_records(records: Vec<EventRecord>, routes: Vec<Vec<String>>) -> NewEvents {
         assert_eq!(records.len(), routes.len(), "one route list per record");
         NewEvents { records, routes }
@@ -126,51 +126,6 @@ impl NewEvents {
         self.records
             .iter()
             .zip(self.routes.iter().map(Vec::as_slice))
-    }
-
-    /// Turns a verified request into records: one per normalized event, or a single
-    /// dead-lettered record carrying the normalization error.
-    pub fn from_verified(
-        source: &str,
-        platform: &str,
-        verified: Verified,
-        received_at: SystemTime,
-        router: &Router,
-    ) -> NewEvents {
-        let received_at_ms = unix_ms(received_at);
-        let (request, normalized) = verified.into_parts();
-        let body = request.body;
-        let (records, routes) = match normalized {
-            Ok(events) if !events.is_empty() => {
-                let mut body = Some(body);
-                let count = events.len();
-                events
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, e)| {
-                        // The body moves into the last event that uses it; earlier ones copy.
-                        let payload = match &e.payload {
-                            Payload::Json(text) => text.clone().into_bytes(),
-                            Payload::WholeBody if i + 1 == count => body.take().unwrap_or_default(),
-                            Payload::WholeBody => body.clone().unwrap_or_default(),
-                        };
-                        record(source, platform, e, payload, received_at_ms, router)
-                    })
-                    .unzip()
-            }
-            Ok(_) => {
-                let reason = "plugin returned no events".to_owned();
-                (
-                    vec![dead_letter(source, platform, body, reason, received_at_ms)],
-                    vec![Vec::new()],
-                )
-            }
-            Err(reason) => (
-                vec![dead_letter(source, platform, body, reason, received_at_ms)],
-                vec![Vec::new()],
-            ),
-        };
-        NewEvents { records, routes }
     }
 }
 
@@ -209,7 +164,7 @@ impl NewEvents {
     /// time, going to the schedule's destination. Its id derives from the schedule and the
     /// tick, so inserting the same tick twice (a restart racing the clock) stores it once.
     pub fn scheduled_tick(name: &str, cron: &str, tick_ms: i64) -> NewEvents {
-        let source = crate::pipeline::destinations::schedule_source(name);
+        let source = schedule_source(name);
         let platform_event_id = tick_ms.to_string();
         let id = event_id(&source, &platform_event_id);
         let occurred_at = rfc3339_ms(tick_ms);
@@ -259,110 +214,6 @@ pub fn event_id(source: &str, platform_event_id: &str) -> String {
     format!("evt_{}", hex::encode(&digest[..16]))
 }
 
-fn record(
-    source: &str,
-    platform: &str,
-    e: PluginEvent,
-    payload: Vec<u8>,
-    received_at_ms: i64,
-    router: &Router,
-) -> (EventRecord, Vec<String>) {
-    let id = event_id(source, &e.platform_event_id);
-    let occurred_at = e
-        .occurred_at
-        .as_deref()
-        .and_then(normalize_rfc3339)
-        .unwrap_or_else(|| rfc3339_ms(received_at_ms));
-    let envelope = Envelope {
-        id: id.clone(),
-        source: source.to_owned(),
-        platform: platform.to_owned(),
-        event_type: e.event_type.clone(),
-        occurred_at,
-        entity_id: e.entity_id,
-        entity_type: e.entity_type,
-        user_id: e.user_id,
-        amount: e.amount,
-        currency: e.currency.map(|c| c.to_ascii_uppercase()),
-        metadata: e.metadata.into_iter().collect(),
-    };
-    let routes = router.routes_for(&envelope);
-    let record = EventRecord {
-        id,
-        source: source.to_owned(),
-        platform_event_id: e.platform_event_id,
-        event_type: e.event_type,
-        status: EventStatus::Pending,
-        error: None,
-        received_at_ms,
-        envelope: serde_json::to_string(&envelope).expect("envelopes always serialize"),
-        payload,
-    };
-    (record, routes)
-}
-
-fn dead_letter(
-    source: &str,
-    platform: &str,
-    body: Vec<u8>,
-    reason: String,
-    received_at_ms: i64,
-) -> EventRecord {
-    // No platform id is available, so the body's hash stands in: a redelivery of the same
-    // broken payload is still recognised as a duplicate.
-    let platform_event_id = format!("sha256:{}", hex::encode(Sha256::digest(&body)));
-    let id = event_id(source, &platform_event_id);
-    let envelope = Envelope {
-        id: id.clone(),
-        source: source.to_owned(),
-        platform: platform.to_owned(),
-        event_type: UNNORMALIZED_TYPE.to_owned(),
-        occurred_at: rfc3339_ms(received_at_ms),
-        entity_id: None,
-        entity_type: None,
-        user_id: None,
-        amount: None,
-        currency: None,
-        metadata: BTreeMap::new(),
-    };
-    EventRecord {
-        id,
-        source: source.to_owned(),
-        platform_event_id,
-        event_type: UNNORMALIZED_TYPE.to_owned(),
-        status: EventStatus::DeadLettered,
-        error: Some(format!("normalization failed: {reason}")),
-        received_at_ms,
-        envelope: serde_json::to_string(&envelope).expect("envelopes always serialize"),
-        payload: body,
-    }
-}
-
-/// Milliseconds since the Unix epoch.
-pub fn unix_ms(t: SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-/// RFC 3339 (UTC, milliseconds) of Unix milliseconds.
-pub fn rfc3339_ms(ms: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let f = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    t.format(f).unwrap_or_default()
-}
-
-/// Validates a plugin's RFC 3339 time and converts it to UTC; `None` when unparsable.
-fn normalize_rfc3339(text: &str) -> Option<String> {
-    let t =
-        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
-    t.to_offset(time::UtcOffset::UTC)
-        .format(&time::format_description::well_known::Rfc3339)
-        .ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,16 +225,6 @@ mod tests {
         assert_ne!(a, event_id("stripe-eu", "evt_1"));
         assert_ne!(event_id("ab", "c"), event_id("a", "bc"));
         assert!(a.starts_with("evt_") && a.len() == 36);
-    }
-
-    #[test]
-    fn times_are_normalized_to_utc() {
-        assert_eq!(
-            normalize_rfc3339("2023-03-29T14:00:27-04:00").as_deref(),
-            Some("2023-03-29T18:00:27Z")
-        );
-        assert_eq!(normalize_rfc3339("yesterday"), None);
-        assert_eq!(rfc3339_ms(1_492_774_577_123), "2017-04-21T11:36:17.123Z");
     }
 
     #[test]

@@ -8,19 +8,18 @@
 //!   token, nor dropped for want of one.
 //! - **Holds**: when this node's breaker opens, or a destination asks it for a pause (429),
 //!   the node publishes a hold as long as its own block ([`publish_hold`]).
-//! - **Refresh** ([`run`]): about once a second every node reads the holds and the store's
+//! - **Refresh** ([`follow`]): about once a second every node reads the holds and the store's
 //!   disabled routes and merges them into its [`Destinations`]. Per delivery nothing is read:
 //!   another node's hold takes effect here within a refresh interval. Disabled routes are
 //!   followed on every backend (alone, the store only ever says what this node wrote).
 
-use super::deliver::Deliverer;
 use super::destinations::{Destination, Destinations};
-use crate::cluster::{Cluster, route_bucket};
-use crate::event::unix_ms;
+use crate::cluster::Cluster;
+use crate::model::names::route_bucket;
+use crate::model::unix_ms;
 use crate::store::Store;
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 /// How often a node reads the cluster's holds and the store's disabled routes.
 pub const REFRESH: Duration = Duration::from_secs(1);
@@ -87,23 +86,24 @@ pub async fn publish_hold(cluster: &Cluster, destinations: &Destinations, route:
     }
 }
 
-/// Refreshes `deliverer`'s destinations from the store and the cluster every [`REFRESH`]
-/// until `stop`.
-pub async fn run(
-    store: Arc<dyn Store>,
-    cluster: Cluster,
-    deliverer: Arc<Deliverer>,
+/// Refreshes `destinations` from the store and the cluster every [`REFRESH`] until `stop`,
+/// notifying `wake` when a route may take work again.
+pub async fn follow(
+    store: &dyn Store,
+    cluster: &Cluster,
+    destinations: &Destinations,
+    wake: &Notify,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut failing = false;
     while !*stop.borrow() {
-        match refresh(store.as_ref(), &cluster, deliverer.destinations()).await {
+        match refresh(store, cluster, destinations).await {
             Ok(woke) => {
                 if std::mem::take(&mut failing) {
                     tracing::info!("cluster state is read again");
                 }
                 if woke {
-                    deliverer.wake();
+                    wake.notify_one();
                 }
             }
             Err(e) if !failing => {
@@ -171,6 +171,7 @@ mod tests {
     use crate::store::{RedisOptions, RedisStore, SqliteStore};
     use hookgate_testkit::redis::{RedisServer, unique_prefix};
     use std::path::Path;
+    use std::sync::Arc;
 
     const CONFIG: &str = r#"
 [storage]

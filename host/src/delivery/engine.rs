@@ -8,17 +8,18 @@
 //! the same `Idempotency-Key`. Delivery is at-least-once.
 //!
 //! On several nodes ([`Cluster::Shared`]) rate limits come from the cluster's buckets, an
-//! opened circuit or a pause is published as a hold, and [`super::shared::run`] merges the
+//! opened circuit or a pause is published as a hold, and [`Deliverer::follow_shared_state`] merges the
 //! other nodes' holds and disabled routes in about once a second.
 
 use super::destinations::{Destination, Destinations, Wait};
+use super::dlq::Dlq;
 use super::recorder::Recorder;
 use super::retry;
-use super::router::Router;
 use super::shared;
 use crate::cluster::Cluster;
 use crate::egress::Egress;
-use crate::event::{Envelope, delivery_json, unix_ms};
+use crate::ingest::RouteTable;
+use crate::model::{delivery_json, unix_ms};
 use crate::runtime::{ActionOutcome, DeliveryRequest, Registry};
 use crate::store::{Attempt, Finished, LeasedJob, Next, Store, StoreError};
 use std::sync::Arc;
@@ -34,25 +35,6 @@ const MISSING_PLUGIN_WAIT: Duration = Duration::from_secs(5);
 /// Waits on a rate-limited destination when it did not say how long.
 const DEFAULT_RATE_LIMIT_PAUSE: Duration = Duration::from_secs(1);
 
-/// Why a replay could not be queued.
-#[derive(Debug, thiserror::Error)]
-pub enum ReplayError {
-    /// No such event.
-    #[error("no such event")]
-    NotFound,
-    /// The event was never normalized, so no route can take it.
-    #[error(
-        "the event could not be normalized ({0}); fix the platform plugin and have the platform resend it"
-    )]
-    Unroutable(String),
-    /// No current route matches the event.
-    #[error("no configured route matches this event")]
-    NoRoute,
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
 /// The delivery engine.
 pub struct Deliverer {
     store: Arc<dyn Store>,
@@ -60,9 +42,9 @@ pub struct Deliverer {
     registry: Arc<Registry>,
     egress: Arc<Egress>,
     destinations: Destinations,
-    router: Router,
+    dlq: Dlq,
     slots: Arc<Semaphore>,
-    wake: Notify,
+    wake: Arc<Notify>,
     lease: Duration,
     cluster: Cluster,
 }
@@ -85,7 +67,7 @@ impl Deliverer {
         registry: Arc<Registry>,
         egress: Arc<Egress>,
         destinations: std::collections::HashMap<String, Destination>,
-        router: Router,
+        routes: RouteTable,
         cluster: Cluster,
     ) -> Result<Arc<Deliverer>, StoreError> {
         // A shared store may be unreachable at start: the gateway still starts (ingest answers
@@ -110,15 +92,16 @@ impl Deliverer {
         // wait before another node takes them (21 s with the defaults).
         let call_timeout = registry.runtime().limits().call_timeout;
         let lease = egress.total_timeout() + call_timeout * 10 + LEASE_SLACK;
+        let wake = Arc::new(Notify::new());
         Ok(Arc::new(Deliverer {
             recorder: Recorder::start(store.clone()),
+            dlq: Dlq::new(store.clone(), routes, wake.clone()),
             store,
             registry,
             egress,
             destinations: Destinations::new(destinations, &disabled, &cluster),
-            router,
             slots: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
-            wake: Notify::new(),
+            wake,
             lease,
             cluster,
         }))
@@ -129,19 +112,37 @@ impl Deliverer {
         self.wake.notify_one();
     }
 
+    /// The handle [`Deliverer::wake`] notifies, for ingest to wake the engine without
+    /// knowing it.
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// The dead-letter queue, replaying into this engine.
+    pub fn dlq(&self) -> &Dlq {
+        &self.dlq
+    }
+
     /// The destinations' live state.
     pub fn destinations(&self) -> &Destinations {
         &self.destinations
     }
 
+    /// Follows the other nodes' holds and the store's disabled routes (every
+    /// [`shared::REFRESH`]) until `stop`. The composition root runs it beside [`Deliverer::run`].
+    pub async fn follow_shared_state(self: Arc<Self>, stop: watch::Receiver<bool>) {
+        shared::follow(
+            self.store.as_ref(),
+            &self.cluster,
+            &self.destinations,
+            &self.wake,
+            stop,
+        )
+        .await;
+    }
+
     /// Runs until `stop` turns true, then waits (up to `drain`) for deliveries in flight.
     pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>, drain: Duration) {
-        tokio::spawn(shared::run(
-            self.store.clone(),
-            self.cluster.clone(),
-            self.clone(),
-            stop.clone(),
-        ));
         let mut store_down_since: Option<Instant> = None;
         while !*stop.borrow() {
             let now = Instant::now();
@@ -397,48 +398,5 @@ impl Deliverer {
         if let Err(e) = self.store.defer(job.id, job.lease_until_ms, due).await {
             tracing::warn!(event_id = %job.event_id, error = %e, "cannot hand a job back; it runs when its lease expires");
         }
-    }
-
-    /// Queues a stored event again through the current routes (dead-lettered jobs revive,
-    /// newly matching routes get a job), or only along `only_route` when given (a bulk replay
-    /// filtered by route must not revive the event's other routes). Returns the routes queued.
-    pub async fn replay(
-        &self,
-        event_id: &str,
-        only_route: Option<&str>,
-    ) -> Result<Vec<String>, ReplayError> {
-        let event = self
-            .store
-            .get_event(event_id)
-            .await?
-            .ok_or(ReplayError::NotFound)?;
-        if let Some(error) = &event.error
-            && event.event_type == crate::event::UNNORMALIZED_TYPE
-        {
-            return Err(ReplayError::Unroutable(error.clone()));
-        }
-        let routes = if event.source.starts_with("schedule:") {
-            vec![event.source.clone()]
-        } else {
-            let envelope: Envelope = serde_json::from_str(&event.envelope)
-                .map_err(|e| StoreError::Corrupt(format!("envelope of {event_id}: {e}")))?;
-            self.router.routes_for(&envelope)
-        };
-        let routes: Vec<String> = match only_route {
-            Some(only) => routes.into_iter().filter(|r| r == only).collect(),
-            None => routes,
-        };
-        if routes.is_empty() {
-            return Err(ReplayError::NoRoute);
-        }
-        let queued = self
-            .store
-            .replay(event_id, routes, unix_ms(SystemTime::now()))
-            .await?;
-        if !queued.is_empty() {
-            tracing::info!(event_id = %event_id, routes = ?queued, "replay queued");
-            self.wake();
-        }
-        Ok(queued)
     }
 }

@@ -4,7 +4,7 @@
 //! transaction that stores the event.
 
 use crate::config::RouteConfig;
-use crate::event::Envelope;
+use crate::model::Envelope;
 
 /// A field a filter tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,11 +23,11 @@ struct Route {
 
 /// The compiled routes of a config.
 #[derive(Debug, Clone, Default)]
-pub struct Router {
+pub struct RouteTable {
     routes: Vec<Route>,
 }
 
-impl Router {
+impl RouteTable {
     /// Compiles the configured routes (already validated by the config).
     pub fn new(routes: &[RouteConfig]) -> Self {
         let routes = routes
@@ -49,7 +49,7 @@ impl Router {
                     .collect(),
             })
             .collect();
-        Router { routes }
+        RouteTable { routes }
     }
 
     /// Whether any route is configured (no routes: nothing to compute per event).
@@ -195,17 +195,17 @@ source = "shop"
 action = "forward"
 "#;
         let config = Config::parse(text, Path::new("t.toml")).unwrap();
-        let router = Router::new(&config.routes);
+        let table = RouteTable::new(&config.routes);
         assert_eq!(
-            router.routes_for(&envelope("stripe", "payment.completed")),
+            table.routes_for(&envelope("stripe", "payment.completed")),
             vec!["all-payments", "stripe-usd-test"]
         );
         assert_eq!(
-            router.routes_for(&envelope("shop", "payment.completed")),
+            table.routes_for(&envelope("shop", "payment.completed")),
             vec!["all-payments", "shop-only"]
         );
         assert!(
-            router
+            table
                 .routes_for(&envelope("stripe", "customer.created"))
                 .is_empty()
         );

@@ -4,9 +4,9 @@
 //! while down, and a tick stored twice (the same instant) is one event with one job, so no
 //! tick is lost or fired twice.
 
-use super::deliver::Deliverer;
+use super::engine::Deliverer;
 use crate::config::ScheduleConfig;
-use crate::event::{NewEvents, unix_ms};
+use crate::model::{NewEvents, unix_ms};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -55,7 +55,7 @@ async fn run(
     deliverer: Arc<Deliverer>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let source = super::destinations::schedule_source(&name);
+    let source = crate::model::names::schedule_source(&name);
     let now = unix_ms(SystemTime::now());
     // The last tick fired, from the store; a schedule that never fired starts now.
     let mut cursor = loop {

@@ -1,8 +1,7 @@
 //! `POST /webhooks/{source}`: raw bytes in, plugin verify + normalize, durable write, 202.
 
-use super::AppState;
 use super::error::IngestError;
-use crate::event::NewEvents;
+use super::{Ingest, intake};
 use crate::runtime::{HandshakeResponse, Header, Outcome, Request as PluginRequest, VerifyContext};
 use crate::store::{Inserted, Receipt};
 use axum::Json;
@@ -16,7 +15,7 @@ use std::time::SystemTime;
 
 /// The ingest handler.
 pub async fn ingest(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<Ingest>>,
     Path(source_name): Path<String>,
     request: Request<Body>,
 ) -> Response {
@@ -33,7 +32,7 @@ pub async fn ingest(
 }
 
 async fn handle(
-    state: Arc<AppState>,
+    state: Arc<Ingest>,
     source_name: String,
     request: Request<Body>,
 ) -> Result<Response, IngestError> {
@@ -47,7 +46,7 @@ async fn handle(
             // Several nodes: one bucket for all of them. An unreachable bucket is a store
             // outage (503 + Retry-After), never a 429 the sender could take as final.
             Some(shared) => shared
-                .take_token(&crate::cluster::source_bucket(&source_name), limit)
+                .take_token(&crate::model::names::source_bucket(&source_name), limit)
                 .await
                 .inspect_err(|e| {
                     tracing::error!(source = %source_name, error = %e, "cannot reach the shared rate limit; answering 503");
@@ -118,7 +117,7 @@ async fn handle(
     let context = VerifyContext {
         secrets: source.secrets.clone(),
         tolerance_secs: source.config.tolerance_secs,
-        now_unix_secs: crate::event::unix_ms(received_at) / 1000,
+        now_unix_secs: crate::model::unix_ms(received_at) / 1000,
     };
 
     let runtime = state.registry.runtime();
@@ -136,12 +135,12 @@ async fn handle(
             Err(error)
         }
         Outcome::Verified(verified) => {
-            let events = NewEvents::from_verified(
+            let events = intake(
                 &source_name,
                 &plugin.info.name,
                 verified,
                 received_at,
-                &state.router,
+                &state.routes,
             );
             let dead: Vec<String> = events
                 .records()
@@ -156,9 +155,9 @@ async fn handle(
             })?;
             if has_jobs
                 && !receipt.all_duplicates()
-                && let Some(deliverer) = &state.deliverer
+                && let Some(wake) = &state.jobs_stored
             {
-                deliverer.wake();
+                wake.notify_one();
             }
             for (id, inserted) in receipt.events() {
                 tracing::info!(source = %source_name, event_id = %id, duplicate = (*inserted == Inserted::Duplicate), "webhook stored");

@@ -1,0 +1,126 @@
+//! The ingest half of the pipeline: `POST /webhooks/{source}` ([`handler`]) — limits, the
+//! source's platform plugin, [`intake`] (a verified request becomes records, each with the
+//! routes of the [`routes`] table it matches), the durable insert, and the 2xx built from its
+//! receipt.
+
+mod error;
+pub mod handler;
+pub mod intake;
+pub mod routes;
+
+pub use error::IngestError;
+pub use intake::intake;
+pub use routes::RouteTable;
+
+use crate::cluster::{Cluster, TokenBucket};
+use crate::config::{Config, SourceConfig};
+use crate::runtime::Registry;
+use crate::store::Store;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::{Notify, Semaphore};
+
+/// A configured source with what the hot path needs precomputed.
+pub struct Source {
+    /// Its configuration.
+    pub config: SourceConfig,
+    /// Secret bytes in the form handed to plugins, newest first.
+    pub secrets: Vec<Vec<u8>>,
+    /// Its rate limiter, if limited (unused in a cluster, whose bucket is shared).
+    pub rate_limit: Option<TokenBucket>,
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `secrets` holds raw secret bytes: never printed.
+        f.debug_struct("Source")
+            .field("config", &self.config)
+            .field(
+                "secrets",
+                &format_args!("<{} redacted>", self.secrets.len()),
+            )
+            .field("rate_limit", &self.rate_limit)
+            .finish()
+    }
+}
+
+/// Request-body memory all in-flight requests may hold together, unless one source's body
+/// limit is larger (then that limit).
+pub const BODY_BUDGET_BYTES: u64 = 512 << 20;
+
+/// Everything the ingest handler needs, built once from the config.
+#[derive(Debug)]
+pub struct Ingest {
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// Loaded plugins.
+    pub registry: Arc<Registry>,
+    /// The event store.
+    pub store: Arc<dyn Store>,
+    /// Sources by name.
+    pub sources: HashMap<String, Source>,
+    /// The configured routes, compiled.
+    pub routes: RouteTable,
+    /// Budget of request-body memory (in KiB permits): every request reserves its body's size
+    /// before reading it, so many large concurrent bodies get 503s instead of exhausting memory.
+    pub body_budget: Semaphore,
+    /// Alone, or one of several nodes sharing rate limits (see [`crate::cluster`]).
+    pub cluster: Cluster,
+    /// Notified after new jobs were stored (the delivery engine waits on it); none when
+    /// ingest runs alone, in tests.
+    pub jobs_stored: Option<Arc<Notify>>,
+}
+
+impl Ingest {
+    /// Builds the ingest side from a validated config.
+    pub fn new(config: Arc<Config>, registry: Arc<Registry>, store: Arc<dyn Store>) -> Self {
+        let sources = config
+            .sources
+            .iter()
+            .map(|(name, s)| {
+                let source = Source {
+                    config: s.clone(),
+                    secrets: s.secrets.iter().map(|k| k.expose().to_vec()).collect(),
+                    rate_limit: s
+                        .rate_limit
+                        .map(|r| TokenBucket::new(r.per_second, r.burst)),
+                };
+                (name.clone(), source)
+            })
+            .collect();
+        let largest = config
+            .sources
+            .values()
+            .filter_map(|s| s.max_body_bytes)
+            .max()
+            .unwrap_or(0);
+        let budget_kib = BODY_BUDGET_BYTES
+            .max(largest)
+            .max(config.server.max_body_bytes)
+            / 1024;
+        let body_budget = Semaphore::new(usize::try_from(budget_kib).unwrap_or(usize::MAX));
+        let routes = RouteTable::new(&config.routes);
+        Ingest {
+            config,
+            registry,
+            store,
+            sources,
+            routes,
+            body_budget,
+            cluster: Cluster::Local,
+            jobs_stored: None,
+        }
+    }
+
+    /// Joins a cluster: source rate limits are taken from its shared buckets.
+    pub fn with_cluster(mut self, cluster: Cluster) -> Self {
+        self.cluster = cluster;
+        self
+    }
+
+    /// Notifies `wake` whenever an insert stored new jobs.
+    pub fn waking(mut self, wake: Arc<Notify>) -> Self {
+        self.jobs_stored = Some(wake);
+        self
+    }
+}

@@ -1,0 +1,11 @@
+//! The data every stage shares: the normalized event and its stored record, ids, names and
+//! time. Nothing here depends on any other part of the crate; every other folder may use it.
+
+pub mod event;
+pub mod names;
+pub mod time;
+
+pub use event::{
+    Envelope, EventRecord, EventStatus, NewEvents, UNNORMALIZED_TYPE, delivery_json, event_id,
+};
+pub use time::{rfc3339_ms, unix_ms};

@@ -1,0 +1,54 @@
+//! What the HTTP handlers share: the ingest side, the delivery engine and the admin token.
+
+use crate::config::{Config, Secret};
+use crate::delivery::Deliverer;
+use crate::ingest::Ingest;
+use crate::runtime::Registry;
+use crate::store::Store;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+/// Everything request handlers share.
+#[derive(Debug)]
+pub struct AppState {
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// Loaded plugins.
+    pub registry: Arc<Registry>,
+    /// The event store.
+    pub store: Arc<dyn Store>,
+    /// The ingest side (`/webhooks/{source}`).
+    pub ingest: Arc<Ingest>,
+    /// The admin API's Bearer token; the admin API is off without one.
+    pub admin_token: Option<Secret>,
+    /// The delivery engine (absent in tests of the ingest alone).
+    pub deliverer: Option<Arc<Deliverer>>,
+    /// Set when a graceful shutdown began: `/ready` fails so load balancers stop sending.
+    pub shutting_down: AtomicBool,
+}
+
+impl AppState {
+    /// The state of a gateway whose ingest side is `ingest`.
+    pub fn new(ingest: Arc<Ingest>) -> Self {
+        // Read once at start: the admin API is on exactly when the variable is set and non-empty.
+        let admin_token = std::env::var(&ingest.config.admin.token_env)
+            .ok()
+            .filter(|t| !t.is_empty())
+            .map(Secret::new);
+        AppState {
+            config: ingest.config.clone(),
+            registry: ingest.registry.clone(),
+            store: ingest.store.clone(),
+            ingest,
+            admin_token,
+            deliverer: None,
+            shutting_down: AtomicBool::new(false),
+        }
+    }
+
+    /// Attaches the delivery engine: the admin API reports and replays through it.
+    pub fn with_deliverer(mut self, deliverer: Arc<Deliverer>) -> Self {
+        self.deliverer = Some(deliverer);
+        self
+    }
+}
