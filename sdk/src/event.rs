@@ -127,30 +127,6 @@ impl Event {
     }
 }
 
-/// Compares normalized events with a golden JSON file (an array of [`Event::to_json`] values).
-/// Set `HOOKGATE_BLESS=1` to (re)write the golden file from the actual output.
-pub fn assert_golden(events: &[Event], golden_path: &std::path::Path) {
-    let actual = serde_json::Value::Array(events.iter().map(Event::to_json).collect());
-    if std::env::var_os("HOOKGATE_BLESS").is_some() {
-        let text = serde_json::to_string_pretty(&actual).expect("JSON values serialize");
-        std::fs::write(golden_path, text + "\n").expect("golden file is writable");
-        return;
-    }
-    let text = std::fs::read_to_string(golden_path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (run with HOOKGATE_BLESS=1 to create it)",
-            golden_path.display()
-        )
-    });
-    let expected: serde_json::Value = serde_json::from_str(&text).expect("golden file is JSON");
-    assert_eq!(
-        actual,
-        expected,
-        "normalized output differs from {}",
-        golden_path.display()
-    );
-}
-
 /// A verified payload that cannot be turned into events. The host stores it dead-lettered with
 /// this message; nothing verified is dropped.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -95,6 +95,10 @@
 //! fails (there is no network outside the gateway), so keep response handling in pure
 //! functions over [`http::Response`] and test those.
 //!
+//! `testing` (host target only) holds the tests every platform plugin needs: its `fixtures/`
+//! checked against golden files, the sign round trip, and the refusals of forged requests,
+//! all from one call to `testing::check_fixtures`.
+//!
 //! Invariants every helper keeps: an empty signature never verifies, comparisons of secret
 //! material are constant-time, and nothing here reads a clock (the host passes `now`).
 #![deny(missing_docs)]
@@ -117,6 +121,8 @@ pub mod request;
 pub mod retry_after;
 pub mod signature;
 pub mod standard_webhooks;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testing;
 pub mod time;
 
 pub use serde_json;

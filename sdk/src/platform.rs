@@ -127,36 +127,6 @@ impl SignError {
     }
 }
 
-/// What `hookgate send` does with a plugin, natively, for plugin tests: signs `request` with
-/// [`Platform::sign`] (secret `secret`, time `now_unix_secs`), adds the headers, then runs
-/// [`Platform::verify`] (same secret, 300 s tolerance, same time) and [`Platform::normalize`].
-/// Returns the signed request and its events, or which step failed and why.
-pub fn sign_round_trip<P: Platform>(
-    mut request: Request,
-    secret: &[u8],
-    now_unix_secs: i64,
-) -> Result<(Request, Vec<Event>), String> {
-    let context = SignContext {
-        secret: secret.to_vec(),
-        now_unix_secs,
-        nonce: "0123456789abcdef0123456789abcdef".into(),
-    };
-    let headers = P::sign(&request, &context).map_err(|e| format!("sign: {e:?}"))?;
-    request.headers.extend(
-        headers
-            .into_iter()
-            .map(|(name, value)| (name.to_ascii_lowercase(), value.into_bytes())),
-    );
-    let verify = VerifyContext {
-        secrets: vec![secret.to_vec()],
-        tolerance_secs: 300,
-        now_unix_secs,
-    };
-    P::verify(&request, &verify).map_err(|e| format!("verify: {e:?}"))?;
-    let events = P::normalize(&request).map_err(|e| format!("normalize: {}", e.0))?;
-    Ok((request, events))
-}
-
 /// A platform plugin. All functions are pure: they see only their arguments.
 pub trait Platform {
     /// Static facts about the plugin.

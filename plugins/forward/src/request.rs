@@ -43,8 +43,9 @@ pub fn build(delivery: &Delivery, config: &ForwardConfig) -> Result<HttpRequest,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hookgate_plugin_standard_webhooks::verify;
+    use hookgate_plugin_standard_webhooks::{StandardWebhooks, verify};
     use hookgate_sdk::serde_json::json;
+    use hookgate_sdk::testing::{self, received};
 
     const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     const NOW_MS: u64 = 1_614_265_330_123;
@@ -71,13 +72,6 @@ mod tests {
         .unwrap()
     }
 
-    fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
-        req.headers()
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
     #[test]
     fn unsigned_request_has_the_contract_headers_and_the_exact_body() {
         let req = build(&delivery(None), &config()).unwrap();
@@ -100,34 +94,38 @@ mod tests {
 
     #[test]
     fn signed_request_carries_standard_webhooks_headers() {
-        let req = build(&delivery(Some(SECRET)), &config()).unwrap();
-        assert_eq!(header(&req, "webhook-id"), Some("evt_abc"));
-        assert_eq!(header(&req, "webhook-timestamp"), Some("1614265330"));
+        let req = received(&build(&delivery(Some(SECRET)), &config()).unwrap());
+        assert_eq!(req.header_text("webhook-id"), Some("evt_abc"));
+        assert_eq!(req.header_text("webhook-timestamp"), Some("1614265330"));
         let expected = standard_webhooks::sign(SECRET, "evt_abc", 1_614_265_330, EVENT).unwrap();
-        assert_eq!(header(&req, "webhook-signature"), Some(expected.as_str()));
+        assert_eq!(
+            req.header_text("webhook-signature"),
+            Some(expected.as_str())
+        );
         // Retries and replays keep the key: it depends on the event only.
         let later = Delivery {
             now_unix_ms: NOW_MS + 3_600_000,
             ..delivery(Some(SECRET))
         };
-        let retry = build(&later, &config()).unwrap();
-        assert_eq!(header(&retry, "idempotency-key"), Some("evt_abc"));
-        assert_eq!(header(&retry, "webhook-timestamp"), Some("1614268930"));
+        let retry = received(&build(&later, &config()).unwrap());
+        assert_eq!(retry.header_text("idempotency-key"), Some("evt_abc"));
+        assert_eq!(retry.header_text("webhook-timestamp"), Some("1614268930"));
     }
 
     #[test]
-    fn the_projects_own_verifier_accepts_what_forward_signs() {
-        let req = build(&delivery(Some(SECRET)), &config()).unwrap();
-        let mut inbound = hookgate_sdk::Request::post(req.body_bytes().to_vec());
-        for (name, value) in req.headers() {
-            inbound = inbound.with_header(name, value.as_bytes().to_vec());
-        }
+    fn the_projects_own_verifier_accepts_what_forward_signs_and_refuses_it_forged() {
+        let inbound = received(&build(&delivery(Some(SECRET)), &config()).unwrap());
         let ctx = VerifyContext::new(SECRET, 1_614_265_330);
         assert_eq!(verify::verify(&inbound, &ctx), Ok(()));
 
-        let mut tampered = inbound.clone();
-        tampered.body.push(b' ');
-        assert!(verify::verify(&tampered, &ctx).is_err());
+        let secret = SECRET.as_bytes();
+        let genuine =
+            testing::genuine::<StandardWebhooks>(&inbound, secret, 1_614_265_330).unwrap();
+        assert_eq!(
+            genuine.signature_headers,
+            ["webhook-id", "webhook-timestamp", "webhook-signature"]
+        );
+        testing::refusals::<StandardWebhooks>(&genuine, secret, 1_614_265_330);
     }
 
     #[test]

@@ -72,17 +72,10 @@ mod tests {
         assert_eq!(verify(&req(SIG), &rotating), Ok(()));
     }
 
+    // Missing, empty, tampered and wrong-secret signatures: the SDK's testing kit, from lib.rs.
     #[test]
-    fn refusals() {
+    fn malformed_signatures() {
         let ctx = VerifyContext::new(SECRET, 0);
-        assert_eq!(
-            verify(&Request::post(BODY), &ctx),
-            Err(VerifyError::MissingSignature)
-        );
-        assert_eq!(
-            verify(&req("sha256="), &ctx),
-            Err(VerifyError::MissingSignature)
-        );
         assert!(matches!(
             verify(&req("sha1=abcd"), &ctx),
             Err(VerifyError::MalformedSignature(_))
@@ -91,11 +84,5 @@ mod tests {
             verify(&req("sha256=xyz"), &ctx),
             Err(VerifyError::MalformedSignature(_))
         ));
-        let tampered = Request::post("Hello, World?").with_header(HEADER, SIG);
-        assert_eq!(verify(&tampered, &ctx), Err(VerifyError::SignatureMismatch));
-        assert_eq!(
-            verify(&req(SIG), &VerifyContext::new("wrong", 0)),
-            Err(VerifyError::SignatureMismatch)
-        );
     }
 }

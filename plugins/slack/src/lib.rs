@@ -52,26 +52,23 @@ mod tests {
     const SECRET: &[u8] = b"8f742231b10e8888abcd99yyyzzz85a5";
     const NOW: i64 = 1_700_000_000;
 
-    fn fixture() -> Vec<u8> {
-        std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/fixtures/event_callback.message.json"
-        ))
-        .unwrap()
+    #[test]
+    fn fixtures() {
+        hookgate_sdk::testing::check_fixtures::<Slack>(env!("CARGO_MANIFEST_DIR"), SECRET, NOW);
     }
 
     #[test]
-    fn signed_test_requests_verify_and_normalize() {
-        let request = Request::post(fixture());
-        let (signed, events) =
-            hookgate_sdk::platform::sign_round_trip::<Slack>(request, SECRET, NOW).unwrap();
-        assert_eq!(events.len(), 1);
-        // A different secret must not verify what this one signed.
-        let other = VerifyContext {
-            secrets: vec![b"another-secret".to_vec()],
-            tolerance_secs: 300,
-            now_unix_secs: NOW,
-        };
-        assert!(Slack::verify(&signed, &other).is_err());
+    fn only_a_signed_url_verification_is_answered() {
+        let challenge = Request::post(r#"{"type":"url_verification","challenge":"c-123"}"#)
+            .with_header("content-type", "application/json");
+        let context = VerifyContext::new(SECRET, NOW);
+        assert_eq!(Slack::handshake(&challenge, &context), None);
+        let signed = hookgate_sdk::testing::sign::<Slack>(&challenge, SECRET, NOW).unwrap();
+        assert_eq!(
+            Slack::handshake(&signed, &context),
+            Some(HandshakeResponse::ok("text/plain", "c-123"))
+        );
+        let stale = VerifyContext::new(SECRET, NOW + 301);
+        assert_eq!(Slack::handshake(&signed, &stale), None);
     }
 }

@@ -114,22 +114,6 @@ fn slash_command(req: &Request) -> Result<Event, NormalizeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hookgate_sdk::event::assert_golden;
-    use std::path::Path;
-
-    fn fixture(name: &str) -> Request {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-        Request::post(std::fs::read(dir.join(name)).unwrap())
-            .with_header("content-type", "application/json")
-    }
-
-    #[test]
-    fn message_event_golden() {
-        let event = normalize(&fixture("event_callback.message.json")).unwrap();
-        let golden = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/event_callback.message.golden.json");
-        assert_golden(&[event], &golden);
-    }
 
     #[test]
     fn url_verification_is_recognised() {
@@ -140,10 +124,8 @@ mod tests {
             url_verification_challenge(&req).as_deref(),
             Some("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P")
         );
-        assert_eq!(
-            url_verification_challenge(&fixture("event_callback.message.json")),
-            None
-        );
+        let event = Request::post(r#"{"type":"event_callback","event_id":"Ev1"}"#);
+        assert_eq!(url_verification_challenge(&event), None);
     }
 
     #[test]

@@ -75,17 +75,10 @@ mod tests {
         );
     }
 
+    // Missing, empty, tampered and wrong-secret signatures: the SDK's testing kit, from lib.rs.
     #[test]
-    fn refusals() {
+    fn malformed_unsigned_and_stale_timestamps() {
         let ctx = VerifyContext::new(SECRET, TS);
-        assert_eq!(
-            verify(&Request::post(BODY), &ctx),
-            Err(VerifyError::MissingSignature)
-        );
-        assert_eq!(
-            verify(&req("1531420618", "v0="), &ctx),
-            Err(VerifyError::MissingSignature)
-        );
         assert!(matches!(
             verify(&req("1531420618", "v1=ab"), &ctx),
             Err(VerifyError::MalformedSignature(_))
@@ -101,10 +94,6 @@ mod tests {
         assert_eq!(
             verify(&req("1531420618", SIG), &stale),
             Err(VerifyError::TimestampOutsideTolerance(TS))
-        );
-        assert_eq!(
-            verify(&req("1531420618", SIG), &VerifyContext::new("x", TS)),
-            Err(VerifyError::SignatureMismatch)
         );
     }
 }

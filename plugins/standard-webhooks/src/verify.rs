@@ -202,21 +202,10 @@ mod tests {
         );
     }
 
+    // Missing, empty, tampered and wrong-secret signatures: the SDK's testing kit, from lib.rs.
     #[test]
-    fn refusals() {
+    fn malformed_and_stale_signatures() {
         let ctx = VerifyContext::new(SECRET, TS);
-        assert_eq!(
-            verify(&Request::post(BODY), &ctx),
-            Err(VerifyError::MissingSignature)
-        );
-        assert_eq!(
-            verify(&req(STANDARD, "v1,"), &ctx),
-            Err(VerifyError::MissingSignature)
-        );
-        assert_eq!(
-            verify(&req(STANDARD, ""), &ctx),
-            Err(VerifyError::MissingSignature)
-        );
         assert!(matches!(
             verify(&req(STANDARD, "garbage"), &ctx),
             Err(VerifyError::MalformedSignature(_))
@@ -225,16 +214,6 @@ mod tests {
             verify(&req(STANDARD, "v1,***"), &ctx),
             Err(VerifyError::MalformedSignature(_))
         ));
-        let tampered = Request {
-            body: br#"{"test": 2432232315}"#.to_vec(),
-            ..req(STANDARD, SIG)
-        };
-        assert_eq!(verify(&tampered, &ctx), Err(VerifyError::SignatureMismatch));
-        let wrong = VerifyContext::new("whsec_dGhpcyBpcyBub3QgdGhlIHNlY3JldA==", TS);
-        assert_eq!(
-            verify(&req(STANDARD, SIG), &wrong),
-            Err(VerifyError::SignatureMismatch)
-        );
         let stale = VerifyContext::new(SECRET, TS + 301);
         assert_eq!(
             verify(&req(STANDARD, SIG), &stale),

@@ -110,22 +110,15 @@ mod tests {
         );
     }
 
+    // Missing, empty, tampered and wrong-secret signatures: the SDK's testing kit, from lib.rs.
     #[test]
-    fn refusals() {
+    fn malformed_and_stale_signatures() {
         let ctx = VerifyContext::new(SECRET, T);
         let good = sign(SECRET, T, BODY.as_bytes());
-        assert_eq!(
-            verify(&Request::post(BODY), &ctx),
-            Err(VerifyError::MissingSignature)
-        );
         assert!(matches!(
             verify(&req("garbage"), &ctx),
             Err(VerifyError::MalformedSignature(_))
         ));
-        assert_eq!(
-            verify(&req(&format!("t={T},v1=")), &ctx),
-            Err(VerifyError::MissingSignature)
-        );
         assert_eq!(
             verify(&req("v1=abcd"), &ctx),
             Err(VerifyError::MissingTimestamp)
@@ -134,13 +127,6 @@ mod tests {
             verify(&req(&format!("t={T},v1=zz")), &ctx),
             Err(VerifyError::MalformedSignature(_))
         ));
-        let tampered = Request::post(BODY.replace("evt_", "evX")).with_header(HEADER, good.clone());
-        assert_eq!(verify(&tampered, &ctx), Err(VerifyError::SignatureMismatch));
-        let wrong = VerifyContext::new("whsec_wrong", T);
-        assert_eq!(
-            verify(&req(&good), &wrong),
-            Err(VerifyError::SignatureMismatch)
-        );
         let late = VerifyContext::new(SECRET, T + 301);
         assert_eq!(
             verify(&req(&good), &late),
