@@ -86,7 +86,9 @@ impl Gateway {
         let ingest = Ingest::new(config.clone(), registry, store.clone())
             .with_cluster(cluster)
             .waking(deliverer.waker());
-        let state = Arc::new(AppState::new(Arc::new(ingest)).with_deliverer(deliverer.clone()));
+        let state = Arc::new(
+            AppState::new(Arc::new(ingest), store.clone()).with_deliverer(deliverer.clone()),
+        );
         Ok(Gateway {
             config,
             store,

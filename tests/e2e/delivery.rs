@@ -661,7 +661,17 @@ async fn bulk_replay_pages_with_progress_and_keeps_to_the_route_asked_for() {
     // The replay by route left erp's dead letters alone: nothing more reached /erp.
     let erp_before = rx.received("/erp").len();
     assert_eq!(erp_before, 250, "one attempt each before the replay");
-    let detail = admin(&gw, &format!("/admin/events/{}", ids[0])).await;
+    // The receiver counts a request before the gateway records its attempt: wait for the record.
+    let job = |detail: &serde_json::Value, route: &str| {
+        detail["jobs"]
+            .as_array()
+            .and_then(|jobs| jobs.iter().find(|j| j["route"] == route).cloned())
+    };
+    let detail = eventually(WAIT, "the replayed crm job recorded as delivered", || async {
+        let detail = admin(&gw, &format!("/admin/events/{}", ids[0])).await;
+        (job(&detail, "crm")?["status"] == "delivered").then_some(detail)
+    })
+    .await;
     let erp = detail["jobs"]
         .as_array()
         .unwrap()

@@ -60,7 +60,10 @@ mod tests {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
         let routes: Vec<String> = (0..40).map(|i| format!("r{i}")).collect();
         let names: Vec<&str> = routes.iter().map(String::as_str).collect();
-        store.insert(routed("rec", "rec-1", &names)).await.unwrap();
+        store
+            .insert(store.incoming(), routed("rec", "rec-1", &names))
+            .await
+            .unwrap();
         let now = 1_700_000_100_000;
         let jobs = store.lease(now, 60_000, 100, Vec::new()).await.unwrap();
         assert_eq!(jobs.len(), 40);

@@ -89,7 +89,10 @@ async fn run(
         // The tick must be stored before it counts as fired: retry until the store takes it.
         loop {
             match store
-                .insert(NewEvents::scheduled_tick(&name, &cron_text, tick))
+                .insert(
+                    store.incoming(),
+                    NewEvents::scheduled_tick(&name, &cron_text, tick),
+                )
                 .await
             {
                 Ok(_) => break,

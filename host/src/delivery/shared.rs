@@ -168,7 +168,7 @@ mod tests {
     use super::super::destinations::Wait;
     use super::*;
     use crate::config::Config;
-    use crate::store::{RedisOptions, RedisStore, SqliteStore};
+    use crate::store::{RedisOptions, RedisStore, RouteState, SqliteStore};
     use hookgate_testkit::redis::{RedisServer, unique_prefix};
     use std::path::Path;
     use std::sync::Arc;

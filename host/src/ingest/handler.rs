@@ -149,8 +149,7 @@ async fn handle(
                 .map(|r| r.id.clone())
                 .collect();
             let has_jobs = events.with_routes().any(|(_, routes)| !routes.is_empty());
-            drop(incoming);
-            let receipt = state.store.insert(events).await.inspect_err(|e| {
+            let receipt = state.store.insert(incoming, events).await.inspect_err(|e| {
                 tracing::error!(source = %source_name, error = %e, "store write failed; answering 503");
             })?;
             if has_jobs

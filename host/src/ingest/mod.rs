@@ -8,6 +8,9 @@ pub mod handler;
 pub mod intake;
 pub mod routes;
 
+#[cfg(test)]
+pub(crate) mod tests;
+
 pub use error::IngestError;
 pub use intake::intake;
 pub use routes::RouteTable;
@@ -15,7 +18,7 @@ pub use routes::RouteTable;
 use crate::cluster::{Cluster, TokenBucket};
 use crate::config::{Config, SourceConfig};
 use crate::runtime::Registry;
-use crate::store::Store;
+use crate::store::EventLog;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{Notify, Semaphore};
@@ -55,8 +58,8 @@ pub struct Ingest {
     pub config: Arc<Config>,
     /// Loaded plugins.
     pub registry: Arc<Registry>,
-    /// The event store.
-    pub store: Arc<dyn Store>,
+    /// The event log the webhooks go to.
+    pub store: Arc<dyn EventLog>,
     /// Sources by name.
     pub sources: HashMap<String, Source>,
     /// The configured routes, compiled.
@@ -73,7 +76,7 @@ pub struct Ingest {
 
 impl Ingest {
     /// Builds the ingest side from a validated config.
-    pub fn new(config: Arc<Config>, registry: Arc<Registry>, store: Arc<dyn Store>) -> Self {
+    pub fn new(config: Arc<Config>, registry: Arc<Registry>, store: Arc<dyn EventLog>) -> Self {
         let sources = config
             .sources
             .iter()

@@ -28,8 +28,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The state of a gateway whose ingest side is `ingest`.
-    pub fn new(ingest: Arc<Ingest>) -> Self {
+    /// The state of a gateway whose ingest side is `ingest`, on `store`.
+    pub fn new(ingest: Arc<Ingest>, store: Arc<dyn Store>) -> Self {
         // Read once at start: the admin API is on exactly when the variable is set and non-empty.
         let admin_token = std::env::var(&ingest.config.admin.token_env)
             .ok()
@@ -38,7 +38,7 @@ impl AppState {
         AppState {
             config: ingest.config.clone(),
             registry: ingest.registry.clone(),
-            store: ingest.store.clone(),
+            store,
             ingest,
             admin_token,
             deliverer: None,

@@ -44,7 +44,10 @@ pub async fn run_all(store: Arc<dyn Store>) {
 }
 
 async fn round_trip(store: &dyn Store) {
-    let receipt = store.insert(sample("conf", "rt-1")).await.expect("insert");
+    let receipt = store
+        .insert(store.incoming(), sample("conf", "rt-1"))
+        .await
+        .expect("insert");
     let id = event_id("conf", "rt-1");
     assert_eq!(receipt.events(), &[(id.clone(), Inserted::New)]);
     assert!(!receipt.all_duplicates());
@@ -64,12 +67,15 @@ async fn round_trip(store: &dyn Store) {
 
 async fn duplicates_are_recognised(store: &dyn Store) {
     let before = store.count_events().await.expect("count");
-    let again = store.insert(sample("conf", "rt-1")).await.expect("insert");
+    let again = store
+        .insert(store.incoming(), sample("conf", "rt-1"))
+        .await
+        .expect("insert");
     assert!(again.all_duplicates());
     assert_eq!(store.count_events().await.expect("count"), before);
     // The same platform id on another source is another event.
     let other = store
-        .insert(sample("conf-2", "rt-1"))
+        .insert(store.incoming(), sample("conf-2", "rt-1"))
         .await
         .expect("insert");
     assert!(!other.all_duplicates());
@@ -79,7 +85,11 @@ async fn concurrent_copies_store_once(store: Arc<dyn Store>) {
     let tasks: Vec<_> = (0..16)
         .map(|_| {
             let store = store.clone();
-            tokio::spawn(async move { store.insert(sample("conf", "race-1")).await })
+            tokio::spawn(async move {
+                store
+                    .insert(store.incoming(), sample("conf", "race-1"))
+                    .await
+            })
         })
         .collect();
     let mut new = 0;
@@ -95,7 +105,10 @@ async fn concurrent_copies_store_once(store: Arc<dyn Store>) {
 }
 
 async fn batch_with_partial_duplicate(store: &dyn Store) {
-    store.insert(sample("conf", "b-2")).await.expect("insert");
+    store
+        .insert(store.incoming(), sample("conf", "b-2"))
+        .await
+        .expect("insert");
     let batch = NewEvents::from_records(
         vec![
             record("conf", "b-1"),
@@ -104,7 +117,7 @@ async fn batch_with_partial_duplicate(store: &dyn Store) {
         ],
         vec![Vec::new(); 3],
     );
-    let receipt = store.insert(batch).await.expect("insert");
+    let receipt = store.insert(store.incoming(), batch).await.expect("insert");
     let outcomes: Vec<Inserted> = receipt.events().iter().map(|(_, i)| *i).collect();
     assert_eq!(
         outcomes,
@@ -120,7 +133,7 @@ async fn dead_letters_keep_their_error(store: &dyn Store) {
     // A dead-lettered event goes nowhere, even if routes were (wrongly) attached.
     let routes = vec![vec!["r1".to_owned()]];
     store
-        .insert(NewEvents::from_records(vec![r], routes))
+        .insert(store.incoming(), NewEvents::from_records(vec![r], routes))
         .await
         .expect("insert");
     let stored = store.get_event(&id).await.expect("get").expect("stored");
@@ -132,7 +145,10 @@ async fn dead_letters_keep_their_error(store: &dyn Store) {
 async fn jobs_are_created_with_new_events_only(store: &dyn Store) {
     let id = event_id("conf", "jobs-1");
     store
-        .insert(routed("conf", "jobs-1", &["to-crm", "to-warehouse"]))
+        .insert(
+            store.incoming(),
+            routed("conf", "jobs-1", &["to-crm", "to-warehouse"]),
+        )
         .await
         .expect("insert");
     let jobs = store.jobs_for_event(&id).await.expect("jobs");
@@ -144,18 +160,17 @@ async fn jobs_are_created_with_new_events_only(store: &dyn Store) {
     );
     // A redelivery (even if routes changed meanwhile) creates no second set of jobs.
     let again = store
-        .insert(routed(
-            "conf",
-            "jobs-1",
-            &["to-crm", "to-warehouse", "new-route"],
-        ))
+        .insert(
+            store.incoming(),
+            routed("conf", "jobs-1", &["to-crm", "to-warehouse", "new-route"]),
+        )
         .await
         .expect("insert");
     assert!(again.all_duplicates());
     assert_eq!(store.jobs_for_event(&id).await.expect("jobs").len(), 2);
     // An event no route matches has no jobs.
     store
-        .insert(sample("conf", "jobs-2"))
+        .insert(store.incoming(), sample("conf", "jobs-2"))
         .await
         .expect("insert");
     assert!(
@@ -172,7 +187,11 @@ async fn many_concurrent_writers(store: Arc<dyn Store>) {
     let tasks: Vec<_> = (0..200)
         .map(|i| {
             let store = store.clone();
-            tokio::spawn(async move { store.insert(sample("load", &format!("m-{i}"))).await })
+            tokio::spawn(async move {
+                store
+                    .insert(store.incoming(), sample("load", &format!("m-{i}")))
+                    .await
+            })
         })
         .collect();
     for t in tasks {
@@ -226,7 +245,7 @@ async fn lease_all(store: &dyn Store, now: i64) -> Vec<LeasedJob> {
 async fn lease_attempt_and_finish(store: &dyn Store) {
     let id = event_id("q", "q-1");
     store
-        .insert(routed("q", "q-1", &["a", "b"]))
+        .insert(store.incoming(), routed("q", "q-1", &["a", "b"]))
         .await
         .expect("insert");
     let skipped = store
@@ -318,7 +337,7 @@ async fn lease_attempt_and_finish(store: &dyn Store) {
 
 async fn expired_leases_run_again(store: &dyn Store) {
     store
-        .insert(routed("q", "q-2", &["a"]))
+        .insert(store.incoming(), routed("q", "q-2", &["a"]))
         .await
         .expect("insert");
     let first = lease_all(store, T0 + 2_000_000).await;
@@ -340,7 +359,7 @@ async fn expired_leases_run_again(store: &dyn Store) {
 async fn several_attempts_are_recorded_together(store: &dyn Store) {
     let id = event_id("q", "q-many");
     store
-        .insert(routed("q", "q-many", &["a", "b", "c"]))
+        .insert(store.incoming(), routed("q", "q-many", &["a", "b", "c"]))
         .await
         .expect("insert");
     let now = T0 + 2_100_000;
@@ -433,7 +452,7 @@ async fn dead_letter_pages_and_filters(store: &dyn Store) {
     for i in 0..5 {
         let source = if i % 2 == 0 { "even" } else { "odd" };
         store
-            .insert(routed(source, &format!("dl-{i}"), &["r"]))
+            .insert(store.incoming(), routed(source, &format!("dl-{i}"), &["r"]))
             .await
             .expect("insert");
     }
@@ -506,10 +525,10 @@ async fn dead_letter_pages_and_filters(store: &dyn Store) {
     unnormalized.error = Some("no \"type\" field".into());
     let id = unnormalized.id.clone();
     store
-        .insert(NewEvents::from_records(
-            vec![unnormalized],
-            vec![Vec::new()],
-        ))
+        .insert(
+            store.incoming(),
+            NewEvents::from_records(vec![unnormalized], vec![Vec::new()]),
+        )
         .await
         .expect("insert");
     let odd = store
@@ -550,7 +569,10 @@ async fn schedule_ticks_are_remembered(store: &dyn Store) {
     );
     for tick in [T0, T0 + 60_000, T0 + 60_000] {
         store
-            .insert(NewEvents::scheduled_tick("nightly", "0 * * * *", tick))
+            .insert(
+                store.incoming(),
+                NewEvents::scheduled_tick("nightly", "0 * * * *", tick),
+            )
             .await
             .expect("insert");
     }

@@ -1,7 +1,10 @@
-//! Durable storage behind one trait, so the pipeline does not care which backend runs.
+//! Durable storage behind role traits ([`EventLog`] for ingest, [`JobQueue`] for delivery,
+//! [`RouteState`], [`Inspection`] for the admin API and monitoring; [`Store`] is all four), so
+//! the pipeline does not care which backend runs, and a fake store implements only the role it
+//! fakes.
 //!
 //! The contract every backend keeps (and [`conformance`] checks):
-//! - `insert` returns only after the events are durable (committed and fsynced); its
+//! - [`EventLog::insert`] returns only after the events are durable (committed and fsynced); its
 //!   [`Receipt`] is the only way to build a 2xx response.
 //! - Duplicates are recognised atomically: the event id (derived from source + platform event
 //!   id) is a unique key, so concurrent copies of one delivery store exactly one event.
@@ -11,6 +14,7 @@
 pub mod conformance;
 pub mod queue;
 pub mod redis;
+mod roles;
 mod shared;
 mod sqlite;
 
@@ -19,10 +23,10 @@ pub use queue::{
     Attempt, DeadLetter, DisabledRoute, DlqFilter, DlqPage, EventFilter, EventPage, EventSummary,
     Finished, LeasedJob, Next, QueueStats,
 };
+pub use roles::{EventLog, Inspection, JobQueue, RouteState, Store};
 pub use shared::{MAX_TOKEN_WAIT, SharedState};
 pub use sqlite::SqliteStore;
 
-use crate::model::{EventRecord, NewEvents};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -72,13 +76,19 @@ impl Receipt {
     }
 }
 
-/// A request on its way to [`Store::insert`] (its plugin is verifying and normalizing it),
-/// from [`Store::incoming`]. Dropping it withdraws the notice: drop it before calling
-/// `insert`, and on every path that does not insert.
+/// Notice of a request on its way to [`EventLog::insert`] (its plugin is verifying and
+/// normalizing it), from [`EventLog::incoming`]. The insert takes it, so the notice ends
+/// exactly when the events are handed to the backend; a request that never gets there (refused,
+/// plugin fault) withdraws it by dropping it.
 #[derive(Debug)]
 pub struct Incoming(Option<Arc<AtomicUsize>>);
 
 impl Incoming {
+    /// No notice: for a backend that does not group-commit.
+    pub fn unannounced() -> Incoming {
+        Incoming(None)
+    }
+
     /// A notice counted in `counter` until dropped.
     pub(crate) fn counted(counter: &Arc<AtomicUsize>) -> Incoming {
         counter.fetch_add(1, Ordering::AcqRel);
@@ -109,122 +119,4 @@ pub struct JobRecord {
     pub due_at_ms: i64,
     /// The last attempt's error.
     pub last_error: Option<String>,
-}
-
-/// A storage backend.
-#[async_trait::async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug + 'static {
-    /// Stores the events durably and idempotently, each new pending event together with one
-    /// delivery job per route it goes to, in the same transaction; returns after the commit.
-    /// A duplicate creates no jobs.
-    async fn insert(&self, events: NewEvents) -> Result<Receipt, StoreError>;
-
-    /// Tells the backend that an insert is probably coming, so one that group-commits can
-    /// hold a commit for it briefly (fewer, larger commits under load) instead of committing
-    /// just before it arrives. Others ignore it.
-    fn incoming(&self) -> Incoming {
-        Incoming(None)
-    }
-
-    /// The delivery jobs of an event, by route name.
-    async fn jobs_for_event(&self, event_id: &str) -> Result<Vec<JobRecord>, StoreError>;
-
-    /// Looks an event up by id.
-    async fn get_event(&self, id: &str) -> Result<Option<EventRecord>, StoreError>;
-
-    /// Number of stored events (for tests and status pages).
-    async fn count_events(&self) -> Result<u64, StoreError>;
-
-    /// Whether the store can currently serve reads and writes.
-    async fn ping(&self) -> Result<(), StoreError>;
-
-    /// Leases up to `limit` pending jobs due at `now_ms` whose lease (if any) has expired,
-    /// oldest due first, skipping `skip_routes`; each lease lasts `lease_ms`.
-    async fn lease(
-        &self,
-        now_ms: i64,
-        lease_ms: i64,
-        limit: usize,
-        skip_routes: Vec<String>,
-    ) -> Result<Vec<LeasedJob>, StoreError>;
-
-    /// Records an attempt of a leased job and moves the job on. The attempt is always
-    /// recorded; the job changes only while `lease_until_ms` is still its lease (a worker
-    /// whose lease expired and was taken over must not overwrite the newer state). Returns
-    /// whether the job changed.
-    async fn finish(
-        &self,
-        job_id: i64,
-        lease_until_ms: i64,
-        attempt: Attempt,
-        next: Next,
-    ) -> Result<bool, StoreError>;
-
-    /// [`Store::finish`] for several attempts at once, one answer per item in order. The
-    /// default runs them concurrently; a backend with group commit writes them in one go, so
-    /// the attempts that end while one commit runs share the next instead of one commit each.
-    async fn finish_many(&self, finished: Vec<Finished>) -> Vec<Result<bool, StoreError>> {
-        futures_util::future::join_all(
-            finished
-                .into_iter()
-                .map(|f| self.finish(f.job_id, f.lease_until_ms, f.attempt, f.next)),
-        )
-        .await
-    }
-
-    /// Gives a leased job back without an attempt, due again at `due_at_ms` (its route is
-    /// paused: circuit open, rate limited, disabled).
-    async fn defer(
-        &self,
-        job_id: i64,
-        lease_until_ms: i64,
-        due_at_ms: i64,
-    ) -> Result<(), StoreError>;
-
-    /// Every attempt of every job of an event, oldest first.
-    async fn attempts_for_event(&self, event_id: &str) -> Result<Vec<Attempt>, StoreError>;
-
-    /// One page of dead-lettered jobs, newest first.
-    async fn dead_letters(
-        &self,
-        filter: DlqFilter,
-        cursor: Option<String>,
-        limit: usize,
-    ) -> Result<DlqPage, StoreError>;
-
-    /// Queues an event again along `routes` (the current routes it matches), due at
-    /// `now_ms`: dead-lettered jobs of those routes become pending with a fresh retry schedule
-    /// (`attempts` back to 0; the attempt history is kept), routes without a job get one;
-    /// delivered and pending jobs are left alone. Returns the routes queued.
-    async fn replay(
-        &self,
-        event_id: &str,
-        routes: Vec<String>,
-        now_ms: i64,
-    ) -> Result<Vec<String>, StoreError>;
-
-    /// Marks a route disabled (kept across restarts until re-enabled).
-    async fn disable_route(&self, route: &str, reason: &str, now_ms: i64)
-    -> Result<(), StoreError>;
-
-    /// Re-enables a route; whether it was disabled.
-    async fn enable_route(&self, route: &str) -> Result<bool, StoreError>;
-
-    /// Disabled routes.
-    async fn disabled_routes(&self) -> Result<Vec<DisabledRoute>, StoreError>;
-
-    /// One page of stored events, newest first, with their jobs' progress.
-    async fn list_events(
-        &self,
-        filter: EventFilter,
-        cursor: Option<String>,
-        limit: usize,
-    ) -> Result<EventPage, StoreError>;
-
-    /// Queue depth, oldest due job and dead-letter count, for `/metrics`.
-    async fn queue_stats(&self, now_ms: i64) -> Result<QueueStats, StoreError>;
-
-    /// The newest `received_at_ms` of the events of `source` (schedules store each tick as an
-    /// event of source `schedule:<name>` received at the tick's time).
-    async fn last_received(&self, source: &str) -> Result<Option<i64>, StoreError>;
 }

@@ -11,10 +11,11 @@ use super::RedisStore;
 use super::error::Error;
 use super::reply::{Cells, rows};
 use super::scripts::{self, SCRIPTS};
-use crate::store::StoreError;
 use crate::store::queue::{
-    DeadLetter, DisabledRoute, DlqFilter, DlqPage, EventFilter, EventPage, EventSummary, QueueStats,
+    Attempt, DeadLetter, DisabledRoute, DlqFilter, DlqPage, EventFilter, EventPage, EventSummary,
+    QueueStats,
 };
+use crate::store::{Inspection, JobRecord, RouteState, StoreError};
 use redis::aio::ConnectionManager;
 
 /// Largest page.
@@ -315,6 +316,78 @@ impl RedisStore {
             .collect::<Result<Vec<_>, Error>>()?;
         routes.sort_by(|a, b| a.route.cmp(&b.route));
         Ok(routes)
+    }
+}
+
+#[async_trait::async_trait]
+impl RouteState for RedisStore {
+    async fn disable_route(
+        &self,
+        route: &str,
+        reason: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        Ok(self.set_disabled(route, reason, now_ms).await?)
+    }
+
+    async fn enable_route(&self, route: &str) -> Result<bool, StoreError> {
+        Ok(self.set_enabled(route).await?)
+    }
+
+    async fn disabled_routes(&self) -> Result<Vec<DisabledRoute>, StoreError> {
+        Ok(self.list_disabled().await?)
+    }
+}
+
+#[async_trait::async_trait]
+impl Inspection for RedisStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        let _: String = redis::cmd("PING")
+            .query_async(&mut self.conn())
+            .await
+            .map_err(Error::from)?;
+        // Reachable but refusing acks (persistence unsafe) is not ready either.
+        self.inner.ack_mode().await?;
+        Ok(())
+    }
+
+    async fn count_events(&self) -> Result<u64, StoreError> {
+        let n: u64 = redis::cmd("ZCARD")
+            .arg(self.keys().events())
+            .query_async(&mut self.conn())
+            .await
+            .map_err(Error::from)?;
+        Ok(n)
+    }
+
+    async fn jobs_for_event(&self, event_id: &str) -> Result<Vec<JobRecord>, StoreError> {
+        Ok(self.jobs_of(event_id).await?)
+    }
+
+    async fn attempts_for_event(&self, event_id: &str) -> Result<Vec<Attempt>, StoreError> {
+        Ok(self.attempts_of(event_id).await?)
+    }
+
+    async fn dead_letters(
+        &self,
+        filter: DlqFilter,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<DlqPage, StoreError> {
+        self.dlq_page(&filter, cursor.as_deref(), limit).await
+    }
+
+    async fn list_events(
+        &self,
+        filter: EventFilter,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<EventPage, StoreError> {
+        self.event_page(&filter, cursor.as_deref(), limit).await
+    }
+
+    async fn queue_stats(&self, now_ms: i64) -> Result<QueueStats, StoreError> {
+        Ok(self.stats(now_ms).await?)
     }
 }
 

@@ -40,10 +40,7 @@ mod tests;
 pub use error::{OpenError, redact};
 pub use shared::RedisShared;
 
-use super::{
-    Attempt, DisabledRoute, DlqFilter, DlqPage, EventFilter, EventPage, Inserted, JobRecord,
-    LeasedJob, Next, QueueStats, Receipt, Store, StoreError,
-};
+use super::{EventLog, Incoming, Inserted, Receipt, StoreError};
 use crate::model::{EventRecord, EventStatus, NewEvents};
 use durability::Verdict;
 use error::Error;
@@ -388,8 +385,8 @@ async fn write_batch(inner: &Inner, batch: &[InsertRequest]) -> Result<Vec<bool>
 }
 
 #[async_trait::async_trait]
-impl Store for RedisStore {
-    async fn insert(&self, events: NewEvents) -> Result<Receipt, StoreError> {
+impl EventLog for RedisStore {
+    async fn insert(&self, _notice: Incoming, events: NewEvents) -> Result<Receipt, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.writer
             .try_send(InsertRequest { events, reply })
@@ -406,114 +403,6 @@ impl Store for RedisStore {
 
     async fn get_event(&self, id: &str) -> Result<Option<EventRecord>, StoreError> {
         Ok(self.read_event(id).await?)
-    }
-
-    async fn jobs_for_event(&self, event_id: &str) -> Result<Vec<JobRecord>, StoreError> {
-        Ok(self.jobs_of(event_id).await?)
-    }
-
-    async fn count_events(&self) -> Result<u64, StoreError> {
-        let n: u64 = redis::cmd("ZCARD")
-            .arg(self.keys().events())
-            .query_async(&mut self.conn())
-            .await
-            .map_err(Error::from)?;
-        Ok(n)
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        let _: String = redis::cmd("PING")
-            .query_async(&mut self.conn())
-            .await
-            .map_err(Error::from)?;
-        // Reachable but refusing acks (persistence unsafe) is not ready either.
-        self.inner.ack_mode().await?;
-        Ok(())
-    }
-
-    async fn lease(
-        &self,
-        now_ms: i64,
-        lease_ms: i64,
-        limit: usize,
-        skip_routes: Vec<String>,
-    ) -> Result<Vec<LeasedJob>, StoreError> {
-        Ok(self
-            .lease_jobs(now_ms, lease_ms, limit, &skip_routes)
-            .await?)
-    }
-
-    async fn finish(
-        &self,
-        job_id: i64,
-        lease_until_ms: i64,
-        attempt: Attempt,
-        next: Next,
-    ) -> Result<bool, StoreError> {
-        Ok(self
-            .finish_job(job_id, lease_until_ms, &attempt, next)
-            .await?)
-    }
-
-    async fn defer(
-        &self,
-        job_id: i64,
-        lease_until_ms: i64,
-        due_at_ms: i64,
-    ) -> Result<(), StoreError> {
-        Ok(self.defer_job(job_id, lease_until_ms, due_at_ms).await?)
-    }
-
-    async fn attempts_for_event(&self, event_id: &str) -> Result<Vec<Attempt>, StoreError> {
-        Ok(self.attempts_of(event_id).await?)
-    }
-
-    async fn dead_letters(
-        &self,
-        filter: DlqFilter,
-        cursor: Option<String>,
-        limit: usize,
-    ) -> Result<DlqPage, StoreError> {
-        self.dlq_page(&filter, cursor.as_deref(), limit).await
-    }
-
-    async fn replay(
-        &self,
-        event_id: &str,
-        routes: Vec<String>,
-        now_ms: i64,
-    ) -> Result<Vec<String>, StoreError> {
-        Ok(self.requeue(event_id, &routes, now_ms).await?)
-    }
-
-    async fn disable_route(
-        &self,
-        route: &str,
-        reason: &str,
-        now_ms: i64,
-    ) -> Result<(), StoreError> {
-        Ok(self.set_disabled(route, reason, now_ms).await?)
-    }
-
-    async fn enable_route(&self, route: &str) -> Result<bool, StoreError> {
-        Ok(self.set_enabled(route).await?)
-    }
-
-    async fn disabled_routes(&self) -> Result<Vec<DisabledRoute>, StoreError> {
-        Ok(self.list_disabled().await?)
-    }
-
-    async fn list_events(
-        &self,
-        filter: EventFilter,
-        cursor: Option<String>,
-        limit: usize,
-    ) -> Result<EventPage, StoreError> {
-        self.event_page(&filter, cursor.as_deref(), limit).await
-    }
-
-    async fn queue_stats(&self, now_ms: i64) -> Result<QueueStats, StoreError> {
-        Ok(self.stats(now_ms).await?)
     }
 
     async fn last_received(&self, source: &str) -> Result<Option<i64>, StoreError> {

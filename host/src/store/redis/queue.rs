@@ -21,8 +21,8 @@ use super::reply::{Cells, rows};
 use super::scripts::{self, SCRIPTS};
 use super::{GROUP, Inner, RedisStore};
 use crate::model::{EventRecord, EventStatus};
-use crate::store::JobRecord;
 use crate::store::queue::{Attempt, LeasedJob, Next};
+use crate::store::{JobQueue, JobRecord, StoreError};
 use serde::Deserialize;
 
 /// [`Attempt`] as stored (JSON in the event's attempts list).
@@ -263,5 +263,50 @@ impl RedisStore {
             envelope: c.text()?,
             payload: c.bytes()?,
         }))
+    }
+}
+
+#[async_trait::async_trait]
+impl JobQueue for RedisStore {
+    async fn lease(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: usize,
+        skip_routes: Vec<String>,
+    ) -> Result<Vec<LeasedJob>, StoreError> {
+        Ok(self
+            .lease_jobs(now_ms, lease_ms, limit, &skip_routes)
+            .await?)
+    }
+
+    async fn finish(
+        &self,
+        job_id: i64,
+        lease_until_ms: i64,
+        attempt: Attempt,
+        next: Next,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .finish_job(job_id, lease_until_ms, &attempt, next)
+            .await?)
+    }
+
+    async fn defer(
+        &self,
+        job_id: i64,
+        lease_until_ms: i64,
+        due_at_ms: i64,
+    ) -> Result<(), StoreError> {
+        Ok(self.defer_job(job_id, lease_until_ms, due_at_ms).await?)
+    }
+
+    async fn replay(
+        &self,
+        event_id: &str,
+        routes: Vec<String>,
+        now_ms: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(self.requeue(event_id, &routes, now_ms).await?)
     }
 }

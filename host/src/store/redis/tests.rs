@@ -4,7 +4,8 @@
 use super::*;
 use crate::model::event_id;
 use crate::store::conformance;
-use crate::store::queue::status;
+use crate::store::queue::{Attempt, Next, status};
+use crate::store::{Inspection, JobQueue, Store};
 use hookgate_testkit::redis::{Persistence, RedisServer, unique_prefix};
 use std::time::Instant;
 
@@ -51,7 +52,11 @@ async fn sixteen_concurrent_copies_store_one_event_with_one_set_of_jobs() {
     let tasks: Vec<_> = (0..16)
         .map(|_| {
             let store = store.clone();
-            tokio::spawn(async move { store.insert(routed("race", "r-1", &["a", "b"])).await })
+            tokio::spawn(async move {
+                store
+                    .insert(store.incoming(), routed("race", "r-1", &["a", "b"]))
+                    .await
+            })
         })
         .collect();
     let mut new = 0;
@@ -100,7 +105,9 @@ async fn a_crashed_consumers_job_is_reclaimed_and_its_late_finish_changes_nothin
         "one consumer name per node"
     );
     let id = event_id("crash", "c-1");
-    a.insert(routed("crash", "c-1", &["r"])).await.unwrap();
+    a.insert(a.incoming(), routed("crash", "c-1", &["r"]))
+        .await
+        .unwrap();
     let now = 1_800_000_000_000;
     let lease_ms = 30_000;
     let held = a.lease(now, lease_ms, 10, Vec::new()).await.unwrap();
@@ -211,7 +218,7 @@ async fn two_nodes_leasing_at_once_never_get_the_same_job() {
     );
     let routes = ["r1", "r2", "r3"];
     for i in 0..100 {
-        a.insert(routed("nodes", &format!("n-{i}"), &routes))
+        a.insert(a.incoming(), routed("nodes", &format!("n-{i}"), &routes))
             .await
             .unwrap();
     }
@@ -255,7 +262,7 @@ async fn stopped_nodes_consumers_are_pruned_but_holders_are_kept() {
         RedisStore::open(same_prefix()).await.unwrap(),
     );
     for i in 0..2 {
-        a.insert(routed("prune", &format!("p-{i}"), &["r"]))
+        a.insert(a.incoming(), routed("prune", &format!("p-{i}"), &["r"]))
             .await
             .unwrap();
     }
@@ -298,13 +305,15 @@ async fn no_ack_while_redis_is_down_and_recovery_without_a_new_store() {
     let mut server = RedisServer::private(Persistence::Durable);
     let store = open(&server).await;
     let before = store
-        .insert(conformance::sample("down", "d-0"))
+        .insert(store.incoming(), conformance::sample("down", "d-0"))
         .await
         .unwrap();
     assert!(!before.all_duplicates());
     server.kill();
     let started = Instant::now();
-    let failed = store.insert(conformance::sample("down", "d-1")).await;
+    let failed = store
+        .insert(store.incoming(), conformance::sample("down", "d-1"))
+        .await;
     assert!(
         matches!(failed, Err(StoreError::Unavailable(_))),
         "no receipt without Redis: {failed:?}"
@@ -320,7 +329,10 @@ async fn no_ack_while_redis_is_down_and_recovery_without_a_new_store() {
     server.restart();
     let receipt =
         hookgate_testkit::eventually(Duration::from_secs(20), "insert after restart", || async {
-            store.insert(conformance::sample("down", "d-1")).await.ok()
+            store
+                .insert(store.incoming(), conformance::sample("down", "d-1"))
+                .await
+                .ok()
         })
         .await;
     assert!(
@@ -336,7 +348,7 @@ async fn no_ack_while_redis_is_down_and_recovery_without_a_new_store() {
     );
     assert!(
         store
-            .insert(conformance::sample("down", "d-0"))
+            .insert(store.incoming(), conformance::sample("down", "d-0"))
             .await
             .unwrap()
             .all_duplicates()
@@ -354,7 +366,9 @@ async fn unreachable_at_start_opens_not_ready_and_recovers_by_itself() {
         matches!(store.ping().await, Err(StoreError::Unavailable(_))),
         "not ready"
     );
-    let failed = store.insert(conformance::sample("late", "l-1")).await;
+    let failed = store
+        .insert(store.incoming(), conformance::sample("late", "l-1"))
+        .await;
     assert!(
         matches!(failed, Err(StoreError::Unavailable(_))),
         "{failed:?}"
@@ -367,7 +381,7 @@ async fn unreachable_at_start_opens_not_ready_and_recovers_by_itself() {
     )
     .await;
     let receipt = store
-        .insert(conformance::sample("late", "l-1"))
+        .insert(store.incoming(), conformance::sample("late", "l-1"))
         .await
         .unwrap();
     assert!(!receipt.all_duplicates());
@@ -382,7 +396,10 @@ async fn persistence_found_unsafe_after_start_refuses_every_ack() {
     // Reachable now, but without AOF: never a receipt, never ready.
     for i in 0..3 {
         let refused = store
-            .insert(conformance::sample("unsafe", &format!("u-{i}")))
+            .insert(
+                store.incoming(),
+                conformance::sample("unsafe", &format!("u-{i}")),
+            )
             .await;
         match refused {
             Err(StoreError::Unavailable(reason)) => {
@@ -506,7 +523,10 @@ async fn insert_throughput() {
                     tokio::spawn(async move {
                         for i in 0..per_task {
                             let id = format!("{concurrency}-{t}-{i}");
-                            store.insert(routed("bench", &id, &["r"])).await.unwrap();
+                            store
+                                .insert(store.incoming(), routed("bench", &id, &["r"]))
+                                .await
+                                .unwrap();
                         }
                     })
                 })

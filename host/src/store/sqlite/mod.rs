@@ -4,14 +4,13 @@
 //! SQLite work happens on dedicated or blocking threads, never on the async runtime.
 
 mod checkpoint;
+mod events;
+mod inspect;
 mod queue;
 
-use super::{
-    Attempt, DisabledRoute, DlqFilter, DlqPage, EventFilter, EventPage, Finished, Inserted,
-    JobRecord, LeasedJob, Next, QueueStats, Receipt, Store, StoreError,
-};
+use super::{Inserted, Receipt, StoreError};
 use crate::model::{EventRecord, EventStatus, NewEvents};
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
@@ -434,177 +433,10 @@ fn insert_one(
     ])
 }
 
-#[async_trait::async_trait]
-impl Store for SqliteStore {
-    fn incoming(&self) -> super::Incoming {
-        super::Incoming::counted(&self.incoming)
-    }
-
-    async fn insert(&self, events: NewEvents) -> Result<Receipt, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        self.submit(WriteJob::Insert { events, reply })?;
-        answer
-            .await
-            .map_err(|_| unavailable("the writer thread has stopped"))?
-    }
-
-    async fn get_event(&self, id: &str) -> Result<Option<EventRecord>, StoreError> {
-        let id = id.to_owned();
-        let row = self
-            .read(move |c| {
-                c.query_row(
-                    "SELECT id, source, platform_event_id, type, status, error, received_at_ms, envelope, payload
-                     FROM events WHERE id = ?1",
-                    [id],
-                    |r| {
-                        Ok((
-                            EventRecord {
-                                id: r.get(0)?,
-                                source: r.get(1)?,
-                                platform_event_id: r.get(2)?,
-                                event_type: r.get(3)?,
-                                status: EventStatus::Pending,
-                                error: r.get(5)?,
-                                received_at_ms: r.get(6)?,
-                                envelope: r.get(7)?,
-                                payload: r.get(8)?,
-                            },
-                            r.get::<_, String>(4)?,
-                        ))
-                    },
-                )
-                .optional()
-            })
-            .await?;
-        row.map(|(mut event, status)| {
-            event.status = EventStatus::parse(&status)
-                .ok_or_else(|| StoreError::Corrupt(format!("unknown status {status:?}")))?;
-            Ok(event)
-        })
-        .transpose()
-    }
-
-    async fn jobs_for_event(&self, event_id: &str) -> Result<Vec<JobRecord>, StoreError> {
-        self.jobs_of(event_id).await
-    }
-
-    async fn count_events(&self) -> Result<u64, StoreError> {
-        self.read(|c| c.query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0)))
-            .await
-            .map(|n| n.max(0) as u64)
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.read(|c| {
-            c.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
-                r.get::<_, i64>(0)
-            })
-        })
-        .await?;
-        Ok(())
-    }
-
-    async fn lease(
-        &self,
-        now_ms: i64,
-        lease_ms: i64,
-        limit: usize,
-        skip_routes: Vec<String>,
-    ) -> Result<Vec<LeasedJob>, StoreError> {
-        self.lease_jobs(now_ms, lease_ms, limit, skip_routes).await
-    }
-
-    async fn finish(
-        &self,
-        job_id: i64,
-        lease_until_ms: i64,
-        attempt: Attempt,
-        next: Next,
-    ) -> Result<bool, StoreError> {
-        self.finish_job(Finished {
-            job_id,
-            lease_until_ms,
-            attempt,
-            next,
-        })
-        .await
-    }
-
-    async fn finish_many(&self, finished: Vec<Finished>) -> Vec<Result<bool, StoreError>> {
-        self.finish_jobs(finished).await
-    }
-
-    async fn defer(
-        &self,
-        job_id: i64,
-        lease_until_ms: i64,
-        due_at_ms: i64,
-    ) -> Result<(), StoreError> {
-        self.defer_job(job_id, lease_until_ms, due_at_ms).await
-    }
-
-    async fn attempts_for_event(&self, event_id: &str) -> Result<Vec<Attempt>, StoreError> {
-        self.attempts_of(event_id).await
-    }
-
-    async fn dead_letters(
-        &self,
-        filter: DlqFilter,
-        cursor: Option<String>,
-        limit: usize,
-    ) -> Result<DlqPage, StoreError> {
-        self.dlq_page(filter, cursor, limit).await
-    }
-
-    async fn replay(
-        &self,
-        event_id: &str,
-        routes: Vec<String>,
-        now_ms: i64,
-    ) -> Result<Vec<String>, StoreError> {
-        self.requeue(event_id, routes, now_ms).await
-    }
-
-    async fn disable_route(
-        &self,
-        route: &str,
-        reason: &str,
-        now_ms: i64,
-    ) -> Result<(), StoreError> {
-        self.set_route_disabled(route, Some(reason), now_ms)
-            .await
-            .map(|_| ())
-    }
-
-    async fn enable_route(&self, route: &str) -> Result<bool, StoreError> {
-        self.set_route_disabled(route, None, 0).await
-    }
-
-    async fn disabled_routes(&self) -> Result<Vec<DisabledRoute>, StoreError> {
-        self.list_disabled().await
-    }
-
-    async fn last_received(&self, source: &str) -> Result<Option<i64>, StoreError> {
-        self.newest_received(source).await
-    }
-
-    async fn list_events(
-        &self,
-        filter: EventFilter,
-        cursor: Option<String>,
-        limit: usize,
-    ) -> Result<EventPage, StoreError> {
-        self.event_page(filter, cursor, limit).await
-    }
-
-    async fn queue_stats(&self, now_ms: i64) -> Result<QueueStats, StoreError> {
-        self.stats(now_ms).await
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::EventLog;
     use std::time::{Duration, Instant};
 
     fn op() -> WriteJob {
@@ -675,7 +507,10 @@ mod tests {
         let id = {
             let store = SqliteStore::open(dir.path()).unwrap();
             let receipt = store
-                .insert(super::super::conformance::sample("stripe", "evt_reopen"))
+                .insert(
+                    store.incoming(),
+                    super::super::conformance::sample("stripe", "evt_reopen"),
+                )
                 .await
                 .unwrap();
             receipt.events()[0].0.clone()
@@ -692,10 +527,10 @@ mod tests {
         let before = std::fs::metadata(&db).unwrap().len();
         for i in 0..50 {
             store
-                .insert(super::super::conformance::sample(
-                    "stripe",
-                    &format!("evt_ck_{i}"),
-                ))
+                .insert(
+                    store.incoming(),
+                    super::super::conformance::sample("stripe", &format!("evt_ck_{i}")),
+                )
                 .await
                 .unwrap();
         }
