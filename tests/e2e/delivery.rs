@@ -667,10 +667,14 @@ async fn bulk_replay_pages_with_progress_and_keeps_to_the_route_asked_for() {
             .as_array()
             .and_then(|jobs| jobs.iter().find(|j| j["route"] == route).cloned())
     };
-    let detail = eventually(WAIT, "the replayed crm job recorded as delivered", || async {
-        let detail = admin(&gw, &format!("/admin/events/{}", ids[0])).await;
-        (job(&detail, "crm")?["status"] == "delivered").then_some(detail)
-    })
+    let detail = eventually(
+        WAIT,
+        "the replayed crm job recorded as delivered",
+        || async {
+            let detail = admin(&gw, &format!("/admin/events/{}", ids[0])).await;
+            (job(&detail, "crm")?["status"] == "delivered").then_some(detail)
+        },
+    )
     .await;
     let erp = detail["jobs"]
         .as_array()
