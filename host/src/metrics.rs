@@ -4,6 +4,7 @@
 //! property of the store (queue depth, oldest due job, dead-letter size) and of live state
 //! (circuit breakers) are read when Prometheus scrapes, not tracked incrementally.
 
+use crate::model::AttemptOutcome;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -308,11 +309,11 @@ impl Metrics {
     }
 
     /// Records one delivery attempt.
-    pub fn attempt(&self, route: &str, outcome: &str, elapsed: Duration) {
+    pub fn attempt(&self, route: &str, outcome: AttemptOutcome, elapsed: Duration) {
         self.delivery_attempts
             .get_or_create(&AttemptLabels {
                 route: route.to_owned(),
-                outcome: outcome.to_owned(),
+                outcome: outcome.as_str().to_owned(),
             })
             .inc();
         self.delivery_latency
@@ -339,7 +340,7 @@ mod tests {
         let m = Metrics::new();
         m.ingest("stripe", 202, Duration::from_millis(2));
         m.plugin_call("stripe", Duration::from_micros(50), Some("trap"));
-        m.attempt("crm", "delivered", Duration::from_millis(3));
+        m.attempt("crm", AttemptOutcome::Delivered, Duration::from_millis(3));
         let text = m.render();
         assert!(
             text.contains(r#"hookgate_ingest_requests_total{source="stripe",status="202"} 1"#),

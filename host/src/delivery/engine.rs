@@ -19,7 +19,7 @@ use super::shared;
 use crate::cluster::Cluster;
 use crate::egress::Egress;
 use crate::ingest::RouteTable;
-use crate::model::{delivery_json, unix_ms};
+use crate::model::{AttemptOutcome, delivery_json, unix_ms};
 use crate::runtime::{ActionOutcome, DeliveryRequest, Registry};
 use crate::store::{Attempt, Finished, LeasedJob, Next, Store, StoreError};
 use std::sync::Arc;
@@ -202,12 +202,12 @@ impl Deliverer {
                 route: job.route.clone(),
                 started_at_ms: unix_ms(SystemTime::now()),
                 duration_ms: 0,
-                outcome: "refused".into(),
+                outcome: AttemptOutcome::Refused,
                 http_status: None,
                 error: Some(error.clone()),
             };
             tracing::warn!(event_id = %job.event_id, route = %job.route, "dead-lettered: route no longer configured");
-            crate::metrics::metrics().attempt(&job.route, "refused", Duration::ZERO);
+            crate::metrics::metrics().attempt(&job.route, AttemptOutcome::Refused, Duration::ZERO);
             self.finish(&job, attempt, Next::DeadLetter(error)).await;
             return;
         };
@@ -281,7 +281,7 @@ impl Deliverer {
             },
         };
         let elapsed = clock.elapsed();
-        crate::metrics::metrics().attempt(&job.route, outcome.label(), elapsed);
+        crate::metrics::metrics().attempt(&job.route, outcome.kind(), elapsed);
         let now = Instant::now();
         let (healthy, pause) = match &outcome {
             ActionOutcome::Delivered { .. }
@@ -311,10 +311,10 @@ impl Deliverer {
                 tracing::info!(event_id = %job.event_id, route = %job.route, attempt = number, http_status = outcome.http_status().unwrap_or_default(), ms = elapsed.as_millis() as u64, "delivered")
             }
             Next::RetryAt(at) => {
-                tracing::warn!(event_id = %job.event_id, route = %job.route, attempt = number, outcome = outcome.label(), http_status = outcome.http_status().unwrap_or_default(), reason = log_reason, retry_in_ms = at - unix_ms(SystemTime::now()), "delivery failed; will retry")
+                tracing::warn!(event_id = %job.event_id, route = %job.route, attempt = number, outcome = %outcome.kind(), http_status = outcome.http_status().unwrap_or_default(), reason = log_reason, retry_in_ms = at - unix_ms(SystemTime::now()), "delivery failed; will retry")
             }
             Next::DeadLetter(error) => {
-                tracing::error!(event_id = %job.event_id, route = %job.route, attempt = number, outcome = outcome.label(), error = %error, "delivery dead-lettered")
+                tracing::error!(event_id = %job.event_id, route = %job.route, attempt = number, outcome = %outcome.kind(), error = %error, "delivery dead-lettered")
             }
         }
         let attempt = Attempt {
@@ -322,7 +322,7 @@ impl Deliverer {
             route: job.route.clone(),
             started_at_ms: unix_ms(started),
             duration_ms: i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX),
-            outcome: outcome.label().into(),
+            outcome: outcome.kind(),
             http_status: outcome.http_status(),
             error: outcome.reason().map(str::to_owned),
         };

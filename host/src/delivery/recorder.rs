@@ -82,7 +82,7 @@ mod tests {
                         route: job.route.clone(),
                         started_at_ms: now,
                         duration_ms: 3,
-                        outcome: "delivered".into(),
+                        outcome: crate::model::AttemptOutcome::Delivered,
                         http_status: Some(200),
                         error: None,
                     },
@@ -101,7 +101,7 @@ mod tests {
             .await
             .unwrap()
             .into_iter()
-            .filter(|j| j.status == "delivered")
+            .filter(|j| j.status == crate::model::JobStatus::Delivered)
             .count();
         assert_eq!(delivered, 40 - 14, "the 14 stale attempts changed nothing");
         let history = store

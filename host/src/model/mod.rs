@@ -2,10 +2,12 @@
 //! time. Nothing here depends on any other part of the crate; every other folder may use it.
 
 pub mod event;
+pub mod job;
 pub mod names;
 pub mod time;
 
 pub use event::{
     Envelope, EventRecord, EventStatus, NewEvents, UNNORMALIZED_TYPE, delivery_json, event_id,
 };
+pub use job::{AttemptOutcome, JobStatus};
 pub use time::{rfc3339_ms, unix_ms};

@@ -9,6 +9,7 @@ use super::call::settle;
 use super::engine::{PluginFault, Runtime};
 use super::platform::PluginInfo;
 use crate::egress::Egress;
+use crate::model::AttemptOutcome;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -78,13 +79,13 @@ pub enum ActionOutcome {
 
 impl ActionOutcome {
     /// A short label for logs, metrics and the attempt history.
-    pub fn label(&self) -> &'static str {
+    pub fn kind(&self) -> AttemptOutcome {
         match self {
-            ActionOutcome::Delivered { .. } => "delivered",
-            ActionOutcome::Retryable { .. } => "retryable",
-            ActionOutcome::RateLimited { .. } => "rate_limited",
-            ActionOutcome::Permanent { .. } => "permanent",
-            ActionOutcome::Gone { .. } => "gone",
+            ActionOutcome::Delivered { .. } => AttemptOutcome::Delivered,
+            ActionOutcome::Retryable { .. } => AttemptOutcome::Retryable,
+            ActionOutcome::RateLimited { .. } => AttemptOutcome::RateLimited,
+            ActionOutcome::Permanent { .. } => AttemptOutcome::Permanent,
+            ActionOutcome::Gone { .. } => AttemptOutcome::Gone,
         }
     }
 

@@ -3,7 +3,7 @@
 
 use super::state::AppState;
 use crate::delivery::{Deliverer, ReplayError};
-use crate::model::EventStatus;
+use crate::model::{EventStatus, JobStatus};
 use crate::store::{DlqFilter, StoreError};
 use axum::Json;
 use axum::extract::{Path, Query, Request, State};
@@ -128,12 +128,11 @@ pub async fn event(State(state): State<Arc<AppState>>, Path(id): Path<String>) -
 /// still to be delivered), `delivered` (every job), `dead_lettered` (every job gave up, or the
 /// payload could not be normalized) or `partially_dead_lettered`.
 fn delivery_summary(status: EventStatus, jobs: &[serde_json::Value]) -> &'static str {
-    use crate::store::queue::status as job;
-    let count = |s: &str| jobs.iter().filter(|j| j["status"] == s).count();
+    let count = |s: JobStatus| jobs.iter().filter(|j| j["status"] == s.as_str()).count();
     let (pending, delivered, dead) = (
-        count(job::PENDING),
-        count(job::DELIVERED),
-        count(job::DEAD_LETTERED),
+        count(JobStatus::Pending),
+        count(JobStatus::Delivered),
+        count(JobStatus::DeadLettered),
     );
     match (status, pending, delivered, dead) {
         (EventStatus::DeadLettered, ..) => "dead_lettered",

@@ -2,7 +2,7 @@
 //! against a real instance (a SQLite file, a Redis server).
 
 use super::{Attempt, DlqFilter, EventFilter, Finished, Inserted, LeasedJob, Next, Store};
-use crate::model::{EventRecord, EventStatus, NewEvents, event_id};
+use crate::model::{AttemptOutcome, EventRecord, EventStatus, JobStatus, NewEvents, event_id};
 use std::sync::Arc;
 
 /// A one-event request, as if a plugin had verified and normalized it.
@@ -156,7 +156,7 @@ async fn jobs_are_created_with_new_events_only(store: &dyn Store) {
     assert_eq!(routes, vec!["to-crm", "to-warehouse"]);
     assert!(
         jobs.iter()
-            .all(|j| j.status == "pending" && j.attempts == 0 && j.event_id == id)
+            .all(|j| j.status == JobStatus::Pending && j.attempts == 0 && j.event_id == id)
     );
     // A redelivery (even if routes changed meanwhile) creates no second set of jobs.
     let again = store
@@ -222,13 +222,13 @@ pub async fn run_queue(store: Arc<dyn Store>) {
 
 const T0: i64 = 1_700_000_000_123;
 
-fn attempt(number: u32, route: &str, outcome: &str, error: Option<&str>) -> Attempt {
+fn attempt(number: u32, route: &str, outcome: AttemptOutcome, error: Option<&str>) -> Attempt {
     Attempt {
         number,
         route: route.into(),
         started_at_ms: T0 + i64::from(number) * 1000,
         duration_ms: 12,
-        outcome: outcome.into(),
+        outcome,
         http_status: Some(500),
         error: error.map(str::to_owned),
     }
@@ -275,7 +275,7 @@ async fn lease_attempt_and_finish(store: &dyn Store) {
         .finish(
             a.id,
             a.lease_until_ms,
-            attempt(1, "a", "retryable", Some("boom")),
+            attempt(1, "a", AttemptOutcome::Retryable, Some("boom")),
             Next::RetryAt(T0 + 10_000),
         )
         .await
@@ -290,7 +290,7 @@ async fn lease_attempt_and_finish(store: &dyn Store) {
         .finish(
             a.id,
             a.lease_until_ms,
-            attempt(2, "a", "delivered", None),
+            attempt(2, "a", AttemptOutcome::Delivered, None),
             Next::Delivered,
         )
         .await
@@ -300,7 +300,7 @@ async fn lease_attempt_and_finish(store: &dyn Store) {
         .finish(
             again[0].id,
             again[0].lease_until_ms,
-            attempt(2, "a", "delivered", None),
+            attempt(2, "a", AttemptOutcome::Delivered, None),
             Next::Delivered,
         )
         .await
@@ -312,7 +312,12 @@ async fn lease_attempt_and_finish(store: &dyn Store) {
         .finish(
             b[0].id,
             b[0].lease_until_ms,
-            attempt(1, "b", "permanent", Some("422 from destination")),
+            attempt(
+                1,
+                "b",
+                AttemptOutcome::Permanent,
+                Some("422 from destination"),
+            ),
             Next::DeadLetter("422 from destination".into()),
         )
         .await
@@ -349,7 +354,7 @@ async fn expired_leases_run_again(store: &dyn Store) {
         .finish(
             retaken[0].id,
             retaken[0].lease_until_ms,
-            attempt(1, "a", "delivered", None),
+            attempt(1, "a", AttemptOutcome::Delivered, None),
             Next::Delivered,
         )
         .await
@@ -369,7 +374,7 @@ async fn several_attempts_are_recorded_together(store: &dyn Store) {
     let finished = |job: &LeasedJob, lease_until_ms: i64| Finished {
         job_id: job.id,
         lease_until_ms,
-        attempt: attempt(1, &job.route, "delivered", None),
+        attempt: attempt(1, &job.route, AttemptOutcome::Delivered, None),
         next: Next::Delivered,
     };
     let answers = store
@@ -390,7 +395,7 @@ async fn several_attempts_are_recorded_together(store: &dyn Store) {
         .finish_many(vec![finished(&jobs[1], jobs[1].lease_until_ms)])
         .await;
     assert!(matches!(answers[..], [Ok(true)]), "{answers:?}");
-    let mut states: Vec<(String, String)> = store
+    let mut states: Vec<(String, JobStatus)> = store
         .jobs_for_event(&id)
         .await
         .expect("jobs")
@@ -398,7 +403,7 @@ async fn several_attempts_are_recorded_together(store: &dyn Store) {
         .map(|j| (j.route, j.status))
         .collect();
     states.sort();
-    let delivered = |r: &str| (r.to_owned(), "delivered".to_owned());
+    let delivered = |r: &str| (r.to_owned(), JobStatus::Delivered);
     assert_eq!(states, [delivered("a"), delivered("b"), delivered("c")]);
     let history = store.attempts_for_event(&id).await.expect("attempts");
     assert_eq!(history.len(), 4, "the stale attempt is kept too");
@@ -440,7 +445,7 @@ async fn replay_revives_dead_letters_and_adds_routes(store: &dyn Store) {
             .finish(
                 j.id,
                 j.lease_until_ms,
-                attempt(j.attempts + 1, &j.route, "delivered", None),
+                attempt(j.attempts + 1, &j.route, AttemptOutcome::Delivered, None),
                 Next::Delivered,
             )
             .await
@@ -463,7 +468,7 @@ async fn dead_letter_pages_and_filters(store: &dyn Store) {
             .finish(
                 j.id,
                 j.lease_until_ms,
-                attempt(1, "r", "permanent", Some("nope")),
+                attempt(1, "r", AttemptOutcome::Permanent, Some("nope")),
                 Next::DeadLetter("nope".into()),
             )
             .await

@@ -27,6 +27,7 @@ pub use roles::{EventLog, Inspection, JobQueue, RouteState, Store};
 pub use shared::{MAX_TOKEN_WAIT, SharedState};
 pub use sqlite::SqliteStore;
 
+use crate::model::JobStatus;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -111,8 +112,8 @@ pub struct JobRecord {
     pub event_id: String,
     /// The route it delivers along.
     pub route: String,
-    /// `pending`, `delivered` or `dead_lettered` (see [`queue::status`]).
-    pub status: String,
+    /// Where it stands.
+    pub status: JobStatus,
     /// Attempts made so far.
     pub attempts: u32,
     /// When it is next due, Unix ms.

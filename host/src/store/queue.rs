@@ -3,17 +3,8 @@
 //! crash at any point leaves each job either still pending (and run again once its lease
 //! expires) or finished with its history.
 
+use crate::model::{AttemptOutcome, EventStatus};
 use serde::Serialize;
-
-/// Job states.
-pub mod status {
-    /// Waiting to be delivered (possibly leased by a worker right now).
-    pub const PENDING: &str = "pending";
-    /// Delivered: the action reported success.
-    pub const DELIVERED: &str = "delivered";
-    /// Gave up: permanent error, attempts exhausted, or the route is gone.
-    pub const DEAD_LETTERED: &str = "dead_lettered";
-}
 
 /// A job a worker has leased: the job and the event it delivers.
 #[derive(Debug, Clone)]
@@ -47,8 +38,8 @@ pub struct Attempt {
     pub started_at_ms: i64,
     /// Wall time of the attempt.
     pub duration_ms: i64,
-    /// `delivered`, `retryable`, `rate_limited`, `permanent`, `gone`, `fault` or `refused`.
-    pub outcome: String,
+    /// What it came to.
+    pub outcome: AttemptOutcome,
     /// The destination's HTTP status, when it answered.
     pub http_status: Option<u16>,
     /// What went wrong.
@@ -133,8 +124,8 @@ pub struct EventSummary {
     pub source: String,
     /// Normalized type.
     pub event_type: String,
-    /// `pending` or `dead_lettered` (normalization).
-    pub status: String,
+    /// Pending, or dead-lettered (not normalizable).
+    pub status: EventStatus,
     /// Receive time, Unix ms.
     pub received_at_ms: i64,
     /// Jobs of the event, and how many are delivered / dead-lettered.

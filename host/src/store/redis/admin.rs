@@ -11,6 +11,7 @@ use super::RedisStore;
 use super::error::Error;
 use super::reply::{Cells, rows};
 use super::scripts::{self, SCRIPTS};
+use crate::model::EventStatus;
 use crate::store::queue::{
     Attempt, DeadLetter, DisabledRoute, DlqFilter, DlqPage, EventFilter, EventPage, EventSummary,
     QueueStats,
@@ -211,7 +212,7 @@ impl RedisStore {
                     id,
                     source: c.text()?,
                     event_type: c.text()?,
-                    status: c.text()?,
+                    status: c.word(EventStatus::parse)?,
                     received_at_ms: c.int()?,
                     jobs: c.u32()?,
                     delivered: c.u32()?,

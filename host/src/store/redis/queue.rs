@@ -20,7 +20,7 @@ use super::error::Error;
 use super::reply::{Cells, rows};
 use super::scripts::{self, SCRIPTS};
 use super::{GROUP, Inner, RedisStore};
-use crate::model::{EventRecord, EventStatus};
+use crate::model::{AttemptOutcome, EventRecord, EventStatus, JobStatus};
 use crate::store::queue::{Attempt, LeasedJob, Next};
 use crate::store::{JobQueue, JobRecord, StoreError};
 use serde::Deserialize;
@@ -152,7 +152,7 @@ impl RedisStore {
                 Ok(JobRecord {
                     event_id: event_id.to_owned(),
                     route: c.text()?,
-                    status: c.text()?,
+                    status: c.word(JobStatus::parse)?,
                     attempts: c.u32()?,
                     due_at_ms: c.int()?,
                     last_error: c.opt_text()?,
@@ -178,7 +178,9 @@ impl RedisStore {
                     route: a.route,
                     started_at_ms: a.started_at_ms,
                     duration_ms: a.duration_ms,
-                    outcome: a.outcome,
+                    outcome: AttemptOutcome::parse(&a.outcome).ok_or_else(|| {
+                        Error::Reply(format!("unknown attempt outcome {:?}", a.outcome))
+                    })?,
                     http_status: a.http_status,
                     error: a.error,
                 })

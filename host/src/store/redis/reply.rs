@@ -76,6 +76,12 @@ impl Cells {
         opt_text(self.next())
     }
 
+    /// A fixed word of the model (a status, an outcome), through its parser.
+    pub(super) fn word<T>(&mut self, parse: fn(&str) -> Option<T>) -> Result<T, Error> {
+        let word = self.text()?;
+        parse(&word).ok_or_else(|| Error::Reply(format!("unknown stored word {word:?}")))
+    }
+
     pub(super) fn int(&mut self) -> Result<i64, Error> {
         int(self.next())
     }

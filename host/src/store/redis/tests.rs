@@ -3,8 +3,9 @@
 
 use super::*;
 use crate::model::event_id;
+use crate::model::{AttemptOutcome, JobStatus};
 use crate::store::conformance;
-use crate::store::queue::{Attempt, Next, status};
+use crate::store::queue::{Attempt, Next};
 use crate::store::{Inspection, JobQueue, Store};
 use hookgate_testkit::redis::{Persistence, RedisServer, unique_prefix};
 use std::time::Instant;
@@ -164,7 +165,7 @@ async fn a_crashed_consumers_job_is_reclaimed_and_its_late_finish_changes_nothin
         route: "r".into(),
         started_at_ms: now,
         duration_ms: 5,
-        outcome: "delivered".into(),
+        outcome: AttemptOutcome::Delivered,
         http_status: Some(200),
         error: None,
     };
@@ -179,17 +180,14 @@ async fn a_crashed_consumers_job_is_reclaimed_and_its_late_finish_changes_nothin
         .unwrap()
     );
     let jobs = a.jobs_for_event(&id).await.unwrap();
-    assert_eq!(
-        (jobs[0].status.as_str(), jobs[0].attempts),
-        (status::PENDING, 0)
-    );
+    assert_eq!((jobs[0].status, jobs[0].attempts), (JobStatus::Pending, 0));
     assert!(
         b.finish(taken[0].id, taken[0].lease_until_ms, late, Next::Delivered)
             .await
             .unwrap()
     );
     let jobs = a.jobs_for_event(&id).await.unwrap();
-    assert_eq!(jobs[0].status, status::DELIVERED);
+    assert_eq!(jobs[0].status, JobStatus::Delivered);
     assert_eq!(
         a.attempts_for_event(&id).await.unwrap().len(),
         2,
@@ -273,7 +271,7 @@ async fn stopped_nodes_consumers_are_pruned_but_holders_are_kept() {
         route: "r".into(),
         started_at_ms: now,
         duration_ms: 1,
-        outcome: "delivered".into(),
+        outcome: AttemptOutcome::Delivered,
         http_status: Some(200),
         error: None,
     };

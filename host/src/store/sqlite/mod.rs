@@ -7,6 +7,7 @@ mod checkpoint;
 mod events;
 mod inspect;
 mod queue;
+mod words;
 
 use super::{Inserted, Receipt, StoreError};
 use crate::model::{EventRecord, EventStatus, NewEvents};

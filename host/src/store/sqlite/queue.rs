@@ -3,7 +3,8 @@
 //! reader pool.
 
 use super::SqliteStore;
-use crate::store::queue::{Attempt, DisabledRoute, Finished, LeasedJob, Next, status};
+use crate::model::JobStatus;
+use crate::store::queue::{Attempt, DisabledRoute, Finished, LeasedJob, Next};
 use crate::store::{JobQueue, RouteState, StoreError};
 use rusqlite::types::Value;
 use rusqlite::{Connection, params, params_from_iter};
@@ -234,9 +235,9 @@ fn record_finished(c: &Connection, f: &Finished) -> rusqlite::Result<bool> {
     ])?;
     let now = attempt.started_at_ms + attempt.duration_ms;
     let (status, due, error) = match &f.next {
-        Next::Delivered => (status::DELIVERED, now, None),
-        Next::RetryAt(due) => (status::PENDING, *due, attempt.error.as_deref()),
-        Next::DeadLetter(error) => (status::DEAD_LETTERED, now, Some(error.as_str())),
+        Next::Delivered => (JobStatus::Delivered, now, None),
+        Next::RetryAt(due) => (JobStatus::Pending, *due, attempt.error.as_deref()),
+        Next::DeadLetter(error) => (JobStatus::DeadLettered, now, Some(error.as_str())),
     };
     let changed = c
         .prepare_cached(
