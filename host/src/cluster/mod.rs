@@ -20,7 +20,7 @@ mod bucket;
 
 pub use bucket::TokenBucket;
 
-pub use crate::store::{MAX_TOKEN_WAIT, SharedState};
+pub use crate::store::{MAX_TOKEN_WAIT, SharedState, Token};
 
 use std::sync::Arc;
 

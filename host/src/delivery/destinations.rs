@@ -442,7 +442,7 @@ fn wait(state: &Live, now: Instant) -> Option<Wait> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::SharedState;
+    use crate::cluster::{SharedState, Token};
     use crate::store::StoreError;
     use std::sync::Arc;
 
@@ -469,11 +469,7 @@ mod tests {
 
     #[async_trait::async_trait]
     impl SharedState for Unused {
-        async fn take_token(
-            &self,
-            _: &str,
-            _: RateLimit,
-        ) -> Result<Result<(), Duration>, StoreError> {
+        async fn take_token(&self, _: &str, _: RateLimit) -> Result<Token, StoreError> {
             unreachable!()
         }
         async fn hold(&self, _: &str, _: Duration) -> Result<Duration, StoreError> {

@@ -14,7 +14,7 @@
 //!   followed on every backend (alone, the store only ever says what this node wrote).
 
 use super::destinations::{Destination, Destinations};
-use crate::cluster::Cluster;
+use crate::cluster::{Cluster, Token};
 use crate::model::names::route_bucket;
 use crate::model::unix_ms;
 use crate::store::Store;
@@ -48,8 +48,8 @@ pub async fn take_delivery_token(
     }
     let name = &destination.name;
     match shared.take_token(&route_bucket(name), limit).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(wait)) => {
+        Ok(Token::Granted) => Ok(()),
+        Ok(Token::WaitFor(wait)) => {
             destinations.token_wait(name, Instant::now() + wait);
             Err(wait)
         }

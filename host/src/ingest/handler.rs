@@ -51,6 +51,7 @@ async fn handle(
                 .inspect_err(|e| {
                     tracing::error!(source = %source_name, error = %e, "cannot reach the shared rate limit; answering 503");
                 })?
+                .granted()
                 .map_err(IngestError::RateLimited)?,
             None => {
                 if let Some(bucket) = &source.rate_limit {

@@ -7,7 +7,7 @@ use super::handler::ingest;
 use crate::config::Config;
 use crate::model::{EventRecord, NewEvents};
 use crate::runtime::{Limits, Registry, Runtime};
-use crate::store::{EventLog, Incoming, Receipt, StoreError};
+use crate::store::{EventLog, Incoming, Receipt, StoreError, Token};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -136,11 +136,7 @@ struct UnreachableCluster;
 
 #[async_trait::async_trait]
 impl crate::cluster::SharedState for UnreachableCluster {
-    async fn take_token(
-        &self,
-        _: &str,
-        _: crate::config::RateLimit,
-    ) -> Result<Result<(), Duration>, StoreError> {
+    async fn take_token(&self, _: &str, _: crate::config::RateLimit) -> Result<Token, StoreError> {
         Err(injected())
     }
     async fn hold(&self, _: &str, _: Duration) -> Result<Duration, StoreError> {

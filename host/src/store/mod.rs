@@ -24,7 +24,7 @@ pub use queue::{
     Finished, LeasedJob, Next, QueueStats,
 };
 pub use roles::{EventLog, Inspection, JobQueue, RouteState, Store};
-pub use shared::{MAX_TOKEN_WAIT, SharedState};
+pub use shared::{MAX_TOKEN_WAIT, SharedState, Token};
 pub use sqlite::SqliteStore;
 
 use crate::model::JobStatus;

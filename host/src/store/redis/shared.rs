@@ -12,7 +12,7 @@ use super::scripts::{self, SCRIPTS};
 use super::{Inner, RedisStore};
 use crate::config::RateLimit;
 use crate::store::StoreError;
-use crate::store::{MAX_TOKEN_WAIT, SharedState};
+use crate::store::{MAX_TOKEN_WAIT, SharedState, Token};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -53,11 +53,7 @@ fn millis(d: Duration) -> u64 {
 
 #[async_trait::async_trait]
 impl SharedState for RedisShared {
-    async fn take_token(
-        &self,
-        bucket: &str,
-        limit: RateLimit,
-    ) -> Result<Result<(), Duration>, StoreError> {
+    async fn take_token(&self, bucket: &str, limit: RateLimit) -> Result<Token, StoreError> {
         let key = self.keys().bucket(bucket);
         let mut cmd = SCRIPTS.take_token.call_keys(&[&key]);
         cmd.arg(limit.per_second).arg(limit.burst.max(1));
@@ -65,8 +61,8 @@ impl SharedState for RedisShared {
             .await
             .map_err(Error::from)?;
         Ok(match u64::try_from(wait_ms) {
-            Ok(0) => Ok(()),
-            Ok(ms) => Err(Duration::from_millis(ms).min(MAX_TOKEN_WAIT)),
+            Ok(0) => Token::Granted,
+            Ok(ms) => Token::WaitFor(Duration::from_millis(ms).min(MAX_TOKEN_WAIT)),
             Err(_) => return Err(Error::Reply(format!("token bucket wait {wait_ms}")).into()),
         })
     }
@@ -133,9 +129,11 @@ mod tests {
                 while Instant::now() < deadline {
                     calls += 1;
                     match node.take_token("route:r", limit).await.expect("redis") {
-                        Ok(()) => taken += 1,
+                        Token::Granted => taken += 1,
                         // Never longer than one token's refill at this rate.
-                        Err(wait) => assert!(wait <= Duration::from_millis(50), "{wait:?}"),
+                        Token::WaitFor(wait) => {
+                            assert!(wait <= Duration::from_millis(50), "{wait:?}")
+                        }
                     }
                 }
                 eprintln!(
@@ -172,19 +170,41 @@ mod tests {
             per_second: 2.0,
             burst: 2,
         };
-        assert_eq!(a.take_token("source:s", limit).await.unwrap(), Ok(()));
-        assert_eq!(b.take_token("source:s", limit).await.unwrap(), Ok(()));
-        let wait = a.take_token("source:s", limit).await.unwrap().unwrap_err();
+        assert_eq!(
+            a.take_token("source:s", limit).await.unwrap(),
+            Token::Granted
+        );
+        assert_eq!(
+            b.take_token("source:s", limit).await.unwrap(),
+            Token::Granted
+        );
+        let wait = a
+            .take_token("source:s", limit)
+            .await
+            .unwrap()
+            .granted()
+            .unwrap_err();
         assert!(
             wait > Duration::from_millis(400) && wait <= Duration::from_millis(500),
             "{wait:?}"
         );
-        let wait = b.take_token("source:s", limit).await.unwrap().unwrap_err();
+        let wait = b
+            .take_token("source:s", limit)
+            .await
+            .unwrap()
+            .granted()
+            .unwrap_err();
         assert!(wait <= Duration::from_millis(500), "{wait:?}");
         // Another bucket is not affected.
-        assert_eq!(b.take_token("route:s", limit).await.unwrap(), Ok(()));
+        assert_eq!(
+            b.take_token("route:s", limit).await.unwrap(),
+            Token::Granted
+        );
         tokio::time::sleep(wait).await;
-        assert_eq!(b.take_token("source:s", limit).await.unwrap(), Ok(()));
+        assert_eq!(
+            b.take_token("source:s", limit).await.unwrap(),
+            Token::Granted
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -225,7 +245,10 @@ mod tests {
             per_second: 1.0,
             burst: 1,
         };
-        assert_eq!(a.take_token("route:r", limit).await.unwrap(), Ok(()));
+        assert_eq!(
+            a.take_token("route:r", limit).await.unwrap(),
+            Token::Granted
+        );
         server.kill();
         assert!(matches!(
             a.take_token("route:r", limit).await,
