@@ -18,6 +18,7 @@ use crate::delivery::destinations;
 use crate::delivery::{Deliverer, scheduler};
 use crate::egress::Egress;
 use crate::ingest::{Ingest, RouteTable};
+use crate::model::SystemClock;
 use crate::runtime::{Limits, PluginWatch, Registry, Runtime, SecretRequirement};
 use crate::server::{self, AppState};
 use crate::store::{RedisOptions, RedisStore, SqliteStore, Store};
@@ -114,7 +115,8 @@ impl Gateway {
         scheduler::start(
             &config.schedules,
             self.store.clone(),
-            self.deliverer.clone(),
+            self.deliverer.waker(),
+            Arc::new(SystemClock),
             stopped,
         );
         let delay = config.server.shutdown_delay;

@@ -1,11 +1,13 @@
 //! The data every stage shares: the normalized event and its stored record, ids, names and
 //! time. Nothing here depends on any other part of the crate; every other folder may use it.
 
+pub mod clock;
 pub mod event;
 pub mod job;
 pub mod names;
 pub mod time;
 
+pub use clock::{Clock, SystemClock};
 pub use event::{
     Envelope, EventRecord, EventStatus, NewEvents, UNNORMALIZED_TYPE, delivery_json, event_id,
 };
