@@ -1,11 +1,23 @@
 //! Raw wit-bindgen bindings for the `signing-platform-plugin` world (1.2.0: the platform world
 //! plus the optional `signer` export). Plugin code should not need these: [`crate::Platform`]
 //! and [`crate::export_platform!`] wrap them.
+//!
+//! The WASI packages the 1.2.0 package refers to are vendored once, in `wit/deps/`, and listed
+//! before the package in dependency order (each file may only use those above it).
 #![allow(missing_docs, clippy::all, unsafe_code)]
 
 wit_bindgen::generate!({
-    world: "signing-platform-plugin",
-    path: "../wit/hookgate-plugin@1.2.0",
+    world: "hookgate:plugin/signing-platform-plugin@1.2.0",
+    path: [
+        "../wit/deps/wasi-io@0.2.12.wit",
+        "../wit/deps/wasi-clocks@0.2.12.wit",
+        "../wit/deps/wasi-random@0.2.12.wit",
+        "../wit/deps/wasi-filesystem@0.2.12.wit",
+        "../wit/deps/wasi-sockets@0.2.12.wit",
+        "../wit/deps/wasi-cli@0.2.12.wit",
+        "../wit/deps/wasi-http@0.2.12.wit",
+        "../wit/hookgate-plugin@1.2.0",
+    ],
     default_bindings_module: "hookgate_sdk::bindings",
     pub_export_macro: true,
     export_macro_name: "__export_platform_bindings",

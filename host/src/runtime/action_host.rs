@@ -3,9 +3,9 @@
 //! imports (`log`, `crypto`) in both package versions.
 
 use super::bindings::{self, action as act};
+use super::host_imports::host_imports;
 use super::state::CallState;
 use crate::egress::{Egress, EgressHooks};
-use bindings::hookgate::plugin::crypto::Host as _;
 use std::sync::Arc;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -79,127 +79,6 @@ pub(super) fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<Actio
 
 impl act::hookgate::plugin::action_types::Host for ActionState {}
 
-impl bindings::hookgate::plugin::log::Host for ActionState {
-    fn log(&mut self, level: bindings::hookgate::plugin::log::Level, message: String) {
-        bindings::hookgate::plugin::log::Host::log(&mut self.call, level, message);
-    }
-}
-
-impl act::hookgate::plugin::log::Host for ActionState {
-    fn log(&mut self, level: act::hookgate::plugin::log::Level, message: String) {
-        use act::hookgate::plugin::log::Level as New;
-        use bindings::hookgate::plugin::log::Level as Old;
-        let level = match level {
-            New::Trace => Old::Trace,
-            New::Debug => Old::Debug,
-            New::Info => Old::Info,
-            New::Warn => Old::Warn,
-            New::Error => Old::Error,
-        };
-        bindings::hookgate::plugin::log::Host::log(&mut self.call, level, message);
-    }
-}
-
-impl bindings::hookgate::plugin::crypto::Host for ActionState {
-    fn hmac(
-        &mut self,
-        algorithm: bindings::hookgate::plugin::crypto::HashAlgorithm,
-        key: Vec<u8>,
-        prefix: Vec<u8>,
-        message: Vec<u8>,
-    ) -> Vec<u8> {
-        self.call.hmac(algorithm, key, prefix, message)
-    }
-
-    fn hmac_verify(
-        &mut self,
-        algorithm: bindings::hookgate::plugin::crypto::HashAlgorithm,
-        key: Vec<u8>,
-        prefix: Vec<u8>,
-        message: Vec<u8>,
-        expected: Vec<u8>,
-    ) -> bool {
-        self.call
-            .hmac_verify(algorithm, key, prefix, message, expected)
-    }
-
-    fn sha256(&mut self, message: Vec<u8>) -> Vec<u8> {
-        bindings::hookgate::plugin::crypto::Host::sha256(&mut self.call, message)
-    }
-
-    fn ed25519_verify(
-        &mut self,
-        public_key: Vec<u8>,
-        message: Vec<u8>,
-        signature: Vec<u8>,
-    ) -> bool {
-        self.call.ed25519_verify(public_key, message, signature)
-    }
-
-    fn ecdsa_p256_verify(
-        &mut self,
-        public_key: Vec<u8>,
-        message: Vec<u8>,
-        signature: Vec<u8>,
-    ) -> bool {
-        self.call.ecdsa_p256_verify(public_key, message, signature)
-    }
-}
-
-fn old_hash(
-    algorithm: act::hookgate::plugin::crypto::HashAlgorithm,
-) -> bindings::hookgate::plugin::crypto::HashAlgorithm {
-    use act::hookgate::plugin::crypto::HashAlgorithm as New;
-    use bindings::hookgate::plugin::crypto::HashAlgorithm as Old;
-    match algorithm {
-        New::Sha1 => Old::Sha1,
-        New::Sha256 => Old::Sha256,
-        New::Sha512 => Old::Sha512,
-    }
-}
-
-impl act::hookgate::plugin::crypto::Host for ActionState {
-    fn hmac(
-        &mut self,
-        algorithm: act::hookgate::plugin::crypto::HashAlgorithm,
-        key: Vec<u8>,
-        prefix: Vec<u8>,
-        message: Vec<u8>,
-    ) -> Vec<u8> {
-        self.call.hmac(old_hash(algorithm), key, prefix, message)
-    }
-
-    fn hmac_verify(
-        &mut self,
-        algorithm: act::hookgate::plugin::crypto::HashAlgorithm,
-        key: Vec<u8>,
-        prefix: Vec<u8>,
-        message: Vec<u8>,
-        expected: Vec<u8>,
-    ) -> bool {
-        self.call
-            .hmac_verify(old_hash(algorithm), key, prefix, message, expected)
-    }
-
-    fn sha256(&mut self, message: Vec<u8>) -> Vec<u8> {
-        bindings::hookgate::plugin::crypto::Host::sha256(&mut self.call, message)
-    }
-
-    fn ed25519_verify(
-        &mut self,
-        public_key: Vec<u8>,
-        message: Vec<u8>,
-        signature: Vec<u8>,
-    ) -> bool {
-        self.call.ed25519_verify(public_key, message, signature)
-    }
-
-    fn ecdsa_p256_verify(
-        &mut self,
-        public_key: Vec<u8>,
-        message: Vec<u8>,
-        signature: Vec<u8>,
-    ) -> bool {
-        self.call.ecdsa_p256_verify(public_key, message, signature)
-    }
-}
+// `log` and `crypto` in both package versions, each a conversion into the one implementation.
+host_imports!(bindings::hookgate::plugin for ActionState, |s| &mut s.call);
+host_imports!(act::hookgate::plugin for ActionState, |s| &mut s.call);

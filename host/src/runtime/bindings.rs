@@ -4,6 +4,12 @@
 //!
 //! The platform world is bound at 1.0.0 and serves every 1.x platform plugin: wasmtime looks
 //! exports and imports up semver-compatibly, and the `platform` interface has not changed.
+//!
+//! The WASI packages that 1.1.0 and later refer to (`wasi:http` and what it reaches) are vendored
+//! once, in `wit/deps/`, for every version: a package folder has no `deps/` of its own, so each
+//! `bindgen!` lists those files before the package, in dependency order (a file may only use
+//! the ones above it), and names its world in full since several packages are given. The SDK's
+//! `wit_bindgen::generate!` calls list the same files.
 
 wasmtime::component::bindgen!({
     world: "platform-plugin",
@@ -21,8 +27,17 @@ pub use hookgate::plugin::types::{Header, Request, VerifyContext};
 /// outbound HTTP is theirs, under our hooks.
 pub mod action {
     wasmtime::component::bindgen!({
-        world: "action-plugin",
-        path: "../wit/hookgate-plugin@1.1.0",
+        world: "hookgate:plugin/action-plugin@1.1.0",
+        path: [
+            "../wit/deps/wasi-io@0.2.12.wit",
+            "../wit/deps/wasi-clocks@0.2.12.wit",
+            "../wit/deps/wasi-random@0.2.12.wit",
+            "../wit/deps/wasi-filesystem@0.2.12.wit",
+            "../wit/deps/wasi-sockets@0.2.12.wit",
+            "../wit/deps/wasi-cli@0.2.12.wit",
+            "../wit/deps/wasi-http@0.2.12.wit",
+            "../wit/hookgate-plugin@1.1.0",
+        ],
         exports: { default: async },
         require_store_data_send: true,
         with: {
@@ -41,8 +56,17 @@ pub mod action {
 /// or 1.1.0 build) loads exactly as before.
 pub mod signer {
     wasmtime::component::bindgen!({
-        world: "signing-platform-plugin",
-        path: "../wit/hookgate-plugin@1.2.0",
+        world: "hookgate:plugin/signing-platform-plugin@1.2.0",
+        path: [
+            "../wit/deps/wasi-io@0.2.12.wit",
+            "../wit/deps/wasi-clocks@0.2.12.wit",
+            "../wit/deps/wasi-random@0.2.12.wit",
+            "../wit/deps/wasi-filesystem@0.2.12.wit",
+            "../wit/deps/wasi-sockets@0.2.12.wit",
+            "../wit/deps/wasi-cli@0.2.12.wit",
+            "../wit/deps/wasi-http@0.2.12.wit",
+            "../wit/hookgate-plugin@1.2.0",
+        ],
         exports: { default: async },
     });
 

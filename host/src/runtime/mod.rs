@@ -12,6 +12,8 @@ mod engine;
 mod host_imports;
 mod platform;
 mod registry;
+#[cfg(test)]
+mod released_wit;
 mod state;
 mod stubs;
 mod watch;

@@ -460,6 +460,32 @@ pub fn is_plugin_file(path: &Path) -> bool {
 mod tests {
     use super::*;
 
+    /// Every first-party plugin, as the build script built it from this tree's WIT and SDK,
+    /// links against the host's imports (platform plugins: `log`/`crypto` 1.0.0; `forward`, an
+    /// action plugin: both versions and `wasi:http`) and answers its metadata call.
+    #[tokio::test]
+    async fn every_first_party_plugin_loads() {
+        let runtime = Runtime::new(super::super::Limits {
+            call_timeout: std::time::Duration::from_secs(1),
+            memory_limit_bytes: 64 << 20,
+        })
+        .unwrap();
+        let dir = Path::new(env!("HOOKGATE_BUILT_PLUGINS_DIR"));
+        for (name, action) in [
+            ("stripe", false),
+            ("github", false),
+            ("shopify", false),
+            ("slack", false),
+            ("standard-webhooks", false),
+            ("forward", true),
+        ] {
+            let loaded = load_file(&runtime, &dir.join(format!("{name}.wasm")))
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(matches!(loaded, Loaded::Action(_)), action, "{name}");
+        }
+    }
+
     #[test]
     fn header_check_tells_modules_from_components() {
         assert!(matches!(

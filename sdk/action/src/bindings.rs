@@ -11,7 +11,9 @@
 //!
 //! `generate_all` is needed because `wasi:http/outgoing-handler` refers to types of other WASI
 //! interfaces (streams, pollables, durations); no crate in the workspace provides bindings for
-//! them, so these are generated here, private to the SDK.
+//! them, so these are generated here, private to the SDK. Their WIT is vendored once, in
+//! `wit/deps/`, and listed before the package in dependency order (each file may only use those
+//! above it).
 #![allow(missing_docs, clippy::all, unsafe_code)]
 
 wit_bindgen::generate!({
@@ -23,7 +25,16 @@ wit_bindgen::generate!({
             export hookgate:plugin/action@1.1.0;
         }
     "#,
-    path: "../../wit/hookgate-plugin@1.1.0",
+    path: [
+        "../../wit/deps/wasi-io@0.2.12.wit",
+        "../../wit/deps/wasi-clocks@0.2.12.wit",
+        "../../wit/deps/wasi-random@0.2.12.wit",
+        "../../wit/deps/wasi-filesystem@0.2.12.wit",
+        "../../wit/deps/wasi-sockets@0.2.12.wit",
+        "../../wit/deps/wasi-cli@0.2.12.wit",
+        "../../wit/deps/wasi-http@0.2.12.wit",
+        "../../wit/hookgate-plugin@1.1.0",
+    ],
     world: "hookgate:sdk-action/action-plugin-http",
     default_bindings_module: "hookgate_sdk::action_bindings",
     pub_export_macro: true,
