@@ -1024,4 +1024,6 @@ pub fn parse_cidr(text: &str) -> Result<(std::net::IpAddr, u8), String> {
 }
 
 #[cfg(test)]
+mod golden;
+#[cfg(test)]
 mod tests;
