@@ -1,0 +1,192 @@
+//! The file's shape, exactly as read from TOML: every table `deny_unknown_fields`, so a typo
+//! is an error naming the line rather than a setting silently ignored, and every default
+//! written here, where the README's tables can be checked against it. Nothing is validated
+//! yet; that is `validate`'s job, which turns this into the types of `types`.
+
+use super::secret::SecretSpec;
+use super::types::{DEFAULT_MAX_IN_FLIGHT, RateLimit};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RawConfig {
+    pub(super) server: RawServer,
+    pub(super) admin: RawAdmin,
+    pub(super) storage: RawStorage,
+    pub(super) plugins: RawPlugins,
+    pub(super) egress: RawEgress,
+    pub(super) sources: BTreeMap<String, RawSource>,
+    pub(super) routes: Vec<RawRoute>,
+    pub(super) schedules: Vec<RawSchedule>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RawServer {
+    pub(super) listen: String,
+    pub(super) max_body_bytes: u64,
+    pub(super) header_timeout_ms: u64,
+    pub(super) body_timeout_ms: u64,
+    pub(super) shutdown_timeout_ms: u64,
+    pub(super) shutdown_delay_ms: u64,
+}
+
+impl Default for RawServer {
+    fn default() -> Self {
+        RawServer {
+            listen: "127.0.0.1:8080".into(),
+            max_body_bytes: 1024 * 1024,
+            header_timeout_ms: 5_000,
+            body_timeout_ms: 30_000,
+            shutdown_timeout_ms: 10_000,
+            shutdown_delay_ms: 0,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RawAdmin {
+    pub(super) token_env: String,
+}
+
+impl Default for RawAdmin {
+    fn default() -> Self {
+        RawAdmin {
+            token_env: "HOOKGATE_ADMIN_TOKEN".into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RawStorage {
+    pub(super) backend: String,
+    pub(super) path: String,
+    pub(super) url: Option<String>,
+    pub(super) dedupe_window_days: u64,
+    pub(super) require_durable: Option<bool>,
+    pub(super) key_prefix: Option<String>,
+}
+
+impl Default for RawStorage {
+    fn default() -> Self {
+        RawStorage {
+            backend: "sqlite".into(),
+            path: "hookgate-data".into(),
+            url: None,
+            dedupe_window_days: 7,
+            require_durable: None,
+            key_prefix: None,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RawPlugins {
+    pub(super) dir: String,
+    pub(super) call_timeout_ms: u64,
+    pub(super) memory_limit_mib: u64,
+}
+
+impl Default for RawPlugins {
+    fn default() -> Self {
+        RawPlugins {
+            dir: "plugins".into(),
+            call_timeout_ms: 100,
+            memory_limit_mib: 64,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RawEgress {
+    pub(super) allow_private: Vec<String>,
+    pub(super) timeout_ms: u64,
+    pub(super) connect_timeout_ms: u64,
+    pub(super) max_response_bytes: u64,
+}
+
+impl Default for RawEgress {
+    fn default() -> Self {
+        RawEgress {
+            allow_private: Vec::new(),
+            timeout_ms: 10_000,
+            connect_timeout_ms: 3_000,
+            max_response_bytes: 1 << 20,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSource {
+    pub(super) plugin: String,
+    #[serde(default)]
+    pub(super) secrets: Vec<SecretSpec>,
+    #[serde(default = "default_tolerance")]
+    pub(super) tolerance_secs: u64,
+    pub(super) public_url: Option<String>,
+    pub(super) max_body_bytes: Option<u64>,
+    pub(super) rate_limit: Option<RateLimit>,
+}
+
+fn default_tolerance() -> u64 {
+    300
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRoute {
+    pub(super) name: Option<String>,
+    pub(super) source: String,
+    #[serde(default = "all_events")]
+    pub(super) events: Vec<String>,
+    pub(super) action: String,
+    #[serde(default)]
+    pub(super) config: toml::Table,
+    #[serde(default)]
+    pub(super) filter: toml::Table,
+    pub(super) retry: Option<RawRetry>,
+    pub(super) signing_secret: Option<SecretSpec>,
+    pub(super) rate_limit: Option<RateLimit>,
+    pub(super) breaker: Option<RawBreaker>,
+    #[serde(default = "default_max_in_flight")]
+    pub(super) max_in_flight: u32,
+}
+
+fn default_max_in_flight() -> u32 {
+    DEFAULT_MAX_IN_FLIGHT
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawBreaker {
+    pub(super) failures: u32,
+    pub(super) cooldown: String,
+}
+
+fn all_events() -> Vec<String> {
+    vec!["*".into()]
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRetry {
+    pub(super) schedule: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSchedule {
+    pub(super) name: Option<String>,
+    pub(super) cron: String,
+    pub(super) action: String,
+    #[serde(default)]
+    pub(super) config: toml::Table,
+    pub(super) retry: Option<RawRetry>,
+    pub(super) signing_secret: Option<SecretSpec>,
+}
