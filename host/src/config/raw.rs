@@ -62,7 +62,7 @@ impl Default for RawAdmin {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(super) struct RawStorage {
-    pub(super) backend: String,
+    pub(super) backend: RawBackend,
     pub(super) path: String,
     pub(super) url: Option<String>,
     pub(super) dedupe_window_days: u64,
@@ -73,12 +73,33 @@ pub(super) struct RawStorage {
 impl Default for RawStorage {
     fn default() -> Self {
         RawStorage {
-            backend: "sqlite".into(),
+            backend: RawBackend::Sqlite,
             path: "hookgate-data".into(),
             url: None,
             dedupe_window_days: 7,
             require_durable: None,
             key_prefix: None,
+        }
+    }
+}
+
+/// `storage.backend`, read once into what it names. A name that is neither stays as written,
+/// so that the validator reports it along with every other problem (a serde error would
+/// stop at the first) and in its own words.
+#[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
+#[serde(from = "String")]
+pub(super) enum RawBackend {
+    Sqlite,
+    Redis,
+    Unknown(String),
+}
+
+impl From<String> for RawBackend {
+    fn from(name: String) -> Self {
+        match name.as_str() {
+            "sqlite" => RawBackend::Sqlite,
+            "redis" => RawBackend::Redis,
+            _ => RawBackend::Unknown(name),
         }
     }
 }

@@ -15,7 +15,6 @@ fn defaults_follow_the_contract() {
     assert_eq!(c.storage.backend, Backend::Sqlite);
     assert_eq!(c.storage.path, Path::new("/etc/hookgate/hookgate-data"));
     assert_eq!(c.storage.dedupe_window, Duration::from_secs(7 * 86_400));
-    assert!(c.storage.require_durable);
     assert_eq!(c.plugins.dir, Path::new("/etc/hookgate/plugins"));
     assert_eq!(c.plugins.call_timeout, Duration::from_millis(100));
     assert_eq!(c.plugins.memory_limit_bytes, 64 << 20);
@@ -91,23 +90,25 @@ fn durations_and_cidrs() {
 fn redis_durability_can_be_relaxed_explicitly() {
     let strict =
         parse("[storage]\nbackend = \"redis\"\nurl = \"redis://127.0.0.1:6379/0\"").unwrap();
-    assert!(
-        strict.storage.require_durable,
-        "refusing to lose acks is the default"
+    assert_eq!(
+        strict.storage.backend,
+        Backend::Redis {
+            url: "redis://127.0.0.1:6379/0".into(),
+            require_durable: true,
+            key_prefix: "hookgate:".into(),
+        },
+        "refusing to lose acks is the default, and so is the prefix"
     );
     let relaxed = parse(
-        "[storage]\nbackend = \"redis\"\nurl = \"redis://127.0.0.1:6379/0\"\nrequire_durable = false",
+        "[storage]\nbackend = \"redis\"\nurl = \"rediss://127.0.0.1:6379/0\"\nrequire_durable = false\nkey_prefix = \"a:\"",
     )
     .unwrap();
-    assert!(!relaxed.storage.require_durable);
-    assert_eq!(
-        relaxed.storage.key_prefix, "hookgate:",
-        "the default prefix"
-    );
     assert_eq!(
         relaxed.storage.backend,
         Backend::Redis {
-            url: "redis://127.0.0.1:6379/0".into()
+            url: "rediss://127.0.0.1:6379/0".into(),
+            require_durable: false,
+            key_prefix: "a:".into(),
         }
     );
 }

@@ -58,7 +58,8 @@ pub struct AdminConfig {
     pub token_env: String,
 }
 
-/// Storage backend.
+/// Storage backend. The Redis-only settings live in the Redis variant, so nothing can read
+/// them for SQLite, where they mean nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Backend {
     /// Embedded SQLite in `path`.
@@ -67,28 +68,28 @@ pub enum Backend {
     Redis {
         /// Connection URL.
         url: String,
+        /// Refuse to start when Redis's persistence settings could lose an acknowledged
+        /// event (AOF off, or `appendfsync` other than `always` on a server without
+        /// `WAITAOF`). On by default, because the contract promises no 2xx without a durable
+        /// write and a gateway that silently breaks it is worse than one that does not start;
+        /// an operator who accepts the risk (a cache-grade Redis, a test bench) sets it to
+        /// `false` and gets an ERROR line at every start instead.
+        require_durable: bool,
+        /// The prefix of every key, so several gateways (or test runs) can share one Redis
+        /// database without seeing each other's data. Nodes of one cluster share it.
+        key_prefix: String,
     },
 }
 
 /// `[storage]`.
 #[derive(Debug, Clone)]
 pub struct StorageConfig {
-    /// Which backend.
+    /// Which backend, with its own settings.
     pub backend: Backend,
     /// Data directory (database, compiled-plugin cache).
     pub path: PathBuf,
     /// How long a redelivery is recognised as a duplicate.
     pub dedupe_window: Duration,
-    /// Redis only: refuse to start when Redis's persistence settings could lose an
-    /// acknowledged event (AOF off, or `appendfsync` other than `always` on a server without
-    /// `WAITAOF`). On by default, because the contract promises no 2xx without a durable
-    /// write and a gateway that silently breaks it is worse than one that does not start; an
-    /// operator who accepts the risk (a cache-grade Redis, a test bench) sets it to `false`
-    /// and gets an ERROR line at every start instead.
-    pub require_durable: bool,
-    /// Redis only: the prefix of every key, so several gateways (or test runs) can share one
-    /// Redis database without seeing each other's data. Nodes of one cluster share it.
-    pub key_prefix: String,
 }
 
 /// `[plugins]`.

@@ -9,7 +9,9 @@
 
 use super::error::Problem;
 use super::parse::{parse_cidr, parse_duration, valid_name};
-use super::raw::{RawAdmin, RawEgress, RawPlugins, RawRetry, RawServer, RawSource, RawStorage};
+use super::raw::{
+    RawAdmin, RawBackend, RawEgress, RawPlugins, RawRetry, RawServer, RawSource, RawStorage,
+};
 use super::secret::{Secret, SecretSpec};
 use super::types::{
     AdminConfig, Backend, EgressConfig, PluginsConfig, RateLimit, ServerConfig, SourceConfig,
@@ -96,41 +98,45 @@ impl Validator {
 
     /// `[storage]`.
     pub(super) fn storage(&mut self, raw: RawStorage, base: &Path) -> StorageConfig {
-        let backend = match (raw.backend.as_str(), raw.url) {
-            ("sqlite", None) => Backend::Sqlite,
-            ("sqlite", Some(_)) => {
+        let redis_url = match (raw.backend, raw.url) {
+            (RawBackend::Sqlite, None) => None,
+            (RawBackend::Sqlite, Some(_)) => {
                 self.problem("storage.url", "only used with backend = \"redis\"");
-                Backend::Sqlite
+                None
             }
-            ("redis", Some(url)) if url.starts_with("redis://") || url.starts_with("rediss://") => {
-                Backend::Redis { url }
+            (RawBackend::Redis, Some(url))
+                if url.starts_with("redis://") || url.starts_with("rediss://") =>
+            {
+                Some(url)
             }
-            ("redis", _) => {
+            (RawBackend::Redis, _) => {
                 self.problem(
                     "storage.url",
                     "backend = \"redis\" needs url = \"redis://host:port/db\"",
                 );
-                Backend::Sqlite
+                None
             }
-            (other, _) => {
+            (RawBackend::Unknown(other), _) => {
                 self.problem(
                     "storage.backend",
                     format!("{other:?} is not a backend; use \"sqlite\" or \"redis\""),
                 );
-                Backend::Sqlite
+                None
             }
         };
         if raw.path.is_empty() {
             self.problem("storage.path", "must not be empty");
         }
-        if raw.require_durable.is_some() && !matches!(backend, Backend::Redis { .. }) {
+        // From here on a backend that failed above counts as SQLite, so its Redis-only
+        // settings are reported too (the config is refused either way).
+        if raw.require_durable.is_some() && redis_url.is_none() {
             self.problem(
                 "storage.require_durable",
                 "only used with backend = \"redis\" (SQLite always fsyncs before an ack)",
             );
         }
         if let Some(prefix) = &raw.key_prefix {
-            if !matches!(backend, Backend::Redis { .. }) {
+            if redis_url.is_none() {
                 self.problem("storage.key_prefix", "only used with backend = \"redis\"");
             } else if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_graphic()) {
                 self.problem(
@@ -139,14 +145,20 @@ impl Validator {
                 );
             }
         }
+        let dedupe_window = Duration::from_secs(
+            86_400 * self.positive("storage.dedupe_window_days", raw.dedupe_window_days),
+        );
         StorageConfig {
-            key_prefix: raw.key_prefix.clone().unwrap_or_else(|| "hookgate:".into()),
-            backend,
+            backend: match redis_url {
+                None => Backend::Sqlite,
+                Some(url) => Backend::Redis {
+                    url,
+                    require_durable: raw.require_durable.unwrap_or(true),
+                    key_prefix: raw.key_prefix.unwrap_or_else(|| "hookgate:".into()),
+                },
+            },
             path: base.join(&raw.path),
-            dedupe_window: Duration::from_secs(
-                86_400 * self.positive("storage.dedupe_window_days", raw.dedupe_window_days),
-            ),
-            require_durable: raw.require_durable.unwrap_or(true),
+            dedupe_window,
         }
     }
 
