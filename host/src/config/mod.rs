@@ -25,7 +25,7 @@ mod types;
 mod validate;
 
 pub use error::{ConfigError, Problem};
-pub use parse::{parse_cidr, parse_duration};
+pub use parse::{Cidr, parse_duration};
 pub use secret::{Secret, SecretSpec};
 pub use types::{
     AdminConfig, Backend, BreakerConfig, Config, DEFAULT_MAX_IN_FLIGHT, EgressConfig,

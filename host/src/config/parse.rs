@@ -2,6 +2,7 @@
 //! know nothing of the file's layout; each returns the message the validator files under the
 //! field's path.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 /// Names that appear in URLs and job records: `[a-z0-9_-]+`.
@@ -35,23 +36,61 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(n.saturating_mul(secs)))
 }
 
-/// Parses an IPv4 or IPv6 CIDR (`10.0.0.0/8`, `::1/128`); a bare address means a single host.
-pub fn parse_cidr(text: &str) -> Result<(std::net::IpAddr, u8), String> {
-    let (addr, len) = match text.split_once('/') {
-        Some((a, l)) => (a, Some(l)),
-        None => (text, None),
-    };
-    let ip: std::net::IpAddr = addr
-        .parse()
-        .map_err(|_| format!("{text:?} is not a CIDR like \"127.0.0.1/32\""))?;
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    let len = match len {
-        None => max,
-        Some(l) => l
-            .parse::<u8>()
-            .ok()
-            .filter(|l| *l <= max)
-            .ok_or_else(|| format!("{text:?} has an invalid prefix length"))?,
-    };
-    Ok((ip, len))
+/// An address block, e.g. `10.0.0.0/8`, parsed once when the config loads; the egress policy
+/// uses it as it is. An IPv4-mapped IPv6 block (`::ffff:10.0.0.0/104`) is kept as the IPv4
+/// block it carries, since connections to such addresses go out over IPv4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    /// Parses `a.b.c.d/n`, `x::y/n` or a bare address (a single host).
+    pub fn parse(text: &str) -> Result<Cidr, String> {
+        let (addr, len) = match text.split_once('/') {
+            Some((a, l)) => (a, Some(l)),
+            None => (text, None),
+        };
+        let ip: IpAddr = addr
+            .parse()
+            .map_err(|_| format!("{text:?} is not a CIDR like \"127.0.0.1/32\""))?;
+        let max = if ip.is_ipv4() { 32 } else { 128 };
+        let prefix = match len {
+            None => max,
+            Some(l) => l
+                .parse::<u8>()
+                .ok()
+                .filter(|l| *l <= max)
+                .ok_or_else(|| format!("{text:?} has an invalid prefix length"))?,
+        };
+        let addr = ip.to_canonical();
+        Ok(Cidr {
+            addr,
+            prefix: if ip.is_ipv6() && addr.is_ipv4() {
+                prefix.saturating_sub(96)
+            } else {
+                prefix
+            },
+        })
+    }
+
+    /// Whether `ip` lies in the block (v4-mapped addresses match their IPv4 blocks).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, ip.to_canonical()) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
 }

@@ -78,12 +78,28 @@ fn durations_and_cidrs() {
     assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
     assert!(parse_duration("5").is_err());
     assert!(parse_duration("s").is_err());
+    let host = Cidr::parse("127.0.0.1").unwrap();
+    assert!(host.contains("127.0.0.1".parse().unwrap()));
+    assert!(!host.contains("127.0.0.2".parse().unwrap()));
+    let v6 = Cidr::parse("fd00::/8").unwrap();
+    assert!(v6.contains("fdff::1".parse().unwrap()));
+    assert!(!v6.contains("fe00::1".parse().unwrap()));
+    assert!(Cidr::parse("1.2.3.4/33").is_err());
+}
+
+/// The allow-list is parsed once, at load, into the blocks the egress policy uses; an
+/// IPv4-mapped block is the IPv4 block it carries.
+#[test]
+fn allow_private_is_parsed_at_load() {
+    let c =
+        parse("[egress]\nallow_private = [\"10.0.0.0/8\", \"::ffff:192.168.0.0/112\"]").unwrap();
     assert_eq!(
-        parse_cidr("127.0.0.1"),
-        Ok(("127.0.0.1".parse().unwrap(), 32))
+        c.egress.allow_private,
+        [
+            Cidr::parse("10.0.0.0/8").unwrap(),
+            Cidr::parse("192.168.0.0/16").unwrap()
+        ]
     );
-    assert_eq!(parse_cidr("fd00::/8"), Ok(("fd00::".parse().unwrap(), 8)));
-    assert!(parse_cidr("1.2.3.4/33").is_err());
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! passed validation (durations parsed, paths made absolute against the config file, secrets
 //! resolved), so users never re-check or re-parse what the file said.
 
+use super::parse::Cidr;
 use super::secret::Secret;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -106,8 +107,8 @@ pub struct PluginsConfig {
 /// `[egress]`.
 #[derive(Debug, Clone)]
 pub struct EgressConfig {
-    /// CIDRs actions may reach although they are not globally routable.
-    pub allow_private: Vec<String>,
+    /// Blocks actions may reach although they are not globally routable.
+    pub allow_private: Vec<Cidr>,
     /// Total timeout of one outbound request (connect, send, and the whole response).
     pub timeout: Duration,
     /// Timeout of DNS resolution plus the TCP (and TLS) connect.

@@ -8,7 +8,7 @@
 //! `[[schedules]]` are in `routes`.
 
 use super::error::Problem;
-use super::parse::{parse_cidr, parse_duration, valid_name};
+use super::parse::{Cidr, parse_duration, valid_name};
 use super::raw::{
     RawAdmin, RawBackend, RawEgress, RawPlugins, RawRetry, RawServer, RawSource, RawStorage,
 };
@@ -179,13 +179,18 @@ impl Validator {
 
     /// `[egress]`.
     pub(super) fn egress(&mut self, raw: RawEgress) -> EgressConfig {
-        for (i, cidr) in raw.allow_private.iter().enumerate() {
-            if let Err(e) = parse_cidr(cidr) {
-                self.problem(format!("egress.allow_private[{i}]"), e);
-            }
-        }
+        let allow_private = raw
+            .allow_private
+            .iter()
+            .enumerate()
+            .filter_map(|(i, text)| {
+                Cidr::parse(text)
+                    .map_err(|e| self.problem(format!("egress.allow_private[{i}]"), e))
+                    .ok()
+            })
+            .collect();
         EgressConfig {
-            allow_private: raw.allow_private,
+            allow_private,
             timeout: self.millis("egress.timeout_ms", raw.timeout_ms, 600_000),
             connect_timeout: self.millis(
                 "egress.connect_timeout_ms",
