@@ -25,18 +25,16 @@ pub(super) fn routes(
         .enumerate()
         .map(|(i, r)| route(v, i, r, sources, base))
         .collect();
-    let mut seen = BTreeSet::new();
-    for (i, route) in routes.iter().enumerate() {
-        if !seen.insert(route.name.as_str()) {
-            v.problem(
-                format!("routes[{i}].name"),
-                format!(
-                    "another route is already named {:?} (identical routes need distinct names)",
-                    route.name
-                ),
-            );
-        }
-    }
+    refuse_duplicates(
+        v,
+        "routes",
+        routes.iter().map(|r| r.name.as_str()),
+        |name| {
+            format!(
+                "another route is already named {name:?} (identical routes need distinct names)"
+            )
+        },
+    );
     routes
 }
 
@@ -51,15 +49,12 @@ pub(super) fn schedules(
         .enumerate()
         .map(|(i, s)| schedule(v, i, s, base))
         .collect();
-    let mut seen = BTreeSet::new();
-    for (i, schedule) in schedules.iter().enumerate() {
-        if !seen.insert(schedule.name.as_str()) {
-            v.problem(
-                format!("schedules[{i}].name"),
-                format!("another schedule is already named {:?}", schedule.name),
-            );
-        }
-    }
+    refuse_duplicates(
+        v,
+        "schedules",
+        schedules.iter().map(|s| s.name.as_str()),
+        |name| format!("another schedule is already named {name:?}"),
+    );
     schedules
 }
 
@@ -134,22 +129,9 @@ fn route(
             );
         }
     }
-    let name = match r.name {
-        Some(name) => {
-            if !valid_name(&name) {
-                v.problem(
-                    format!("{path}.name"),
-                    "route names may only use a-z, 0-9, '-' and '_'",
-                );
-            }
-            name
-        }
-        None => {
-            let identity = serde_json::json!([r.source, r.events, r.action, config, filter]);
-            let digest = sha2::Sha256::digest(identity.to_string().as_bytes());
-            format!("route-{}", hex::encode(&digest[..4]))
-        }
-    };
+    let name = name(v, &path, "route", r.name, || {
+        serde_json::json!([r.source, r.events, r.action, config, filter])
+    });
     RouteConfig {
         name,
         source: r.source,
@@ -195,22 +177,9 @@ fn schedule(v: &mut Validator, i: usize, s: RawSchedule, base: &Path) -> Schedul
         v.problem(format!("{path}.action"), "must name an action plugin");
     }
     let config = toml_to_json(s.config);
-    let name = match s.name {
-        Some(name) => {
-            if !valid_name(&name) {
-                v.problem(
-                    format!("{path}.name"),
-                    "schedule names may only use a-z, 0-9, '-' and '_'",
-                );
-            }
-            name
-        }
-        None => {
-            let identity = serde_json::json!([s.cron, s.action, config]);
-            let digest = sha2::Sha256::digest(identity.to_string().as_bytes());
-            format!("schedule-{}", hex::encode(&digest[..4]))
-        }
-    };
+    let name = name(v, &path, "schedule", s.name, || {
+        serde_json::json!([s.cron, s.action, config])
+    });
     ScheduleConfig {
         name,
         cron_text: s.cron,
@@ -219,5 +188,50 @@ fn schedule(v: &mut Validator, i: usize, s: RawSchedule, base: &Path) -> Schedul
         config,
         retry_schedule: v.retry_schedule(&path, s.retry),
         signing_secret: v.signing_secret(&path, s.signing_secret, base),
+    }
+}
+
+/// The name of a route or schedule (`kind`): the configured one, which must be `[a-z0-9_-]+`
+/// like every name that ends up in URLs, metrics and job records; else `KIND-` and the first
+/// 4 bytes of the SHA-256 of the content that identifies the entry, so that reordering
+/// entries changes nothing and editing an unnamed one makes it a new one. Jobs in the store
+/// refer to these names: the derivation must never change.
+fn name(
+    v: &mut Validator,
+    path: &str,
+    kind: &str,
+    configured: Option<String>,
+    identity: impl FnOnce() -> serde_json::Value,
+) -> String {
+    match configured {
+        Some(name) => {
+            if !valid_name(&name) {
+                v.problem(
+                    format!("{path}.name"),
+                    format!("{kind} names may only use a-z, 0-9, '-' and '_'"),
+                );
+            }
+            name
+        }
+        None => {
+            let digest = sha2::Sha256::digest(identity().to_string().as_bytes());
+            format!("{kind}-{}", hex::encode(&digest[..4]))
+        }
+    }
+}
+
+/// Files a problem under `LIST[i].name` for every name already used by an earlier entry:
+/// two entries with one name would share their jobs.
+fn refuse_duplicates<'a>(
+    v: &mut Validator,
+    list: &str,
+    names: impl Iterator<Item = &'a str>,
+    message: impl Fn(&str) -> String,
+) {
+    let mut seen = BTreeSet::new();
+    for (i, name) in names.enumerate() {
+        if !seen.insert(name) {
+            v.problem(format!("{list}[{i}].name"), message(name));
+        }
     }
 }
