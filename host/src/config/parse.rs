@@ -1,8 +1,9 @@
-//! General parsers for the values the config writes as text: durations, CIDRs, names. They
-//! know nothing of the file's layout; each returns the message the validator files under the
-//! field's path.
+//! General parsers for the values the config writes as text: addresses, durations, CIDRs,
+//! cron expressions, names. They know nothing of the file's layout; each error is the message
+//! the validator files under the field's path, and names the text it refused.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr as _;
 use std::time::Duration;
 
 /// Names that appear in URLs and job records: `[a-z0-9_-]+`.
@@ -13,8 +14,31 @@ pub(super) fn valid_name(name: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
+/// A TOML table as the JSON that plugins and filters see.
 pub(super) fn toml_to_json(table: toml::Table) -> serde_json::Value {
     serde_json::to_value(table).unwrap_or(serde_json::Value::Null)
+}
+
+/// Parses a listen address such as `127.0.0.1:8080` or `[::1]:0`: an IP and a port (no host
+/// name, so nothing is resolved at start).
+pub(super) fn parse_listen(text: &str) -> Result<SocketAddr, String> {
+    text.parse()
+        .map_err(|_| format!("{text:?} is not an address like 127.0.0.1:8080"))
+}
+
+/// Parses a cron expression of the 5 standard fields (`minute hour day month weekday`, UTC),
+/// or 6 with leading seconds; croner would also take a trailing year, which the README does
+/// not promise.
+pub(super) fn parse_cron(text: &str) -> Result<croner::Cron, String> {
+    match croner::Cron::from_str(text) {
+        Ok(cron) if matches!(text.split_whitespace().count(), 5 | 6) => Ok(cron),
+        Ok(_) => Err(format!(
+            "{text:?} must have the 5 standard fields (minute hour day month weekday), or 6 with leading seconds"
+        )),
+        Err(e) => Err(format!(
+            "{text:?} is not a cron expression like \"*/5 * * * *\": {e}"
+        )),
+    }
 }
 
 /// Parses a delay such as `5s`, `30m`, `2h`, `1d` or `250ms`.

@@ -2,7 +2,7 @@
 //! action with its config, a retry schedule and a signing secret, and both have a stable name
 //! that jobs in the store refer to, so duplicate names are refused.
 
-use super::parse::{parse_duration, toml_to_json, valid_name};
+use super::parse::{parse_cron, parse_duration, toml_to_json, valid_name};
 use super::raw::{RawRoute, RawSchedule};
 use super::types::{
     BreakerConfig, FILTER_FIELDS, MAX_IN_FLIGHT_TOTAL, RouteConfig, ScheduleConfig, SourceConfig,
@@ -11,7 +11,6 @@ use super::validate::Validator;
 use sha2::Digest as _;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::str::FromStr as _;
 
 /// Every `[[routes]]` entry; routes may name any of `sources`.
 pub(super) fn routes(
@@ -149,30 +148,9 @@ fn route(
 
 fn schedule(v: &mut Validator, i: usize, s: RawSchedule, base: &Path) -> ScheduleConfig {
     let path = format!("schedules[{i}]");
-    let cron = match croner::Cron::from_str(&s.cron) {
-        // The 5 standard fields, or 6 with a leading seconds field.
-        Ok(cron) if matches!(s.cron.split_whitespace().count(), 5 | 6) => Some(cron),
-        Ok(_) => {
-            v.problem(
-                format!("{path}.cron"),
-                format!(
-                    "{:?} must have the 5 standard fields (minute hour day month weekday), or 6 with leading seconds",
-                    s.cron
-                ),
-            );
-            None
-        }
-        Err(e) => {
-            v.problem(
-                format!("{path}.cron"),
-                format!(
-                    "{:?} is not a cron expression like \"*/5 * * * *\": {e}",
-                    s.cron
-                ),
-            );
-            None
-        }
-    };
+    let cron = parse_cron(&s.cron)
+        .map_err(|e| v.problem(format!("{path}.cron"), e))
+        .ok();
     if s.action.is_empty() {
         v.problem(format!("{path}.action"), "must name an action plugin");
     }

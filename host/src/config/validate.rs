@@ -8,7 +8,7 @@
 //! `[[schedules]]` are in `routes`.
 
 use super::error::Problem;
-use super::parse::{Cidr, parse_duration, valid_name};
+use super::parse::{Cidr, parse_duration, parse_listen, valid_name};
 use super::raw::{
     RawAdmin, RawBackend, RawEgress, RawPlugins, RawRetry, RawServer, RawSource, RawStorage,
 };
@@ -58,11 +58,8 @@ impl Validator {
 
     /// `[server]`.
     pub(super) fn server(&mut self, raw: RawServer) -> ServerConfig {
-        let listen = raw.listen.parse().unwrap_or_else(|_| {
-            self.problem(
-                "server.listen",
-                format!("{:?} is not an address like 127.0.0.1:8080", raw.listen),
-            );
+        let listen = parse_listen(&raw.listen).unwrap_or_else(|e| {
+            self.problem("server.listen", e);
             SocketAddr::from(([127, 0, 0, 1], 8080))
         });
         let server = ServerConfig {
