@@ -6,7 +6,8 @@
 //! One file per job, each using only those listed before it:
 //!
 //! - `error`: what a refused config reports;
-//! - `parse`: general parsers for values written as text (durations, CIDRs, names);
+//! - `parse`: general parsers for values written as text (addresses, durations, CIDRs,
+//!   cron expressions, names);
 //! - `secret`: secrets inline, from the environment or from a file, never printed;
 //! - `types`: the validated configuration the rest of the gateway reads;
 //! - `raw`: the file's shape as read from TOML (`deny_unknown_fields`, the defaults);
@@ -14,7 +15,8 @@
 //! - `routes`: the same for `[[routes]]` and `[[schedules]]`.
 //!
 //! This module is the public surface: [`Config::load`] and [`Config::parse`], and the types
-//! re-exported from the files above.
+//! re-exported from the files above. Refused configs and their exact messages are pinned by
+//! the golden files in `golden/` (see `golden.rs`).
 
 mod error;
 mod parse;

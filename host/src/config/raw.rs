@@ -8,6 +8,7 @@ use super::types::{DEFAULT_MAX_IN_FLIGHT, RateLimit};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
+/// The whole file; a table left out takes its defaults.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub(super) struct RawConfig {
@@ -21,6 +22,7 @@ pub(super) struct RawConfig {
     pub(super) schedules: Vec<RawSchedule>,
 }
 
+/// `[server]`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(super) struct RawServer {
@@ -45,6 +47,7 @@ impl Default for RawServer {
     }
 }
 
+/// `[admin]`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(super) struct RawAdmin {
@@ -59,6 +62,8 @@ impl Default for RawAdmin {
     }
 }
 
+/// `[storage]`; `url`, `require_durable` and `key_prefix` are Redis's, and optional here so
+/// that the validator can refuse them for SQLite rather than ignore them.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(super) struct RawStorage {
@@ -86,7 +91,7 @@ impl Default for RawStorage {
 /// `storage.backend`, read once into what it names. A name that is neither stays as written,
 /// so that the validator reports it along with every other problem (a serde error would
 /// stop at the first) and in its own words.
-#[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
+#[derive(Deserialize)]
 #[serde(from = "String")]
 pub(super) enum RawBackend {
     Sqlite,
@@ -104,6 +109,7 @@ impl From<String> for RawBackend {
     }
 }
 
+/// `[plugins]`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(super) struct RawPlugins {
@@ -122,6 +128,7 @@ impl Default for RawPlugins {
     }
 }
 
+/// `[egress]`; the CIDRs stay text here so that each bad one is reported with its index.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(super) struct RawEgress {
@@ -142,6 +149,7 @@ impl Default for RawEgress {
     }
 }
 
+/// `[sources.NAME]`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawSource {
@@ -159,6 +167,7 @@ fn default_tolerance() -> u64 {
     300
 }
 
+/// One `[[routes]]` entry.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawRoute {
@@ -179,10 +188,15 @@ pub(super) struct RawRoute {
     pub(super) max_in_flight: u32,
 }
 
+fn all_events() -> Vec<String> {
+    vec!["*".into()]
+}
+
 fn default_max_in_flight() -> u32 {
     DEFAULT_MAX_IN_FLIGHT
 }
 
+/// A route's `breaker = { failures, cooldown }`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawBreaker {
@@ -190,16 +204,14 @@ pub(super) struct RawBreaker {
     pub(super) cooldown: String,
 }
 
-fn all_events() -> Vec<String> {
-    vec!["*".into()]
-}
-
+/// `retry = { schedule = [...] }` of a route or schedule.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawRetry {
     pub(super) schedule: Vec<String>,
 }
 
+/// One `[[schedules]]` entry.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawSchedule {

@@ -1,6 +1,6 @@
 //! The validated configuration: what the rest of the gateway reads. Every value here has
 //! passed validation (durations parsed, paths made absolute against the config file, secrets
-//! resolved), so users never re-check or re-parse what the file said.
+//! resolved, CIDRs parsed), so no other module re-checks or re-parses what the file said.
 
 use super::parse::Cidr;
 use super::secret::Secret;
