@@ -157,11 +157,15 @@ async fn open_store(config: &Config) -> anyhow::Result<(Arc<dyn Store>, Cluster)
             Arc::new(SqliteStore::open(&config.storage.path).context("opening the event store")?),
             Cluster::Local,
         ),
-        Backend::Redis { url } => {
+        Backend::Redis {
+            url,
+            require_durable,
+            key_prefix,
+        } => {
             let store = RedisStore::open(RedisOptions {
                 dedupe_window: config.storage.dedupe_window,
-                require_durable: config.storage.require_durable,
-                prefix: config.storage.key_prefix.clone(),
+                require_durable: *require_durable,
+                prefix: key_prefix.clone(),
                 ..RedisOptions::new(url.clone())
             })
             .await

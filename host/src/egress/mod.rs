@@ -9,7 +9,7 @@ mod client;
 pub mod policy;
 mod pool;
 
-pub use policy::{AddressPolicy, Cidr};
+pub use policy::AddressPolicy;
 
 use crate::config::EgressConfig;
 use std::sync::{Arc, Mutex};
@@ -41,7 +41,7 @@ impl Egress {
         .with_root_certificates(roots)
         .with_no_client_auth();
         Ok(Arc::new(Egress {
-            policy: AddressPolicy::new(&config.allow_private)?,
+            policy: AddressPolicy::new(&config.allow_private),
             connect_timeout: config.connect_timeout,
             total_timeout: config.timeout,
             max_response_bytes: config.max_response_bytes,

@@ -5,48 +5,8 @@
 //! address (v4-mapped, v4-compatible, NAT64, 6to4) are judged by the address they embed, so no
 //! spelling of `169.254.169.254` gets through.
 
+use crate::config::Cidr;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-
-/// An address block, e.g. `10.0.0.0/8`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cidr {
-    addr: IpAddr,
-    prefix: u8,
-}
-
-impl Cidr {
-    /// Parses `a.b.c.d/n`, `x::y/n` or a bare address (a single host).
-    pub fn parse(text: &str) -> Result<Cidr, String> {
-        let (addr, prefix) = crate::config::parse_cidr(text)?;
-        Ok(Cidr {
-            addr: canonical(addr),
-            prefix: if addr.is_ipv6() && canonical(addr).is_ipv4() {
-                prefix.saturating_sub(96)
-            } else {
-                prefix
-            },
-        })
-    }
-
-    /// Whether `ip` lies in the block (v4-mapped addresses match their IPv4 blocks).
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        match (self.addr, canonical(ip)) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(net) & mask == u32::from(ip) & mask
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(net) & mask == u128::from(ip) & mask
-            }
-            _ => false,
-        }
-    }
-}
 
 /// IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`) are the IPv4 address they carry.
 fn canonical(ip: IpAddr) -> IpAddr {
@@ -133,13 +93,12 @@ pub struct AddressPolicy {
 }
 
 impl AddressPolicy {
-    /// A policy allowing every global address plus the `allow_private` blocks.
-    pub fn new(allow_private: &[String]) -> Result<AddressPolicy, String> {
-        let allow = allow_private
-            .iter()
-            .map(|c| Cidr::parse(c))
-            .collect::<Result<_, _>>()?;
-        Ok(AddressPolicy { allow })
+    /// A policy allowing every global address plus the `allow_private` blocks (parsed,
+    /// and so checked, when the config loaded).
+    pub fn new(allow_private: &[Cidr]) -> AddressPolicy {
+        AddressPolicy {
+            allow: allow_private.to_vec(),
+        }
     }
 
     /// `Ok` when an action may connect to `ip`, else why not.
@@ -220,13 +179,16 @@ mod tests {
 
     #[test]
     fn allow_private_opens_exactly_the_listed_blocks() {
-        let policy = AddressPolicy::new(&["127.0.0.1/32".into(), "fd00::/8".into()]).unwrap();
+        let cidrs = |texts: &[&str]| -> Vec<Cidr> {
+            texts.iter().map(|t| Cidr::parse(t).unwrap()).collect()
+        };
+        let policy = AddressPolicy::new(&cidrs(&["127.0.0.1/32", "fd00::/8"]));
         assert!(policy.check("127.0.0.1".parse().unwrap()).is_ok());
         assert!(policy.check("::ffff:127.0.0.1".parse().unwrap()).is_ok());
         assert!(policy.check("127.0.0.2".parse().unwrap()).is_err());
         assert!(policy.check("169.254.169.254".parse().unwrap()).is_err());
         assert!(policy.check("fd00:ec2::254".parse().unwrap()).is_ok());
-        let mapped = AddressPolicy::new(&["::ffff:10.0.0.0/104".into()]).unwrap();
+        let mapped = AddressPolicy::new(&cidrs(&["::ffff:10.0.0.0/104"]));
         assert!(mapped.check("10.9.9.9".parse().unwrap()).is_ok());
         assert!(mapped.check("192.168.0.1".parse().unwrap()).is_err());
     }
