@@ -79,3 +79,6 @@ fn instant_ms(field: &str, text: Option<&str>) -> Result<Option<i64>, AdminError
 fn non_empty(text: Option<String>) -> Option<String> {
     text.filter(|s| !s.is_empty())
 }
+
+#[cfg(test)]
+mod tests;
