@@ -5,14 +5,14 @@
 //! skipped row in the lease query.
 
 use crate::config::BreakerConfig;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
 /// Longest cooldown, as a multiple of the configured one.
 const MAX_BACKOFF: u32 = 16;
 
-/// The state as shown to operators.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// The state as shown to operators (and read back by admin clients).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CircuitState {
     /// Deliveries flow.

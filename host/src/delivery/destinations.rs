@@ -20,7 +20,7 @@ use crate::cluster::Cluster;
 use crate::cluster::TokenBucket;
 use crate::config::{BreakerConfig, Config, RateLimit, Secret};
 use crate::model::names::schedule_source;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -108,8 +108,9 @@ struct Live {
     changed_at: Option<Instant>,
 }
 
-/// What an operator sees of a destination.
-#[derive(Debug, Clone, Serialize)]
+/// What an operator sees of a destination: one entry of `GET /admin/routes`, as served and as
+/// admin clients read it back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DestinationStatus {
     /// Name.
     pub name: String,

@@ -20,8 +20,13 @@ use tower::ServiceExt;
 
 /// An ingest side with one source, `stripe`, on the real Stripe plugin.
 pub(crate) async fn stripe_ingest(store: Arc<dyn EventLog>) -> Ingest {
+    stripe_ingest_with(store, "").await
+}
+
+/// [`stripe_ingest`] with more config after the source (routes, say).
+pub(crate) async fn stripe_ingest_with(store: Arc<dyn EventLog>, more: &str) -> Ingest {
     let config = Config::parse(
-        "[sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"whsec_t\"]\n",
+        &format!("[sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"whsec_t\"]\n{more}"),
         Path::new("t.toml"),
     )
     .unwrap();

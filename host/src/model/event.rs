@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 pub const UNNORMALIZED_TYPE: &str = "hookgate.unnormalized";
 
 /// Lifecycle state of a stored event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventStatus {
     /// Stored, waiting for delivery.

@@ -2,13 +2,13 @@
 //! words below are the database values, the metric label values and the admin API's), parsed
 //! back on every read, so a word the code does not know is a corrupt row, not a new state.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Declares a unit enum stored as a fixed word per variant.
 macro_rules! stored_words {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $word:literal,)+ }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
             $($(#[$vmeta])* $variant,)+
@@ -86,12 +86,21 @@ mod tests {
                 serde_json::to_value(status).unwrap(),
                 serde_json::json!(status.as_str())
             );
+            assert_eq!(
+                serde_json::from_value::<JobStatus>(serde_json::json!(status.as_str())).unwrap(),
+                *status
+            );
         }
         for outcome in AttemptOutcome::ALL {
             assert_eq!(AttemptOutcome::parse(outcome.as_str()), Some(*outcome));
             assert_eq!(
                 serde_json::to_value(outcome).unwrap(),
                 serde_json::json!(outcome.as_str())
+            );
+            assert_eq!(
+                serde_json::from_value::<AttemptOutcome>(serde_json::json!(outcome.as_str()))
+                    .unwrap(),
+                *outcome
             );
         }
         assert_eq!(JobStatus::parse("Pending"), None);

@@ -2,6 +2,7 @@
 //! stack without a socket) and the listener loop with slow-client protection.
 
 mod admin;
+pub mod api;
 mod health;
 mod metrics;
 mod state;
@@ -65,14 +66,14 @@ fn admin_routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
                 )
             }),
         )
-        .route("/events", get(admin::events))
-        .route("/events/{id}", get(admin::event))
-        .route("/dlq", get(admin::dlq_list))
-        .route("/dlq/replay", post(admin::dlq_replay_bulk))
-        .route("/dlq/{id}/replay", post(admin::dlq_replay))
-        .route("/routes", get(admin::routes))
-        .route("/plugins", get(admin::plugins))
-        .route("/routes/{name}/enable", post(admin::enable_route))
+        .route("/events", get(admin::events::list))
+        .route("/events/{id}", get(admin::events::show))
+        .route("/dlq", get(admin::dlq::list))
+        .route("/dlq/replay", post(admin::dlq::replay_bulk))
+        .route("/dlq/{id}/replay", post(admin::dlq::replay))
+        .route("/routes", get(admin::routes::list))
+        .route("/plugins", get(admin::plugins::list))
+        .route("/routes/{name}/enable", post(admin::routes::enable))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             admin::require_token,
