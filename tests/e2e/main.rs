@@ -32,11 +32,13 @@ pub fn test_plugin(name: &str) -> PathBuf {
     Path::new(env!("HOOKGATE_BUILT_TEST_PLUGINS_DIR")).join(format!("{name}.wasm"))
 }
 
-/// Starts a gateway with the given plugins and config body.
+/// Starts a gateway with the given plugins and config body, and the admin API on (token
+/// [`delivery::TOKEN`]) so the test can read what it stored.
 pub async fn start(plugins: &[&str], body: &str) -> Gateway {
     start_with(GatewayConfig {
         plugin_files: plugins.iter().map(|p| plugin(p)).collect(),
         body: body.into(),
+        env: vec![("HOOKGATE_ADMIN_TOKEN".into(), delivery::TOKEN.into())],
         ..Default::default()
     })
     .await
