@@ -1,8 +1,9 @@
 //! The ingest contract beyond signatures: routing, limits, duplicates, slow clients,
-//! unnormalizable payloads, missing plugins.
+//! unnormalizable payloads, missing plugins. What the store decides (one copy of a duplicate,
+//! a dead-lettered payload, the jobs of an event) runs on SQLite and on Redis.
 
-use crate::{json, start, start_with};
-use hookgate_testkit::{GatewayConfig, eventually, now, sign};
+use crate::{json, start, start_on, start_with};
+use hookgate_testkit::{Backend, GatewayConfig, eventually, now, sign};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -82,9 +83,14 @@ async fn oversize_bodies_get_413_declared_or_chunked() {
     assert_eq!(gw.count_events().await, 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_copies_of_one_delivery_are_stored_once() {
-    let gw = std::sync::Arc::new(start(&["stripe"], STRIPE).await);
+on_both_backends!(
+    concurrent_copies_of_one_delivery_are_stored_once,
+    verified_but_unnormalizable_payloads_are_dead_lettered_not_dropped,
+    acknowledged_events_have_one_job_per_matching_route,
+);
+
+async fn concurrent_copies_of_one_delivery_are_stored_once(backend: Backend) {
+    let gw = std::sync::Arc::new(start_on(backend, &["stripe"], STRIPE).await);
     let body = stripe_body("evt_dup_1");
     let headers = stripe_headers(&body);
     let tasks: Vec<_> = (0..12)
@@ -119,9 +125,8 @@ async fn concurrent_copies_of_one_delivery_are_stored_once() {
     assert_eq!(json(again).await["status"], "duplicate");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn verified_but_unnormalizable_payloads_are_dead_lettered_not_dropped() {
-    let gw = start(&["stripe"], STRIPE).await;
+async fn verified_but_unnormalizable_payloads_are_dead_lettered_not_dropped(backend: Backend) {
+    let gw = start_on(backend, &["stripe"], STRIPE).await;
     let body = r#"{"object":"event","note":"no id, no type"}"#;
     let response = gw.post("stripe", &stripe_headers(body), body).await;
     assert_eq!(response.status(), 202);
@@ -286,8 +291,7 @@ async fn a_third_party_sdk_plugin_serves() {
 
 /// An acknowledged event already has its delivery jobs: one per matching route (fan-out),
 /// created in the same transaction; a redelivery adds none.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn acknowledged_events_have_one_job_per_matching_route() {
+async fn acknowledged_events_have_one_job_per_matching_route(backend: Backend) {
     let routes = r#"
 [[routes]]
 name = "crm"
@@ -309,7 +313,7 @@ source = "stripe"
 events = ["payment.refunded"]
 action = "forward"
 "#;
-    let gw = start(&["stripe"], &format!("{STRIPE}{routes}")).await;
+    let gw = start_on(backend, &["stripe"], &format!("{STRIPE}{routes}")).await;
     let job_routes = |id: String| {
         let gw = &gw;
         async move {

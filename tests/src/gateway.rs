@@ -1,10 +1,23 @@
 //! A real `hookgate` process on a free loopback port, in its own temporary directory.
 
+use crate::redis::{RedisServer, unique_prefix};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+/// Which store a gateway runs on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite in the gateway's private data directory (hookgate's default).
+    #[default]
+    Sqlite,
+    /// The Redis of [`RedisServer::shared`] (`REDIS_URL`, else a private server of the test's
+    /// own; it fails loudly when redis-server is missing and cannot be installed), under a key
+    /// prefix of the gateway's own ([`unique_prefix`]).
+    Redis,
+}
 
 /// What goes into the gateway's config besides what the harness fixes (listen on port 0, a
 /// private data directory, a private plugins directory).
@@ -16,7 +29,11 @@ pub struct GatewayConfig {
     pub server: String,
     /// Extra `[plugins]` lines.
     pub plugins: String,
-    /// Extra `[storage]` lines (e.g. `backend = "redis"` and its `url`).
+    /// The store: with [`Backend::Redis`] the harness writes the `[storage]` backend, URL and
+    /// key prefix itself (and `storage` must not name a backend).
+    pub backend: Backend,
+    /// Extra `[storage]` lines (e.g. `backend = "redis"` and its `url`, for tests that run
+    /// Redis servers of their own).
     pub storage: String,
     /// Everything else: `[sources.*]`, `[[routes]]`...
     pub body: String,
@@ -38,6 +55,9 @@ pub struct Gateway {
     client: reqwest::Client,
     /// The value of the admin token variable the gateway was given, if any.
     admin_token: Option<String>,
+    /// The Redis server of a [`Backend::Redis`] gateway: kept (and, when private, running)
+    /// as long as the gateway.
+    _redis: Option<RedisServer>,
 }
 
 impl Gateway {
@@ -50,9 +70,27 @@ impl Gateway {
             std::fs::copy(file, plugins.join(file.file_name().expect("file name")))
                 .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         }
+        let (redis, storage) = match config.backend {
+            Backend::Sqlite => (None, config.storage.clone()),
+            Backend::Redis => {
+                assert!(
+                    !config.storage.contains("backend"),
+                    "a Backend::Redis gateway gets its backend from the harness: {}",
+                    config.storage
+                );
+                let redis = RedisServer::shared();
+                let storage = format!(
+                    "backend = \"redis\"\nurl = \"{}\"\nkey_prefix = \"{}\"\n{}",
+                    redis.url(),
+                    unique_prefix(),
+                    config.storage
+                );
+                (Some(redis), storage)
+            }
+        };
         let text = format!(
             "[server]\nlisten = \"127.0.0.1:0\"\n{}\n\n[storage]\npath = \"data\"\n{}\n\n[plugins]\ndir = \"plugins\"\n{}\n\n{}\n",
-            config.server, config.storage, config.plugins, config.body
+            config.server, storage, config.plugins, config.body
         );
         std::fs::write(dir.path().join("hookgate.toml"), &text).expect("write config");
         let client = reqwest::Client::builder()
@@ -70,6 +108,7 @@ impl Gateway {
             addr: ([127, 0, 0, 1], 0).into(),
             client,
             admin_token,
+            _redis: redis,
         };
         gateway.spawn().await;
         gateway

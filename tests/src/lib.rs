@@ -11,7 +11,7 @@ pub mod receiver;
 pub mod redis;
 pub mod sign;
 
-pub use gateway::{Gateway, GatewayConfig};
+pub use gateway::{Backend, Gateway, GatewayConfig};
 pub use poll::eventually;
 pub use receiver::{Receiver, Reply};
 
