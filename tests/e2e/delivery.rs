@@ -128,6 +128,14 @@ fn route(name: &str, url: &str, extra: &str) -> String {
 
 const FAST_RETRIES: &str = "retry = { schedule = [\"100ms\", \"100ms\", \"100ms\", \"100ms\"] }";
 
+/// The idempotency keys of the requests `rx` got on `path`, in arrival order.
+fn keys(rx: &Receiver, path: &str) -> Vec<String> {
+    rx.received(path)
+        .iter()
+        .filter_map(|r| r.header("idempotency-key").map(str::to_owned))
+        .collect()
+}
+
 on_both_backends!(
     retries_until_success_with_one_key_and_a_signature,
     permanent_failure_is_dead_lettered_then_replayed,
@@ -182,10 +190,31 @@ async fn retries_until_success_with_one_key_and_a_signature(backend: Backend) {
         assert_eq!(event["amount"], 1250);
         assert_eq!(event["payload"]["id"], "evt_retry");
     }
-    // One logical event: a platform redelivery creates no second job.
-    send(&gw, "evt_retry").await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(rx.received("/hook").len(), 3);
+    // One logical event: a platform redelivery names the same event and creates no second job
+    // (jobs are created with the event, in one write, before the answer)...
+    assert_eq!(
+        send(&gw, "evt_retry").await,
+        id,
+        "the redelivery's event id"
+    );
+    let detail = admin(&gw, &format!("/admin/events/{id}")).await;
+    let jobs = detail["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 1, "{detail}");
+    assert_eq!(
+        (&jobs[0]["status"], &jobs[0]["attempts"]),
+        (&serde_json::json!("delivered"), &serde_json::json!(3)),
+        "{detail}"
+    );
+    // ...and no second delivery. Instead of a fixed wait: an event sent after the redelivery
+    // queues on the same route behind anything the redelivery could have queued, so once it
+    // has been delivered, a second delivery of `id` would have been dispatched before it.
+    let later = send(&gw, "evt_retry_later").await;
+    job_with_status(&gw, &later, "crm", "delivered").await;
+    assert_eq!(
+        keys(&rx, "/hook"),
+        [id.as_str(), id.as_str(), id.as_str(), later.as_str()],
+        "three attempts at the event, then the later one"
+    );
 }
 
 async fn permanent_failure_is_dead_lettered_then_replayed(backend: Backend) {
@@ -297,7 +326,10 @@ async fn retry_after_is_honoured() {
 async fn gone_disables_the_route_until_enabled(backend: Backend) {
     let rx = Receiver::start().await;
     rx.script("/hook", [Reply::status(410)]);
-    let gw = gateway_on(backend, &route("crm", &rx.url("/hook"), FAST_RETRIES), true).await;
+    // A second, healthy route for the same events shows how far the engine has got.
+    let routes =
+        route("crm", &rx.url("/hook"), FAST_RETRIES) + &route("audit", &rx.url("/audit"), "");
+    let gw = gateway_on(backend, &routes, true).await;
     let first = send(&gw, "evt_gone_1").await;
     let job = job_with_status(&gw, &first, "crm", "dead_lettered").await;
     assert!(job["last_error"].as_str().unwrap().contains("410"), "{job}");
@@ -310,11 +342,14 @@ async fn gone_disables_the_route_until_enabled(backend: Backend) {
     );
     assert!(gw.logs().contains("route disabled"), "the log says so");
 
-    // While disabled, new jobs wait in the store.
+    // While disabled, new jobs wait in the store. Instead of a fixed wait: the same event's job
+    // on the healthy route is due at the same time, so once it is delivered the engine has
+    // leased past the disabled route's job (leasing skips a disabled route's jobs).
     let second = send(&gw, "evt_gone_2").await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    job_with_status(&gw, &second, "audit", "delivered").await;
     assert_eq!(rx.received("/hook").len(), 1);
-    job_with_status(&gw, &second, "crm", "pending").await;
+    let waiting = job_with_status(&gw, &second, "crm", "pending").await;
+    assert_eq!(waiting["attempts"], 0, "{waiting}");
 
     let (status, _) = admin_post(&gw, "/admin/routes/crm/enable", serde_json::json!({})).await;
     assert_eq!(status, 200);
