@@ -5,7 +5,7 @@ use crate::delivery::{TOKEN, gateway, send};
 use crate::{plugin, start_with};
 use hookgate_testkit::{GatewayConfig, Receiver, Reply, eventually};
 use std::collections::{BTreeMap, HashSet};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_mid_delivery_burst_loses_nothing() {
@@ -113,8 +113,21 @@ async fn a_schedule_fires_on_time_and_never_twice_across_a_restart() {
     }
 
     gw.kill9();
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // The downtime is the scenario: ticks must fall due while the gateway is down. Rather than
+    // a guessed duration, wait for the clock to pass the next two tick instants (whole
+    // seconds) after the kill; the restarted gateway then says it fired what it missed.
+    let killed = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap();
+    let two_ticks_later = Duration::from_secs(killed.as_secs() + 2) + Duration::from_millis(50);
+    tokio::time::sleep(two_ticks_later - killed).await;
     gw.restart().await;
+    assert!(
+        gw.logs()
+            .contains("firing ticks missed while hookgate was down"),
+        "{}",
+        gw.logs()
+    );
     let after_restart = rx.received("/tick").len();
     eventually(
         Duration::from_secs(10),
