@@ -1,15 +1,16 @@
 //! The admin API: off without a token, Bearer-protected with one, and showing a stored event
-//! with its payload, status and delivery jobs.
+//! with its payload, status and delivery jobs (from either backend).
 
 use crate::{json, plugin, start_with};
-use hookgate_testkit::{GatewayConfig, now, sign};
+use hookgate_testkit::{Backend, GatewayConfig, now, sign};
 
 const SOURCES: &str = "[sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"whsec_admin\"]\n\
     [[routes]]\nname = \"crm\"\nsource = \"stripe\"\nevents = [\"payment.*\"]\naction = \"forward\"\n";
 
-async fn gateway(env: Vec<(String, String)>) -> hookgate_testkit::Gateway {
+async fn gateway(backend: Backend, env: Vec<(String, String)>) -> hookgate_testkit::Gateway {
     start_with(GatewayConfig {
         plugin_files: vec![plugin("stripe")],
+        backend,
         body: SOURCES.into(),
         env,
         ..Default::default()
@@ -19,7 +20,7 @@ async fn gateway(env: Vec<(String, String)>) -> hookgate_testkit::Gateway {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_api_is_off_without_a_token() {
-    let gw = gateway(Vec::new()).await;
+    let gw = gateway(Backend::Sqlite, Vec::new()).await;
     let response = gw
         .client()
         .get(gw.url("/admin/events/evt_x"))
@@ -30,12 +31,13 @@ async fn admin_api_is_off_without_a_token() {
     assert_eq!(response.status(), 404);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn admin_shows_an_event_with_its_jobs_behind_the_token() {
-    let gw = gateway(vec![(
-        "HOOKGATE_ADMIN_TOKEN".into(),
-        "s3cret-admin-token".into(),
-    )])
+on_both_backends!(admin_shows_an_event_with_its_jobs_behind_the_token);
+
+async fn admin_shows_an_event_with_its_jobs_behind_the_token(backend: Backend) {
+    let gw = gateway(
+        backend,
+        vec![("HOOKGATE_ADMIN_TOKEN".into(), "s3cret-admin-token".into())],
+    )
     .await;
     let body = r#"{"id":"evt_admin","type":"payment_intent.succeeded","created":1700000000,"data":{"object":{"id":"pi_9","object":"payment_intent","amount":500,"currency":"eur"}}}"#;
     let reply = json(

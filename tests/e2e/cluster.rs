@@ -64,23 +64,43 @@ async fn crm_status(gw: &Gateway) -> serde_json::Value {
         .unwrap_or_else(|| panic!("no crm route in {routes}"))
 }
 
-/// Sends events to `gw` (one every 300 ms) until `done` holds; returns the ids sent.
-async fn send_until(gw: &Gateway, tag: &str, done: impl Fn() -> bool) -> Vec<String> {
-    let started = Instant::now();
-    let mut sent = Vec::new();
-    while !done() {
-        assert!(
-            started.elapsed() < WAIT,
-            "{tag}: condition not met after {WAIT:?}"
-        );
-        sent.push(send(gw, &format!("evt_{tag}_{}", sent.len())).await);
-        let deadline = Instant::now() + Duration::from_millis(300);
-        while !done() && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-    sent
+/// Sends events to `gw`, one every `every`, until `done` answers true; returns the ids sent.
+/// `done` is polled in between (by [`eventually`]), so the wait ends as soon as it holds; the
+/// pacing is the scenario's (which node leases a shared job is up to chance, so each event is
+/// one more chance), not a wait for anything.
+async fn send_until<F, Fut>(gw: &Gateway, tag: &str, every: Duration, done: F) -> Vec<String>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let sent = std::sync::Mutex::new(Vec::new());
+    let last_sent = std::sync::Mutex::new(None::<Instant>);
+    eventually(
+        WAIT,
+        &format!("{tag}: the condition sending waits for"),
+        || async {
+            if done().await {
+                return Some(());
+            }
+            let due = last_sent
+                .lock()
+                .unwrap()
+                .is_none_or(|at| at.elapsed() >= every);
+            if due {
+                *last_sent.lock().unwrap() = Some(Instant::now());
+                let n = sent.lock().unwrap().len();
+                let id = send(gw, &format!("evt_{tag}_{n}")).await;
+                sent.lock().unwrap().push(id);
+            }
+            None
+        },
+    )
+    .await;
+    sent.into_inner().unwrap()
 }
+
+/// How often [`send_until`] sends while waiting for a delivery by a given node.
+const PACE: Duration = Duration::from_millis(300);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_route_rate_limit_is_one_budget_for_all_nodes() {
@@ -172,7 +192,7 @@ async fn a_410_on_one_node_disables_the_route_on_every_node_until_enabled_on_any
     })
     .await;
     // Until node A has delivered one (and got its 410).
-    send_until(&a, "gone", || !rx.received("/a").is_empty()).await;
+    send_until(&a, "gone", PACE, || async { !rx.received("/a").is_empty() }).await;
     let disabled = eventually(Duration::from_secs(5), "B to see crm disabled", || async {
         let crm = crm_status(&b).await;
         crm["disabled"].as_str().map(str::to_owned)
@@ -193,7 +213,7 @@ async fn a_410_on_one_node_disables_the_route_on_every_node_until_enabled_on_any
     .await;
     job_with_status(&b, &waiting, "crm", "delivered").await;
     // And node A delivers again (its first request was the 410).
-    send_until(&a, "back", || rx.received("/a").len() >= 2).await;
+    send_until(&a, "back", PACE, || async { rx.received("/a").len() >= 2 }).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -209,12 +229,11 @@ async fn a_circuit_opened_on_one_node_holds_every_node_off() {
         format!("{}{}", stripe_source(""), crm_route(&rx.url(path), retry))
     })
     .await;
-    let started = Instant::now();
-    while crm_status(&a).await["circuit"] != "open" {
-        assert!(started.elapsed() < WAIT, "A's circuit never opened");
-        send(&a, &format!("evt_fail_{}", started.elapsed().as_millis())).await;
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    // Until A's circuit opens: it takes two failures on A, and B may lease some of the jobs.
+    send_until(&a, "fail", Duration::from_millis(100), || async {
+        crm_status(&a).await["circuit"] == "open"
+    })
+    .await;
     let held_ms = eventually(Duration::from_secs(3), "B to see the hold", || async {
         crm_status(&b).await["held_for_ms"].as_u64()
     })

@@ -92,7 +92,10 @@ async fn a_plugin_is_replaced_under_load_without_a_failed_request() {
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    eventually(Duration::from_secs(10), "the load flowing", || async {
+        (sent.load(Ordering::Relaxed) >= 50).then_some(())
+    })
+    .await;
 
     let new = rebuilt(&original, "v2");
     let new_sha = sha256_hex(&new);
@@ -103,7 +106,16 @@ async fn a_plugin_is_replaced_under_load_without_a_failed_request() {
     })
     .await;
     let latency = placed.elapsed();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Keep the load on until the new build itself has served some of it.
+    eventually(
+        Duration::from_secs(10),
+        "the new build serving the load",
+        || async {
+            let entry = plugin_entry(&gw, "stripe").await?;
+            (entry["sha256"] == new_sha.as_str() && entry["calls"].as_u64()? >= 50).then_some(())
+        },
+    )
+    .await;
     stop.store(true, Ordering::Relaxed);
     for s in senders {
         s.await.unwrap();
@@ -243,12 +255,27 @@ async fn a_slow_copy_is_not_loaded_until_complete() {
         use std::io::Write;
         let mut file = std::fs::File::create(&target).unwrap();
         let half = acme.len() / 2;
+        // The slow copy itself (part of the scenario): a chunk every 5 ms.
         for chunk in acme[..half].chunks(4096) {
             file.write_all(chunk).unwrap();
             file.flush().unwrap();
             std::thread::sleep(Duration::from_millis(5));
         }
-        std::thread::sleep(Duration::from_millis(700));
+        // Then the copy stalls half-way, until the gateway has looked at the half file (it does
+        // once the file has been quiet for a while) and refused it.
+        eventually(
+            Duration::from_secs(10),
+            "the half file looked at and refused",
+            || async {
+                let answer = admin(&gw, "/admin/plugins").await;
+                answer["errors"]
+                    .as_array()?
+                    .iter()
+                    .any(|e| e["file"].as_str().is_some_and(|f| f.ends_with("acme.wasm")))
+                    .then_some(())
+            },
+        )
+        .await;
         assert!(
             plugin_entry(&gw, "acme").await.is_none(),
             "half a file is never loaded"

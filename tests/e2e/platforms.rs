@@ -1,7 +1,8 @@
 //! Every platform, every way a signature can be wrong: only genuine requests are stored.
 
 use crate::{json, start};
-use hookgate_testkit::{db, now, sign};
+use hookgate_testkit::{Receiver, eventually, now, sign};
+use std::time::Duration;
 
 type Headers = Vec<(&'static str, String)>;
 type Signer = fn(secret: &str, ts: i64, body: &[u8]) -> Headers;
@@ -159,9 +160,25 @@ fn with_header(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_genuine_requests_are_stored_for_every_platform() {
+    // Every stored event is also forwarded, to show the stored payload byte for byte: a
+    // delivery is built from the store's copy, with the payload verbatim.
+    let rx = Receiver::start().await;
+    let forward_all = format!(
+        "\n[egress]\nallow_private = [\"127.0.0.1/32\"]\n\n\
+         [[routes]]\nname = \"all\"\nsource = \"*\"\naction = \"forward\"\n\
+         config = {{ url = \"{}\" }}\n",
+        rx.url("/all")
+    );
     let gw = start(
-        &["stripe", "github", "shopify", "slack", "standard-webhooks"],
-        &config(),
+        &[
+            "stripe",
+            "github",
+            "shopify",
+            "slack",
+            "standard-webhooks",
+            "forward",
+        ],
+        &(config() + &forward_all),
     )
     .await;
     let mut sent_signatures = Vec::new();
@@ -217,8 +234,8 @@ async fn only_genuine_requests_are_stored_for_every_platform() {
             assert_eq!(response.status(), 401, "{}: {case}", p.source);
         }
         assert_eq!(
-            db::count(&gw.data_dir()),
-            index as u64,
+            gw.count_events().await,
+            index,
             "{}: nothing refused may be stored",
             p.source
         );
@@ -228,18 +245,40 @@ async fn only_genuine_requests_are_stored_for_every_platform() {
         let reply = json(response).await;
         assert_eq!(reply["status"], "accepted");
         let id = reply["events"][0].as_str().expect("event id").to_owned();
-        let row = db::event(&gw.data_dir(), &id)
+        let stored = gw
+            .event(&id)
+            .await
             .unwrap_or_else(|| panic!("{}: acknowledged event {id} is stored", p.source));
-        assert_eq!(row.source, p.source);
-        assert_eq!(row.event_type, p.expected_type, "{}", p.source);
-        assert_eq!(row.status, "pending");
+        let event = &stored["event"];
+        assert_eq!(event["source"], p.source);
+        assert_eq!(event["type"], p.expected_type, "{}", p.source);
+        assert_eq!(stored["status"], "pending");
+        assert_eq!(event["platform"], p.plugin);
         assert_eq!(
-            row.payload, body,
-            "{}: the payload is stored byte for byte",
+            event["payload"],
+            serde_json::from_slice::<serde_json::Value>(body).unwrap(),
+            "{}: the payload is stored",
             p.source
         );
-        assert_eq!(row.envelope["platform"], p.plugin);
-        assert_eq!(db::count(&gw.data_dir()), index as u64 + 1);
+        // The admin API re-serializes JSON; the delivery shows the stored bytes.
+        let delivered = eventually(
+            Duration::from_secs(20),
+            &format!("{}: {id} forwarded", p.source),
+            || async {
+                rx.received("/all")
+                    .into_iter()
+                    .find(|r| r.header("idempotency-key") == Some(id.as_str()))
+            },
+        )
+        .await;
+        let verbatim = [b",\"payload\":".as_slice(), body, b"}"].concat();
+        assert!(
+            delivered.body.ends_with(&verbatim),
+            "{}: the payload is stored byte for byte: {}",
+            p.source,
+            String::from_utf8_lossy(&delivered.body)
+        );
+        assert_eq!(gw.count_events().await, index + 1);
         sent_signatures.extend(
             valid
                 .iter()
@@ -277,8 +316,11 @@ async fn normalized_fields_follow_the_contract() {
         .await,
     )
     .await;
-    let row = db::event(&gw.data_dir(), reply["events"][0].as_str().unwrap()).unwrap();
-    let e = &row.envelope;
+    let stored = gw
+        .event(reply["events"][0].as_str().unwrap())
+        .await
+        .unwrap();
+    let e = &stored["event"];
     assert_eq!(e["id"], reply["events"][0]);
     assert_eq!(
         (
@@ -312,12 +354,15 @@ async fn normalized_fields_follow_the_contract() {
         .await,
     )
     .await;
-    let row = db::event(&gw.data_dir(), reply["events"][0].as_str().unwrap()).unwrap();
+    let stored = gw
+        .event(reply["events"][0].as_str().unwrap())
+        .await
+        .unwrap();
     assert_eq!(
-        row.envelope["amount"], 1999,
+        stored["event"]["amount"], 1999,
         "Shopify's \"19.99\" is 1999 minor units, exactly"
     );
-    assert_eq!(row.envelope["occurred_at"], "2023-03-29T18:00:27Z");
+    assert_eq!(stored["event"]["occurred_at"], "2023-03-29T18:00:27Z");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -363,7 +408,7 @@ async fn secret_rotation_accepts_old_and_new() {
             "github signed with {secret}"
         );
     }
-    assert_eq!(db::count(&gw.data_dir()), 5);
+    assert_eq!(gw.count_events().await, 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -404,7 +449,7 @@ async fn slack_url_verification_is_answered_only_when_signed() {
         .await
         .unwrap();
     assert_eq!(get.status(), 401);
-    assert_eq!(db::count(&gw.data_dir()), 0, "handshakes are not events");
+    assert_eq!(gw.count_events().await, 0, "handshakes are not events");
 }
 
 /// GitHub sends up to 25 MB and never retries: a ~20 MB push of small values (the worst case
@@ -437,7 +482,14 @@ async fn a_20_mb_github_push_is_normalized_within_the_memory_cap() {
         reply.get("dead_lettered").is_none(),
         "normalized, not dead-lettered: {reply}"
     );
-    let row = db::event(&gw.data_dir(), reply["events"][0].as_str().unwrap()).unwrap();
-    assert_eq!(row.event_type, "github.push");
-    assert_eq!(row.payload.len(), body.len());
+    let stored = gw
+        .event(reply["events"][0].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(stored["event"]["type"], "github.push");
+    // The whole push is stored (the admin API shows it as JSON).
+    assert_eq!(
+        stored["event"]["payload"],
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()
+    );
 }

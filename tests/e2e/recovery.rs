@@ -3,9 +3,9 @@
 
 use crate::delivery::{TOKEN, gateway, send};
 use crate::{plugin, start_with};
-use hookgate_testkit::{GatewayConfig, Receiver, Reply, db, eventually};
+use hookgate_testkit::{GatewayConfig, Receiver, Reply, eventually};
 use std::collections::{BTreeMap, HashSet};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_mid_delivery_burst_loses_nothing() {
@@ -43,12 +43,15 @@ async fn kill_9_mid_delivery_burst_loses_nothing() {
     gw.restart().await;
 
     eventually(Duration::from_secs(60), "every job finished", || async {
-        let unfinished = acked
+        // Each listed event counts its jobs, and those delivered or dead-lettered.
+        let unfinished = gw
+            .events()
+            .await
             .iter()
-            .filter(|id| {
-                db::job_statuses(&gw.data_dir(), id)
-                    .iter()
-                    .any(|s| s != "delivered" && s != "dead_lettered")
+            .filter(|e| acked.iter().any(|id| e["id"] == id.as_str()))
+            .filter(|e| {
+                let count = |field: &str| e[field].as_u64().expect("a job count");
+                count("jobs") > count("delivered") + count("dead_lettered")
             })
             .count();
         (unfinished == 0).then_some(())
@@ -110,8 +113,21 @@ async fn a_schedule_fires_on_time_and_never_twice_across_a_restart() {
     }
 
     gw.kill9();
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // The downtime is the scenario: ticks must fall due while the gateway is down. Rather than
+    // a guessed duration, wait for the clock to pass the next two tick instants (whole
+    // seconds) after the kill; the restarted gateway then says it fired what it missed.
+    let killed = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap();
+    let two_ticks_later = Duration::from_secs(killed.as_secs() + 2) + Duration::from_millis(50);
+    tokio::time::sleep(two_ticks_later - killed).await;
     gw.restart().await;
+    assert!(
+        gw.logs()
+            .contains("firing ticks missed while hookgate was down"),
+        "{}",
+        gw.logs()
+    );
     let after_restart = rx.received("/tick").len();
     eventually(
         Duration::from_secs(10),
@@ -223,6 +239,7 @@ async fn sigterm_fails_ready_first_and_accepts_webhooks_for_the_shutdown_delay()
         plugin_files: vec![plugin("stripe")],
         server: "shutdown_delay_ms = 1500\nshutdown_timeout_ms = 2000".into(),
         body: "[sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"whsec_delivery\"]\n".into(),
+        env: vec![("HOOKGATE_ADMIN_TOKEN".into(), TOKEN.into())],
         ..Default::default()
     })
     .await;
@@ -249,8 +266,10 @@ async fn sigterm_fails_ready_first_and_accepts_webhooks_for_the_shutdown_delay()
         total >= Duration::from_millis(1500) && total < Duration::from_millis(4000),
         "exit after {total:?} (waited {took:?}) with a 1.5 s delay and a 2 s deadline"
     );
+    // The admin API needs a running gateway: ask the one restarted on the same store.
+    gw.restart().await;
     assert!(
-        db::event(&gw.data_dir(), &id).is_some(),
+        gw.event(&id).await.is_some(),
         "the webhook taken during the delay is stored"
     );
 }

@@ -9,7 +9,9 @@ use crate::{plugin, start_with};
 use hookgate_testkit::redis::{Persistence, RedisServer, unique_prefix};
 use hookgate_testkit::{Gateway, GatewayConfig, Receiver, Reply, eventually, now, sign};
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 const SECRET: &str = "whsec_delivery";
 
@@ -251,7 +253,7 @@ async fn a_node_killed_mid_load_has_its_leased_jobs_finished_by_the_other() {
     })
     .await;
     nodes[0].kill9();
-    let killed_at = std::time::Instant::now();
+    let killed_at = Instant::now();
     all_delivered(&rx, &acked, Duration::from_secs(90)).await;
     // At-least-once: only what A had in flight when it died (at most its 16 slots) may have
     // reached the receiver twice.
@@ -270,31 +272,41 @@ async fn redis_restarted_mid_load_loses_no_acknowledged_event() {
     let rx = Receiver::start().await;
     let nodes = cluster(&redis, &rx, 1).await;
     let gw = &nodes[0];
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+    // What the senders meet, as it happens: how many answers were 503, and per sender since
+    // when its current request has been waiting (ms after `base`, plus one; 0 when none is).
+    let refused = Arc::new(AtomicUsize::new(0));
+    let base = Instant::now();
+    let waiting: Arc<Vec<AtomicU64>> = Arc::new((0..4).map(|_| AtomicU64::new(0)).collect());
+    let since_base = move || base.elapsed().as_millis() as u64 + 1;
     let senders: Vec<_> = (0..4)
         .map(|w| {
-            let (client, url, stop) = (
+            let (client, url, stop, refused, waiting) = (
                 gw.client().clone(),
                 gw.url("/webhooks/stripe"),
                 stop.clone(),
+                refused.clone(),
+                waiting.clone(),
             );
             tokio::spawn(async move {
-                let (mut acked, mut refused, mut slowest) = (Vec::new(), 0usize, Duration::ZERO);
+                let (mut acked, mut slowest) = (Vec::new(), Duration::ZERO);
                 let mut i = 0;
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                while !stop.load(Ordering::Relaxed) {
                     i += 1;
                     let body = format!(
                         r#"{{"id":"evt_rr_{w}_{i}","type":"payment_intent.succeeded","created":1700000000,"data":{{"object":{{"id":"pi_1","object":"payment_intent","amount":5,"currency":"usd"}}}}}}"#
                     );
                     let signature = sign::stripe(&[SECRET], now(), body.as_bytes());
-                    let sent = std::time::Instant::now();
-                    let Ok(r) = client
+                    let sent = Instant::now();
+                    waiting[w].store(since_base(), Ordering::Relaxed);
+                    let answer = client
                         .post(&url)
                         .header("stripe-signature", signature)
                         .body(body)
                         .send()
-                        .await
-                    else {
+                        .await;
+                    waiting[w].store(0, Ordering::Relaxed);
+                    let Ok(r) = answer else {
                         continue;
                     };
                     slowest = slowest.max(sent.elapsed());
@@ -303,11 +315,13 @@ async fn redis_restarted_mid_load_loses_no_acknowledged_event() {
                             let answer: serde_json::Value = r.json().await.unwrap();
                             acked.push(answer["events"][0].as_str().unwrap().to_owned());
                         }
-                        503 => refused += 1,
+                        503 => {
+                            refused.fetch_add(1, Ordering::Relaxed);
+                        }
                         other => panic!("unexpected status {other}"),
                     }
                 }
-                (acked, refused, slowest)
+                (acked, slowest)
             })
         })
         .collect();
@@ -316,21 +330,35 @@ async fn redis_restarted_mid_load_loses_no_acknowledged_event() {
     })
     .await;
     redis.kill();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Redis comes back once the senders have met the outage: a request refused with 503, or
+    // one waiting a second for Redis (the two ways the gateway may meet it, asserted below).
+    eventually(
+        Duration::from_secs(20),
+        "the senders to meet the outage",
+        || async {
+            let now = since_base();
+            let stalled = waiting.iter().any(|w| {
+                let since = w.load(Ordering::Relaxed);
+                since != 0 && now.saturating_sub(since) >= 1000
+            });
+            (refused.load(Ordering::Relaxed) > 0 || stalled).then_some(())
+        },
+    )
+    .await;
     redis.restart();
     let before = rx.received("/hook").len();
     eventually(Duration::from_secs(30), "load flowing again", || async {
         (rx.received("/hook").len() >= before + 50).then_some(())
     })
     .await;
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let (mut acked, mut refused, mut slowest) = (Vec::new(), 0, Duration::ZERO);
+    stop.store(true, Ordering::Relaxed);
+    let (mut acked, mut slowest) = (Vec::new(), Duration::ZERO);
     for s in senders {
-        let (a, r, slow) = s.await.unwrap();
+        let (a, slow) = s.await.unwrap();
         acked.extend(a);
-        refused += r;
         slowest = slowest.max(slow);
     }
+    let refused = refused.load(Ordering::Relaxed);
     // Requests during the outage were refused with 503, or waited for Redis to come back.
     assert!(
         refused > 0 || slowest >= Duration::from_millis(1000),

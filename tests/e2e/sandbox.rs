@@ -12,6 +12,7 @@ async fn hostile_plugins_are_contained() {
             plugin_files: vec![plugin("stripe"), test_plugin("hostile")],
             plugins: "call_timeout_ms = 100\nmemory_limit_mib = 32".into(),
             body: "[sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"whsec_sb\"]\n[sources.evil]\nplugin = \"hostile\"\n".into(),
+            env: vec![("HOOKGATE_ADMIN_TOKEN".into(), crate::delivery::TOKEN.into())],
             ..Default::default()
         })
         .await,
@@ -102,12 +103,14 @@ async fn hostile_plugins_are_contained() {
             .as_str()
             .expect("dead-lettered")
             .to_owned();
-        let row = hookgate_testkit::db::event(&gw.data_dir(), &id).expect("stored");
-        assert_eq!(row.status, "dead_lettered");
+        let stored = gw.event(&id).await.expect("stored");
+        assert_eq!(stored["status"], "dead_lettered", "{stored}");
         assert!(
-            row.error
+            stored["error"]
+                .as_str()
                 .unwrap()
-                .contains("plugin fault while normalizing")
+                .contains("plugin fault while normalizing"),
+            "{stored}"
         );
     }
 }

@@ -1,10 +1,23 @@
 //! A real `hookgate` process on a free loopback port, in its own temporary directory.
 
+use crate::redis::{RedisServer, unique_prefix};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+/// Which store a gateway runs on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite in the gateway's private data directory (hookgate's default).
+    #[default]
+    Sqlite,
+    /// The Redis of [`RedisServer::shared`] (`REDIS_URL`, else a private server of the test's
+    /// own; it fails loudly when redis-server is missing and cannot be installed), under a key
+    /// prefix of the gateway's own ([`unique_prefix`]).
+    Redis,
+}
 
 /// What goes into the gateway's config besides what the harness fixes (listen on port 0, a
 /// private data directory, a private plugins directory).
@@ -16,7 +29,11 @@ pub struct GatewayConfig {
     pub server: String,
     /// Extra `[plugins]` lines.
     pub plugins: String,
-    /// Extra `[storage]` lines (e.g. `backend = "redis"` and its `url`).
+    /// The store: with [`Backend::Redis`] the harness writes the `[storage]` backend, URL and
+    /// key prefix itself (and `storage` must not name a backend).
+    pub backend: Backend,
+    /// Extra `[storage]` lines (e.g. `backend = "redis"` and its `url`, for tests that run
+    /// Redis servers of their own).
     pub storage: String,
     /// Everything else: `[sources.*]`, `[[routes]]`...
     pub body: String,
@@ -36,6 +53,11 @@ pub struct Gateway {
     child: Option<Child>,
     addr: SocketAddr,
     client: reqwest::Client,
+    /// The value of the admin token variable the gateway was given, if any.
+    admin_token: Option<String>,
+    /// The Redis server of a [`Backend::Redis`] gateway: kept (and, when private, running)
+    /// as long as the gateway.
+    _redis: Option<RedisServer>,
 }
 
 impl Gateway {
@@ -48,9 +70,27 @@ impl Gateway {
             std::fs::copy(file, plugins.join(file.file_name().expect("file name")))
                 .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         }
+        let (redis, storage) = match config.backend {
+            Backend::Sqlite => (None, config.storage.clone()),
+            Backend::Redis => {
+                assert!(
+                    !config.storage.contains("backend"),
+                    "a Backend::Redis gateway gets its backend from the harness: {}",
+                    config.storage
+                );
+                let redis = RedisServer::shared();
+                let storage = format!(
+                    "backend = \"redis\"\nurl = \"{}\"\nkey_prefix = \"{}\"\n{}",
+                    redis.url(),
+                    unique_prefix(),
+                    config.storage
+                );
+                (Some(redis), storage)
+            }
+        };
         let text = format!(
             "[server]\nlisten = \"127.0.0.1:0\"\n{}\n\n[storage]\npath = \"data\"\n{}\n\n[plugins]\ndir = \"plugins\"\n{}\n\n{}\n",
-            config.server, config.storage, config.plugins, config.body
+            config.server, storage, config.plugins, config.body
         );
         std::fs::write(dir.path().join("hookgate.toml"), &text).expect("write config");
         let client = reqwest::Client::builder()
@@ -58,6 +98,7 @@ impl Gateway {
             .build()
             .expect("client");
         let secrets = secrets_of(&text, &config.env);
+        let admin_token = admin_token_of(&text, &config.env);
         let mut gateway = Gateway {
             binary: binary.to_owned(),
             env: config.env.clone(),
@@ -66,6 +107,8 @@ impl Gateway {
             child: None,
             addr: ([127, 0, 0, 1], 0).into(),
             client,
+            admin_token,
+            _redis: redis,
         };
         gateway.spawn().await;
         gateway
@@ -234,6 +277,85 @@ impl Gateway {
     }
 }
 
+/// Largest page `GET /admin/events` serves.
+const EVENTS_PAGE: usize = 500;
+
+/// What the store holds, seen the way an operator sees it: through the admin API, so the same
+/// test reads a SQLite and a Redis gateway alike. Each needs the gateway to have an admin token
+/// (`HOOKGATE_ADMIN_TOKEN`, or the variable `admin.token_env` names, in [`GatewayConfig::env`]).
+impl Gateway {
+    fn admin_token(&self) -> &str {
+        self.admin_token.as_deref().unwrap_or_else(|| {
+            panic!(
+                "this gateway has no admin token: give it HOOKGATE_ADMIN_TOKEN (or the variable \
+                 admin.token_env names) in GatewayConfig::env to read its store"
+            )
+        })
+    }
+
+    /// `GET` an admin path with the gateway's token: the status and the JSON body (`null` when
+    /// the body is not JSON).
+    pub async fn admin_get(&self, path: &str) -> (u16, serde_json::Value) {
+        self.admin_get_query(path, &[]).await
+    }
+
+    async fn admin_get_query(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> (u16, serde_json::Value) {
+        let response = self
+            .client
+            .get(self.url(path))
+            .query(query)
+            .bearer_auth(self.admin_token())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let status = response.status().as_u16();
+        let body = response.bytes().await.unwrap_or_default();
+        (status, serde_json::from_slice(&body).unwrap_or_default())
+    }
+
+    /// `GET /admin/events/{id}`: the stored event (`event`, the normalized event with its
+    /// `payload`; `status`; `error`; `delivery`; `jobs`, in creation order, each with its
+    /// attempt `history`), or `None` when the store has no such event.
+    pub async fn event(&self, id: &str) -> Option<serde_json::Value> {
+        match self.admin_get(&format!("/admin/events/{id}")).await {
+            (200, event) => Some(event),
+            (404, _) => None,
+            (status, body) => panic!("GET /admin/events/{id}: {status} {body}"),
+        }
+    }
+
+    /// Every stored event, newest first, as `GET /admin/events` lists them (every page): `id`,
+    /// `source`, `type`, `status`, `received_at`, and `jobs`, `delivered`, `dead_lettered`
+    /// (how many of its jobs are in each state).
+    pub async fn events(&self) -> Vec<serde_json::Value> {
+        let mut all = Vec::new();
+        let mut cursor: Option<String> = None;
+        let limit = EVENTS_PAGE.to_string();
+        loop {
+            let mut query = vec![("limit", limit.as_str())];
+            if let Some(cursor) = &cursor {
+                query.push(("cursor", cursor));
+            }
+            let (status, page) = self.admin_get_query("/admin/events", &query).await;
+            assert_eq!(status, 200, "GET /admin/events {query:?}: {page}");
+            all.extend(page["items"].as_array().cloned().unwrap_or_default());
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => return all,
+            }
+        }
+    }
+
+    /// How many events the store holds.
+    pub async fn count_events(&self) -> usize {
+        self.events().await.len()
+    }
+}
+
 impl Gateway {
     /// The configured secrets that appear in the log so far (none, for a sound gateway).
     pub fn leaked_secrets(&self) -> Vec<String> {
@@ -322,6 +444,24 @@ fn secrets_of(config: &str, env: &[(String, String)]) -> Vec<String> {
     literal
 }
 
+/// The admin token a gateway started with `config` and `env` has: the value of the variable
+/// `admin.token_env` names (default `HOOKGATE_ADMIN_TOKEN`), when `env` sets it.
+fn admin_token_of(config: &str, env: &[(String, String)]) -> Option<String> {
+    let name = config
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|doc| {
+            doc.get("admin")?
+                .get("token_env")?
+                .as_str()
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "HOOKGATE_ADMIN_TOKEN".to_owned());
+    env.iter()
+        .find(|(n, v)| *n == name && !v.is_empty())
+        .map(|(_, v)| v.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -357,5 +497,26 @@ signing_secret = "whsec_route"
             ]
         );
         assert!(secrets_of("not [ toml", &env).is_empty());
+    }
+
+    #[test]
+    fn the_admin_token_is_the_variable_the_config_names() {
+        let env = vec![
+            (
+                "HOOKGATE_ADMIN_TOKEN".to_owned(),
+                "default-token".to_owned(),
+            ),
+            ("MY_TOKEN".to_owned(), "my-token".to_owned()),
+        ];
+        assert_eq!(admin_token_of("", &env).as_deref(), Some("default-token"));
+        assert_eq!(
+            admin_token_of("[admin]\ntoken_env = \"MY_TOKEN\"\n", &env).as_deref(),
+            Some("my-token")
+        );
+        assert_eq!(
+            admin_token_of("[admin]\ntoken_env = \"UNSET\"\n", &env),
+            None
+        );
+        assert_eq!(admin_token_of("", &[]), None);
     }
 }

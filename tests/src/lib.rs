@@ -1,9 +1,9 @@
 //! Harness for hookgate's end-to-end tests: start the real `hookgate` binary on a free
 //! loopback port with real plugins, sign requests the way each platform does (independently of
-//! the plugins' own code), poll for conditions instead of sleeping, read the SQLite store, and
-//! run a real redis-server for the Redis backend's tests.
+//! the plugins' own code), poll for conditions instead of sleeping, read what the store holds
+//! through the admin API (the same on either backend), and run a real redis-server for the Redis
+//! backend's tests.
 
-pub mod db;
 pub mod gateway;
 pub mod plugin;
 pub mod poll;
@@ -11,7 +11,7 @@ pub mod receiver;
 pub mod redis;
 pub mod sign;
 
-pub use gateway::{Gateway, GatewayConfig};
+pub use gateway::{Backend, Gateway, GatewayConfig};
 pub use poll::eventually;
 pub use receiver::{Receiver, Reply};
 
