@@ -1,11 +1,23 @@
-//! `hookgate dlq list|show|replay` and `hookgate plugins list`: a thin client of a running gateway's admin API, so the
-//! CLI and the API can never disagree and the store is only ever written by the gateway that
-//! owns it. The address and token come from the same config file the gateway runs with
-//! (`server.listen`, and the variable named by `admin.token_env`), or from `--url`/`--token`.
+//! `hookgate dlq list|show|replay`, `hookgate events list|show` and `hookgate plugins list`: a
+//! thin client of a running gateway's admin API, so the CLI and the API can never disagree and
+//! the store is only ever written by the gateway that owns it. The address and token come from
+//! the same config file the gateway runs with (`server.listen`, and the variable named by
+//! `admin.token_env`), or from `--url`/`--token`.
+//!
+//! Answers are read into the types the server builds them from ([`crate::server::api`]), so
+//! a field renamed on one side breaks the build, not the table. `--json` (and `show`) print
+//! the server's JSON itself, never a re-serialization of what this client understood of it.
 
 use crate::config::{self, Config};
+use crate::model::EventStatus;
+use crate::server::api::{
+    BulkReplayRequest, BulkReplayed, DeadLetter, ErrorBody, EventItem, Page, Plugins, Queued,
+    ReplayFailure, Replayed,
+};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use std::path::PathBuf;
 
 /// `hookgate dlq ...`.
@@ -66,28 +78,35 @@ pub async fn plugins(args: PluginsArgs) -> anyhow::Result<()> {
         print(&answer);
         return Ok(());
     }
-    for p in answer["plugins"].as_array().into_iter().flatten() {
-        println!(
-            "{:<20} {:<8} {:<8} wit {:<6} calls {:<8} failures {:<6} loaded {}  {}  sha256:{}",
-            p["name"].as_str().unwrap_or(""),
-            p["kind"].as_str().unwrap_or(""),
-            p["version"].as_str().unwrap_or(""),
-            p["wit_version"].as_str().unwrap_or(""),
-            p["calls"],
-            p["failures"],
-            p["loaded_at"].as_str().unwrap_or(""),
-            p["file"].as_str().unwrap_or(""),
-            &p["sha256"].as_str().unwrap_or("")[..12.min(p["sha256"].as_str().unwrap_or("").len())],
-        );
-    }
-    for e in answer["errors"].as_array().into_iter().flatten() {
-        println!(
-            "rejected {}: {}",
-            e["file"].as_str().unwrap_or(""),
-            e["error"].as_str().unwrap_or("")
-        );
+    for line in plugin_lines(&read(answer)?) {
+        println!("{line}");
     }
     Ok(())
+}
+
+/// The `plugins list` table: a line per plugin, then one per file that failed to load.
+fn plugin_lines(answer: &Plugins) -> Vec<String> {
+    let plugins = answer.plugins.iter().map(|p| {
+        // `calls` and `failures` are unpadded: the table has always printed them so (it
+        // once formatted JSON values, which ignore widths), and scripts may split on it.
+        format!(
+            "{:<20} {:<8} {:<8} wit {:<6} calls {} failures {} loaded {}  {}  sha256:{}",
+            p.name,
+            p.kind.as_str(),
+            p.version,
+            p.wit_version,
+            p.calls,
+            p.failures,
+            p.loaded_at,
+            p.file,
+            &p.sha256[..12.min(p.sha256.len())],
+        )
+    });
+    let errors = answer
+        .errors
+        .iter()
+        .map(|e| format!("rejected {}: {}", e.file, e.error));
+    plugins.chain(errors).collect()
 }
 
 #[derive(Subcommand)]
@@ -191,6 +210,8 @@ impl Client {
         })
     }
 
+    /// Sends `request` with the token; the answer's JSON as the server wrote it (for `--json`
+    /// and `show`; [`read`] turns it into its type), or the server's error message.
     async fn send(&self, request: reqwest::RequestBuilder) -> anyhow::Result<serde_json::Value> {
         let response = request
             .bearer_auth(&self.token)
@@ -200,17 +221,27 @@ impl Client {
         let status = response.status();
         let body: serde_json::Value = response.json().await.unwrap_or_default();
         if !status.is_success() {
-            let message = body["error"].as_str().unwrap_or("no details");
+            let message = serde_json::from_value::<ErrorBody>(body)
+                .map_or_else(|_| "no details".to_owned(), |e| e.error);
             bail!("the gateway answered {status}: {message}");
         }
         Ok(body)
     }
 }
 
-fn print(value: &serde_json::Value) {
+/// An answer read into its type.
+fn read<T: DeserializeOwned>(answer: serde_json::Value) -> anyhow::Result<T> {
+    serde_json::from_value(answer)
+        .context("the gateway's answer is not what this hookgate expects (another version?)")
+}
+
+/// Prints JSON, pretty. Through [`serde_json::Value`], whose objects keep their keys sorted:
+/// the output has always been that, whatever order the server wrote.
+fn print(value: &impl Serialize) {
+    let value = serde_json::to_value(value).unwrap_or_default();
     println!(
         "{}",
-        serde_json::to_string_pretty(value).unwrap_or_default()
+        serde_json::to_string_pretty(&value).unwrap_or_default()
     );
 }
 
@@ -244,24 +275,8 @@ pub async fn dlq(args: DlqArgs) -> anyhow::Result<()> {
                 print(&page);
                 return Ok(());
             }
-            let items = page["items"].as_array().cloned().unwrap_or_default();
-            if items.is_empty() {
-                println!("the dead-letter queue is empty");
-            }
-            for item in &items {
-                println!(
-                    "{}  {}  route={} source={} type={} attempts={}  {}",
-                    item["dead_lettered_at"].as_str().unwrap_or(""),
-                    item["event_id"].as_str().unwrap_or(""),
-                    item["route"].as_str().unwrap_or("- (not normalized)"),
-                    item["source"].as_str().unwrap_or(""),
-                    item["type"].as_str().unwrap_or(""),
-                    item["attempts"],
-                    item["error"].as_str().unwrap_or(""),
-                );
-            }
-            if let Some(next) = page["next_cursor"].as_str() {
-                println!("more: --cursor {next}");
+            for line in dlq_lines(&read(page)?) {
+                println!("{line}");
             }
         }
         DlqCommand::Show { id } => {
@@ -280,17 +295,8 @@ pub async fn dlq(args: DlqArgs) -> anyhow::Result<()> {
                 print(&answer);
                 return Ok(());
             }
-            println!(
-                "replay of {id} queued along {}",
-                answer["routes"]
-                    .as_array()
-                    .map(|r| r
-                        .iter()
-                        .filter_map(|r| r.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "))
-                    .unwrap_or_default()
-            );
+            let answer: Replayed = read(answer)?;
+            println!("replay of {id} queued along {}", answer.routes.join(", "));
         }
         DlqCommand::Replay {
             id: None,
@@ -301,47 +307,37 @@ pub async fn dlq(args: DlqArgs) -> anyhow::Result<()> {
             // Page by page, so a large queue shows progress (on stderr; stdout keeps the
             // result, and with --json only the JSON).
             let url = format!("{}/admin/dlq/replay", client.base);
-            let (mut replayed, mut failed, mut ids) = (0u64, Vec::new(), Vec::new());
+            let mut total = BulkTotal::default();
             let mut cursor: Option<String> = None;
             let started = std::time::Instant::now();
             loop {
-                let body = serde_json::json!({
-                    "all": all, "source": source, "route": route,
-                    "limit": REPLAY_PAGE, "cursor": cursor,
-                });
+                let body = BulkReplayRequest {
+                    source: source.clone(),
+                    route: route.clone(),
+                    all,
+                    limit: Some(REPLAY_PAGE),
+                    cursor: cursor.take(),
+                    ..BulkReplayRequest::default()
+                };
                 let answer = client.send(client.http.post(&url).json(&body)).await?;
-                replayed += answer["replayed"].as_u64().unwrap_or(0);
-                ids.extend(
-                    answer["event_ids"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .cloned(),
-                );
-                failed.extend(answer["failed"].as_array().into_iter().flatten().cloned());
-                cursor = answer["next_cursor"].as_str().map(str::to_owned);
+                let page: BulkReplayed = read(answer)?;
+                cursor = total.add(page);
                 if cursor.is_none() {
                     break;
                 }
                 eprintln!(
-                    "replaying… {replayed} event(s) queued, {} not replayable, {:.1} s",
-                    failed.len(),
+                    "replaying… {} event(s) queued, {} not replayable, {:.1} s",
+                    total.replayed,
+                    total.failed.len(),
                     started.elapsed().as_secs_f64()
                 );
             }
             if client.json {
-                print(&serde_json::json!({
-                    "status": "queued", "replayed": replayed, "event_ids": ids, "failed": failed,
-                }));
+                print(&total);
                 return Ok(());
             }
-            println!("{replayed} event(s) queued for replay");
-            for failure in &failed {
-                println!(
-                    "  not replayed: {} ({})",
-                    failure["event_id"].as_str().unwrap_or(""),
-                    failure["error"].as_str().unwrap_or("")
-                );
+            for line in total.lines() {
+                println!("{line}");
             }
         }
         DlqCommand::Replay { .. } => {
@@ -424,35 +420,248 @@ pub async fn events(args: EventsArgs) -> anyhow::Result<()> {
                 print(&page);
                 return Ok(());
             }
-            let items = page["items"].as_array().cloned().unwrap_or_default();
-            if items.is_empty() {
-                println!("no events");
-            }
-            println!(
-                "{:<24}  {:<36}  {:<12}  {:<28}  deliveries",
-                "received", "id", "source", "type"
-            );
-            for e in &items {
-                println!(
-                    "{:<24}  {:<36}  {:<12}  {:<28}  {}/{} delivered, {} dead{}",
-                    e["received_at"].as_str().unwrap_or(""),
-                    e["id"].as_str().unwrap_or(""),
-                    e["source"].as_str().unwrap_or(""),
-                    e["type"].as_str().unwrap_or(""),
-                    e["delivered"],
-                    e["jobs"],
-                    e["dead_lettered"],
-                    if e["status"] == "dead_lettered" {
-                        " (not normalized)"
-                    } else {
-                        ""
-                    },
-                );
-            }
-            if let Some(next) = page["next_cursor"].as_str() {
-                println!("more: --cursor {next}");
+            for line in event_lines(&read(page)?) {
+                println!("{line}");
             }
         }
     }
     Ok(())
+}
+
+/// The `dlq list` table: a line per dead letter, and how to get the next page.
+fn dlq_lines(page: &Page<DeadLetter>) -> Vec<String> {
+    let mut lines = Vec::new();
+    if page.items.is_empty() {
+        lines.push("the dead-letter queue is empty".to_owned());
+    }
+    lines.extend(page.items.iter().map(|d| {
+        format!(
+            "{}  {}  route={} source={} type={} attempts={}  {}",
+            d.dead_lettered_at,
+            d.event_id,
+            d.route.as_deref().unwrap_or("- (not normalized)"),
+            d.source,
+            d.event_type,
+            d.attempts,
+            d.error.as_deref().unwrap_or(""),
+        )
+    }));
+    lines.extend(more(page));
+    lines
+}
+
+/// The `events list` table: a header, a line per event, and how to get the next page.
+fn event_lines(page: &Page<EventItem>) -> Vec<String> {
+    let mut lines = Vec::new();
+    if page.items.is_empty() {
+        lines.push("no events".to_owned());
+    }
+    lines.push(format!(
+        "{:<24}  {:<36}  {:<12}  {:<28}  deliveries",
+        "received", "id", "source", "type"
+    ));
+    lines.extend(page.items.iter().map(|e| {
+        format!(
+            "{:<24}  {:<36}  {:<12}  {:<28}  {}/{} delivered, {} dead{}",
+            e.received_at,
+            e.id,
+            e.source,
+            e.event_type,
+            e.delivered,
+            e.jobs,
+            e.dead_lettered,
+            if e.status == EventStatus::DeadLettered {
+                " (not normalized)"
+            } else {
+                ""
+            },
+        )
+    }));
+    lines.extend(more(page));
+    lines
+}
+
+/// The line that says how to continue a paged listing, if there is more.
+fn more<T>(page: &Page<T>) -> Option<String> {
+    page.next_cursor
+        .as_ref()
+        .map(|next| format!("more: --cursor {next}"))
+}
+
+/// A bulk replay's pages added up: what `dlq replay --all` (or a filter) reports at the end.
+/// `--json` prints this, not a page: there is no cursor left to give.
+#[derive(Debug, Default, PartialEq, Eq, Serialize)]
+struct BulkTotal {
+    status: Queued,
+    replayed: u64,
+    event_ids: Vec<String>,
+    failed: Vec<ReplayFailure>,
+}
+
+impl BulkTotal {
+    /// Adds one page; where the next page starts, if there is one.
+    fn add(&mut self, page: BulkReplayed) -> Option<String> {
+        self.replayed += page.replayed as u64;
+        self.event_ids.extend(page.event_ids);
+        self.failed.extend(page.failed);
+        page.next_cursor
+    }
+
+    /// The summary: how many were queued, and each event that was not, with why.
+    fn lines(&self) -> Vec<String> {
+        std::iter::once(format!("{} event(s) queued for replay", self.replayed))
+            .chain(
+                self.failed
+                    .iter()
+                    .map(|f| format!("  not replayed: {} ({})", f.event_id, f.error)),
+            )
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::api::{Plugin, PluginError, PluginKind, Rejection};
+
+    fn dead_letter(route: Option<&str>, error: Option<&str>) -> DeadLetter {
+        DeadLetter {
+            event_id: "evt_1".into(),
+            route: route.map(str::to_owned),
+            source: "stripe".into(),
+            event_type: "payment.completed".into(),
+            attempts: 3,
+            error: error.map(str::to_owned),
+            received_at: "2026-11-23T10:00:00.000Z".into(),
+            dead_lettered_at: "2026-11-23T10:05:00.000Z".into(),
+        }
+    }
+
+    #[test]
+    fn the_dlq_table() {
+        let page = Page {
+            items: vec![
+                dead_letter(Some("crm"), Some("HTTP 404")),
+                dead_letter(None, None),
+            ],
+            next_cursor: Some("c1".into()),
+        };
+        assert_eq!(
+            dlq_lines(&page),
+            [
+                "2026-11-23T10:05:00.000Z  evt_1  route=crm source=stripe type=payment.completed attempts=3  HTTP 404",
+                "2026-11-23T10:05:00.000Z  evt_1  route=- (not normalized) source=stripe type=payment.completed attempts=3  ",
+                "more: --cursor c1",
+            ]
+        );
+        let empty = Page::<DeadLetter> {
+            items: Vec::new(),
+            next_cursor: None,
+        };
+        assert_eq!(dlq_lines(&empty), ["the dead-letter queue is empty"]);
+    }
+
+    #[test]
+    fn the_events_table() {
+        let item = |status| EventItem {
+            id: "evt_1".into(),
+            source: "stripe".into(),
+            event_type: "payment.completed".into(),
+            status,
+            received_at: "2026-11-23T10:00:00.000Z".into(),
+            jobs: 2,
+            delivered: 1,
+            dead_lettered: 1,
+        };
+        let page = Page {
+            items: vec![item(EventStatus::Pending), item(EventStatus::DeadLettered)],
+            next_cursor: None,
+        };
+        let header = "received                  id                                    source        type                          deliveries";
+        assert_eq!(
+            event_lines(&page),
+            [
+                header,
+                "2026-11-23T10:00:00.000Z  evt_1                                 stripe        payment.completed             1/2 delivered, 1 dead",
+                "2026-11-23T10:00:00.000Z  evt_1                                 stripe        payment.completed             1/2 delivered, 1 dead (not normalized)",
+            ]
+        );
+        let empty = Page::<EventItem> {
+            items: Vec::new(),
+            next_cursor: Some("c2".into()),
+        };
+        assert_eq!(
+            event_lines(&empty),
+            ["no events", header, "more: --cursor c2"]
+        );
+    }
+
+    #[test]
+    fn the_plugins_table() {
+        let answer = Plugins {
+            plugins: vec![Plugin {
+                name: "stripe".into(),
+                kind: PluginKind::Platform,
+                version: "0.1.0".into(),
+                wit_version: "1.2.0".into(),
+                description: "Stripe".into(),
+                file: "plugins/stripe.wasm".into(),
+                sha256: "8f6565a4815ac407e5aa7b53".into(),
+                loaded_at: "2026-11-23T10:00:00.000Z".into(),
+                from_cache: false,
+                calls: 1234,
+                failures: 5,
+            }],
+            errors: vec![PluginError {
+                file: "plugins/bad.wasm".into(),
+                error: "not a component".into(),
+            }],
+            rejections: vec![Rejection {
+                file: "plugins/bad.wasm".into(),
+                count: 2,
+            }],
+        };
+        assert_eq!(
+            plugin_lines(&answer),
+            [
+                "stripe               platform 0.1.0    wit 1.2.0  calls 1234 failures 5 loaded 2026-11-23T10:00:00.000Z  plugins/stripe.wasm  sha256:8f6565a4815a",
+                "rejected plugins/bad.wasm: not a component",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bulk_replay_adds_its_pages_up() {
+        let mut total = BulkTotal::default();
+        let page = |ids: &[&str], failed: &[&str], next: Option<&str>| BulkReplayed {
+            status: Queued::Queued,
+            replayed: ids.len(),
+            event_ids: ids.iter().map(|s| (*s).to_owned()).collect(),
+            failed: failed
+                .iter()
+                .map(|id| ReplayFailure {
+                    event_id: (*id).to_owned(),
+                    error: "no configured route matches this event".into(),
+                })
+                .collect(),
+            next_cursor: next.map(str::to_owned),
+        };
+        assert_eq!(
+            total.add(page(&["evt_1", "evt_2"], &["evt_3"], Some("c"))),
+            Some("c".into())
+        );
+        assert_eq!(total.add(page(&["evt_4"], &[], None)), None);
+        assert_eq!(
+            total.lines(),
+            [
+                "3 event(s) queued for replay",
+                "  not replayed: evt_3 (no configured route matches this event)",
+            ]
+        );
+        // `--json` prints the total with sorted keys and no cursor.
+        assert_eq!(
+            serde_json::to_string(&serde_json::to_value(&total).unwrap()).unwrap(),
+            r#"{"event_ids":["evt_1","evt_2","evt_4"],"failed":[{"error":"no configured route matches this event","event_id":"evt_3"}],"replayed":3,"status":"queued"}"#
+        );
+    }
 }
