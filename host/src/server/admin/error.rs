@@ -112,10 +112,19 @@ impl IntoResponse for AdminError {
 mod tests {
     use super::*;
 
+    /// An error, its status, Retry-After, WWW-Authenticate and message.
+    type Case = (
+        AdminError,
+        u16,
+        Option<&'static str>,
+        Option<&'static str>,
+        &'static str,
+    );
+
     /// One table pins every variant's status, headers and message.
     #[tokio::test]
     async fn status_table() {
-        let cases: Vec<(AdminError, u16, Option<&str>, Option<&str>, &str)> = vec![
+        let cases: Vec<Case> = vec![
             (
                 AdminError::Disabled,
                 404,
