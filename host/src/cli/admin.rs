@@ -1,11 +1,20 @@
-//! `hookgate dlq list|show|replay` and `hookgate plugins list`: a thin client of a running gateway's admin API, so the
-//! CLI and the API can never disagree and the store is only ever written by the gateway that
-//! owns it. The address and token come from the same config file the gateway runs with
-//! (`server.listen`, and the variable named by `admin.token_env`), or from `--url`/`--token`.
+//! `hookgate dlq list|show|replay`, `hookgate events list|show` and `hookgate plugins list`: a
+//! thin client of a running gateway's admin API, so the CLI and the API can never disagree and
+//! the store is only ever written by the gateway that owns it. The address and token come from
+//! the same config file the gateway runs with (`server.listen`, and the variable named by
+//! `admin.token_env`), or from `--url`/`--token`.
+//!
+//! Answers are read into the types the server builds them from ([`crate::server::api`]), so
+//! a field renamed on one side breaks the build, not the table. `--json` (and `show`) print
+//! the server's JSON itself, never a re-serialization of what this client understood of it.
 
+use super::tables::{BulkTotal, dlq_lines, event_lines, plugin_lines};
 use crate::config::{self, Config};
+use crate::server::api::{BulkReplayRequest, BulkReplayed, ErrorBody, Replayed};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use std::path::PathBuf;
 
 /// `hookgate dlq ...`.
@@ -66,26 +75,8 @@ pub async fn plugins(args: PluginsArgs) -> anyhow::Result<()> {
         print(&answer);
         return Ok(());
     }
-    for p in answer["plugins"].as_array().into_iter().flatten() {
-        println!(
-            "{:<20} {:<8} {:<8} wit {:<6} calls {:<8} failures {:<6} loaded {}  {}  sha256:{}",
-            p["name"].as_str().unwrap_or(""),
-            p["kind"].as_str().unwrap_or(""),
-            p["version"].as_str().unwrap_or(""),
-            p["wit_version"].as_str().unwrap_or(""),
-            p["calls"],
-            p["failures"],
-            p["loaded_at"].as_str().unwrap_or(""),
-            p["file"].as_str().unwrap_or(""),
-            &p["sha256"].as_str().unwrap_or("")[..12.min(p["sha256"].as_str().unwrap_or("").len())],
-        );
-    }
-    for e in answer["errors"].as_array().into_iter().flatten() {
-        println!(
-            "rejected {}: {}",
-            e["file"].as_str().unwrap_or(""),
-            e["error"].as_str().unwrap_or("")
-        );
+    for line in plugin_lines(&read(answer)?) {
+        println!("{line}");
     }
     Ok(())
 }
@@ -191,6 +182,8 @@ impl Client {
         })
     }
 
+    /// Sends `request` with the token; the answer's JSON as the server wrote it (for `--json`
+    /// and `show`; [`read`] turns it into its type), or the server's error message.
     async fn send(&self, request: reqwest::RequestBuilder) -> anyhow::Result<serde_json::Value> {
         let response = request
             .bearer_auth(&self.token)
@@ -200,17 +193,27 @@ impl Client {
         let status = response.status();
         let body: serde_json::Value = response.json().await.unwrap_or_default();
         if !status.is_success() {
-            let message = body["error"].as_str().unwrap_or("no details");
+            let message = serde_json::from_value::<ErrorBody>(body)
+                .map_or_else(|_| "no details".to_owned(), |e| e.error);
             bail!("the gateway answered {status}: {message}");
         }
         Ok(body)
     }
 }
 
-fn print(value: &serde_json::Value) {
+/// An answer read into its type.
+fn read<T: DeserializeOwned>(answer: serde_json::Value) -> anyhow::Result<T> {
+    serde_json::from_value(answer)
+        .context("the gateway's answer is not what this hookgate expects (another version?)")
+}
+
+/// Prints JSON, pretty. Through [`serde_json::Value`], whose objects keep their keys sorted:
+/// the output has always been that, whatever order the server wrote.
+fn print(value: &impl Serialize) {
+    let value = serde_json::to_value(value).unwrap_or_default();
     println!(
         "{}",
-        serde_json::to_string_pretty(value).unwrap_or_default()
+        serde_json::to_string_pretty(&value).unwrap_or_default()
     );
 }
 
@@ -244,24 +247,8 @@ pub async fn dlq(args: DlqArgs) -> anyhow::Result<()> {
                 print(&page);
                 return Ok(());
             }
-            let items = page["items"].as_array().cloned().unwrap_or_default();
-            if items.is_empty() {
-                println!("the dead-letter queue is empty");
-            }
-            for item in &items {
-                println!(
-                    "{}  {}  route={} source={} type={} attempts={}  {}",
-                    item["dead_lettered_at"].as_str().unwrap_or(""),
-                    item["event_id"].as_str().unwrap_or(""),
-                    item["route"].as_str().unwrap_or("- (not normalized)"),
-                    item["source"].as_str().unwrap_or(""),
-                    item["type"].as_str().unwrap_or(""),
-                    item["attempts"],
-                    item["error"].as_str().unwrap_or(""),
-                );
-            }
-            if let Some(next) = page["next_cursor"].as_str() {
-                println!("more: --cursor {next}");
+            for line in dlq_lines(&read(page)?) {
+                println!("{line}");
             }
         }
         DlqCommand::Show { id } => {
@@ -280,17 +267,8 @@ pub async fn dlq(args: DlqArgs) -> anyhow::Result<()> {
                 print(&answer);
                 return Ok(());
             }
-            println!(
-                "replay of {id} queued along {}",
-                answer["routes"]
-                    .as_array()
-                    .map(|r| r
-                        .iter()
-                        .filter_map(|r| r.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "))
-                    .unwrap_or_default()
-            );
+            let answer: Replayed = read(answer)?;
+            println!("replay of {id} queued along {}", answer.routes.join(", "));
         }
         DlqCommand::Replay {
             id: None,
@@ -301,47 +279,32 @@ pub async fn dlq(args: DlqArgs) -> anyhow::Result<()> {
             // Page by page, so a large queue shows progress (on stderr; stdout keeps the
             // result, and with --json only the JSON).
             let url = format!("{}/admin/dlq/replay", client.base);
-            let (mut replayed, mut failed, mut ids) = (0u64, Vec::new(), Vec::new());
+            let mut total = BulkTotal::default();
             let mut cursor: Option<String> = None;
             let started = std::time::Instant::now();
             loop {
-                let body = serde_json::json!({
-                    "all": all, "source": source, "route": route,
-                    "limit": REPLAY_PAGE, "cursor": cursor,
-                });
+                let body = BulkReplayRequest {
+                    source: source.clone(),
+                    route: route.clone(),
+                    all,
+                    limit: Some(REPLAY_PAGE),
+                    cursor: cursor.take(),
+                    ..BulkReplayRequest::default()
+                };
                 let answer = client.send(client.http.post(&url).json(&body)).await?;
-                replayed += answer["replayed"].as_u64().unwrap_or(0);
-                ids.extend(
-                    answer["event_ids"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .cloned(),
-                );
-                failed.extend(answer["failed"].as_array().into_iter().flatten().cloned());
-                cursor = answer["next_cursor"].as_str().map(str::to_owned);
+                let page: BulkReplayed = read(answer)?;
+                cursor = total.add(page);
                 if cursor.is_none() {
                     break;
                 }
-                eprintln!(
-                    "replaying… {replayed} event(s) queued, {} not replayable, {:.1} s",
-                    failed.len(),
-                    started.elapsed().as_secs_f64()
-                );
+                eprintln!("{}", total.progress(started.elapsed()));
             }
             if client.json {
-                print(&serde_json::json!({
-                    "status": "queued", "replayed": replayed, "event_ids": ids, "failed": failed,
-                }));
+                print(&total);
                 return Ok(());
             }
-            println!("{replayed} event(s) queued for replay");
-            for failure in &failed {
-                println!(
-                    "  not replayed: {} ({})",
-                    failure["event_id"].as_str().unwrap_or(""),
-                    failure["error"].as_str().unwrap_or("")
-                );
+            for line in total.lines() {
+                println!("{line}");
             }
         }
         DlqCommand::Replay { .. } => {
@@ -424,33 +387,8 @@ pub async fn events(args: EventsArgs) -> anyhow::Result<()> {
                 print(&page);
                 return Ok(());
             }
-            let items = page["items"].as_array().cloned().unwrap_or_default();
-            if items.is_empty() {
-                println!("no events");
-            }
-            println!(
-                "{:<24}  {:<36}  {:<12}  {:<28}  deliveries",
-                "received", "id", "source", "type"
-            );
-            for e in &items {
-                println!(
-                    "{:<24}  {:<36}  {:<12}  {:<28}  {}/{} delivered, {} dead{}",
-                    e["received_at"].as_str().unwrap_or(""),
-                    e["id"].as_str().unwrap_or(""),
-                    e["source"].as_str().unwrap_or(""),
-                    e["type"].as_str().unwrap_or(""),
-                    e["delivered"],
-                    e["jobs"],
-                    e["dead_lettered"],
-                    if e["status"] == "dead_lettered" {
-                        " (not normalized)"
-                    } else {
-                        ""
-                    },
-                );
-            }
-            if let Some(next) = page["next_cursor"].as_str() {
-                println!("more: --cursor {next}");
+            for line in event_lines(&read(page)?) {
+                println!("{line}");
             }
         }
     }

@@ -1,9 +1,10 @@
 //! The command line: `hookgate serve`, `hookgate check`, the admin commands (`hookgate
-//! dlq ...`, in [`admin`]) and `hookgate send` (in [`send`]). Errors end here as readable
-//! messages and a non-zero exit code (anyhow lives only at this edge).
+//! dlq ...`, in [`admin`], printing [`tables`]) and `hookgate send` (in [`send`]). Errors end
+//! here as readable messages and a non-zero exit code (anyhow lives only at this edge).
 
 mod admin;
 mod send;
+mod tables;
 
 use crate::app::{self, Gateway};
 use crate::config::{self, Config};

@@ -394,6 +394,16 @@ pub enum PluginKind {
     Action,
 }
 
+impl PluginKind {
+    /// The word the API says (as serialized).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PluginKind::Platform => "platform",
+            PluginKind::Action => "action",
+        }
+    }
+}
+
 /// A loaded plugin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plugin {

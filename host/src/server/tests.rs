@@ -385,6 +385,47 @@ fn every_answer_type_has_exactly_the_documented_fields() {
         &[PluginKind::Platform, PluginKind::Action],
         &schemas["Plugin"]["properties"]["kind"],
     );
+    for kind in [PluginKind::Platform, PluginKind::Action] {
+        assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+    }
+}
+
+#[test]
+fn the_delivery_summary() {
+    use crate::model::{EventStatus, JobStatus};
+    use api::{Delivery, Job};
+    let jobs = |statuses: &[JobStatus]| -> Vec<Job> {
+        statuses
+            .iter()
+            .map(|s| Job {
+                route: "r".into(),
+                status: *s,
+                attempts: 0,
+                due_at: String::new(),
+                last_error: None,
+                history: Vec::new(),
+            })
+            .collect()
+    };
+    use JobStatus::{DeadLettered as D, Delivered as Ok, Pending as P};
+    for (status, of, summary) in [
+        (EventStatus::Pending, vec![], Delivery::NoRoutes),
+        (EventStatus::DeadLettered, vec![], Delivery::DeadLettered),
+        (EventStatus::Pending, vec![P, Ok, D], Delivery::Pending),
+        (EventStatus::Pending, vec![Ok, Ok], Delivery::Delivered),
+        (EventStatus::Pending, vec![D, D], Delivery::DeadLettered),
+        (
+            EventStatus::Pending,
+            vec![Ok, D],
+            Delivery::PartiallyDeadLettered,
+        ),
+    ] {
+        assert_eq!(
+            Delivery::of(status, &jobs(&of)),
+            summary,
+            "{status:?} {of:?}"
+        );
+    }
 }
 
 /// `values` serialize to exactly the words `schema`'s `enum` lists.

@@ -112,7 +112,7 @@ impl IntoResponse for AdminError {
 mod tests {
     use super::*;
 
-    /// An error, its status, `Retry-After`, `WWW-Authenticate` and message.
+    /// An error, its status, Retry-After, WWW-Authenticate and message.
     type Case = (
         AdminError,
         u16,

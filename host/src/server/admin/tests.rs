@@ -282,7 +282,7 @@ async fn every_answer_is_what_openapi_json_documents() {
     assert_eq!(second["next_cursor"], Value::Null);
 }
 
-/// Method, documented path, request path, body, status, message.
+/// A refused request: method, documented path, uri, body, status, part of the message.
 type Refusal = (
     &'static str,
     &'static str,
@@ -385,7 +385,6 @@ async fn every_refusal_has_its_status_and_the_error_body() {
             "no route named \"nope\"",
         ),
     ];
-    // (method, documented path, uri, body, status, part of the message)
     for (method, path, uri, body, status, message) in cases {
         let (got, headers, value) = gw.call(method, uri, body.clone(), "t0ken").await;
         assert_eq!(got, *status, "{method} {uri}: {value}");
