@@ -15,9 +15,11 @@ impl EventLog for SqliteStore {
 
     async fn insert(&self, notice: Incoming, events: NewEvents) -> Result<Receipt, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.submit(WriteJob::Insert { events, reply })?;
-        // In the writer's queue now: the commit it may have held for this request can go.
+        // Withdrawn just before the job is queued, never after: a writer that received this
+        // job while the notice still counted would wait out the rest of its commit window
+        // for a request that has already arrived.
         drop(notice);
+        self.submit(WriteJob::Insert { events, reply })?;
         answer
             .await
             .map_err(|_| unavailable("the writer thread has stopped"))?
