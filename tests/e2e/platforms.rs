@@ -216,7 +216,7 @@ async fn only_genuine_requests_are_stored_for_every_platform() {
         if p.timestamped {
             refusals.push((
                 "stale timestamp",
-                (p.signer)(p.secret, ts - 301, body),
+                (p.signer)(p.secret, ts - 310, body),
                 body.to_vec(),
             ));
         }
@@ -225,7 +225,7 @@ async fn only_genuine_requests_are_stored_for_every_platform() {
         if p.timestamped && p.source != "stripe" {
             refusals.push((
                 "future timestamp",
-                (p.signer)(p.secret, ts + 301, body),
+                (p.signer)(p.secret, ts + 310, body),
                 body.to_vec(),
             ));
         }

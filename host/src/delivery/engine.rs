@@ -94,7 +94,7 @@ impl Deliverer {
         let lease = egress.total_timeout() + call_timeout * 10 + LEASE_SLACK;
         let wake = Arc::new(Notify::new());
         Ok(Arc::new(Deliverer {
-            recorder: Recorder::start(store.clone()),
+            recorder: Recorder::start(store.clone())?,
             dlq: Dlq::new(store.clone(), routes, wake.clone()),
             store,
             registry,

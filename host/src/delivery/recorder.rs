@@ -1,49 +1,64 @@
 //! Records finished attempts in batches: the attempts that end while the store writes one
-//! batch go together in the next [`Store::finish_many`] call. Deliveries end one by one, so
-//! recording each on its own made a store write (with SQLite, a commit and an fsync) per
-//! delivery; measured end to end that was most of the writer's work, and delivery throughput
-//! roughly doubled once attempts shared writes.
+//! batch go together in the next [`crate::store::JobQueue::finish_many`] call, through the store's own
+//! group-commit [`Batcher`]. Deliveries end one by one, so recording each on its own made a
+//! store write (with SQLite, a commit and an fsync) per delivery; measured end to end that was
+//! most of the writer's work, and delivery throughput roughly doubled once attempts shared
+//! writes.
 
+use crate::store::batch::{BatchLimits, BatchWrite, Batcher};
 use crate::store::{Finished, Store, StoreError};
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
 
-/// Most attempts recorded in one store call (each is a row and an update: small).
-const MAX_BATCH: usize = 512;
+/// The recorder's batching. Its queue never fills: every attempt belongs to a delivery holding
+/// one of the engine's in-flight slots, and there are fewer than its capacity. Attempts are
+/// small (a row and an update), so 512 share a call; they are not metered here, as the store
+/// meters its own writes.
+const RECORDER: BatchLimits = BatchLimits {
+    name: "hookgate-attempt-recorder",
+    capacity: crate::config::MAX_IN_FLIGHT_TOTAL as usize,
+    max_items: 512,
+    max_weight: usize::MAX,
+    window: std::time::Duration::ZERO,
+    metered: false,
+};
 
-type Reply = oneshot::Sender<Result<bool, StoreError>>;
+/// The batch write: one `finish_many` call, run through the runtime the recorder started on.
+struct Attempts {
+    queue: Arc<dyn Store>,
+    runtime: tokio::runtime::Handle,
+}
 
-/// The handle attempts are recorded through; the batching task stops when it is dropped.
+impl BatchWrite for Attempts {
+    type Item = Finished;
+    type Output = bool;
+
+    fn write(&mut self, batch: Vec<Finished>) -> Result<Vec<Result<bool, StoreError>>, StoreError> {
+        Ok(self.runtime.block_on(self.queue.finish_many(batch)))
+    }
+}
+
+/// The handle attempts are recorded through; the batching thread stops when it is dropped.
 #[derive(Debug)]
 pub struct Recorder {
-    queue: mpsc::UnboundedSender<(Finished, Reply)>,
+    batcher: Batcher<Finished, bool>,
 }
 
 impl Recorder {
-    /// Starts the batching task on the current tokio runtime. Its queue needs no bound: every
-    /// item belongs to a delivery holding one of the engine's in-flight slots.
-    pub fn start(store: Arc<dyn Store>) -> Recorder {
-        let (queue, mut pending) = mpsc::unbounded_channel::<(Finished, Reply)>();
-        tokio::spawn(async move {
-            let mut batch = Vec::with_capacity(MAX_BATCH);
-            while pending.recv_many(&mut batch, MAX_BATCH).await > 0 {
-                let (items, replies): (Vec<Finished>, Vec<Reply>) = batch.drain(..).unzip();
-                let answers = store.finish_many(items).await;
-                for (reply, answer) in replies.into_iter().zip(answers) {
-                    let _ = reply.send(answer);
-                }
-            }
-        });
-        Recorder { queue }
+    /// Starts the batching thread, writing through the current tokio runtime.
+    pub fn start(store: Arc<dyn Store>) -> Result<Recorder, StoreError> {
+        let attempts = Attempts {
+            queue: store,
+            runtime: tokio::runtime::Handle::current(),
+        };
+        Ok(Recorder {
+            batcher: Batcher::start(attempts, RECORDER)?,
+        })
     }
 
     /// Records one attempt; returns once it is durable, with whether the job changed (false:
     /// its lease was lost to another worker).
     pub async fn record(&self, finished: Finished) -> Result<bool, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        let stopped = || StoreError::Unavailable("the attempt recorder has stopped".into());
-        self.queue.send((finished, reply)).map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+        self.batcher.submit(finished).await
     }
 }
 
@@ -67,7 +82,7 @@ mod tests {
         let now = 1_700_000_100_000;
         let jobs = store.lease(now, 60_000, 100, Vec::new()).await.unwrap();
         assert_eq!(jobs.len(), 40);
-        let recorder = Arc::new(Recorder::start(store.clone()));
+        let recorder = Arc::new(Recorder::start(store.clone()).unwrap());
         let tasks: Vec<_> = jobs
             .iter()
             .enumerate()

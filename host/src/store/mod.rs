@@ -11,6 +11,7 @@
 //! - A failed `insert` stored nothing that the caller was told about: the caller answers 503
 //!   and the platform retries.
 
+pub(crate) mod batch;
 pub mod conformance;
 pub mod queue;
 pub mod redis;

@@ -40,6 +40,7 @@ mod tests;
 pub use error::{OpenError, redact};
 pub use shared::RedisShared;
 
+use super::batch::{BatchLimits, BatchWrite, Batcher};
 use super::{EventLog, Incoming, Inserted, Receipt, StoreError};
 use crate::model::{EventRecord, EventStatus, NewEvents};
 use durability::Verdict;
@@ -49,16 +50,19 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use scripts::SCRIPTS;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
 
-/// Inserts waiting for the writer beyond this are refused (503) instead of queueing forever
-/// behind a stalled Redis.
-const WRITE_QUEUE_CAPACITY: usize = 8192;
-/// Upper bound on requests per script call, so one batch never holds replies back for long
-/// (and never blocks Redis, which runs a script alone, for long).
-const MAX_BATCH: usize = 256;
-/// Upper bound on the payload bytes of one batch (one request always fits).
-const MAX_BATCH_BYTES: usize = 8 << 20;
+/// How the insert writer batches. Inserts waiting beyond 8192 are refused (503) instead of
+/// queueing forever behind a stalled Redis; at most 256 requests and 8 MiB of payload go in
+/// one script call, so one batch never holds replies back (or blocks Redis, which runs a
+/// script alone) for long. Nothing announces inserts, so nothing waits for a window.
+const WRITER: BatchLimits = BatchLimits {
+    name: "hookgate-redis-writer",
+    capacity: 8192,
+    max_items: 256,
+    max_weight: 8 << 20,
+    window: Duration::ZERO,
+    metered: true,
+};
 /// How long WAITAOF may wait for the fsync before the insert counts as failed.
 const WAITAOF_TIMEOUT_MS: u64 = 5_000;
 /// A consumer idle this long with nothing pending is a stopped node's (pruned at start).
@@ -95,7 +99,7 @@ impl RedisOptions {
 /// Redis-backed [`Store`].
 pub struct RedisStore {
     inner: Arc<Inner>,
-    writer: mpsc::Sender<InsertRequest>,
+    writer: Batcher<NewEvents, Vec<(String, Inserted)>>,
 }
 
 struct Inner {
@@ -147,9 +151,52 @@ impl Inner {
     }
 }
 
-struct InsertRequest {
-    events: NewEvents,
-    reply: oneshot::Sender<Result<Receipt, StoreError>>,
+/// The batch write of the Redis backend: one script call (and its durability wait), run on
+/// the batcher's thread through the runtime it was opened on.
+struct Writer {
+    inner: Arc<Inner>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl BatchWrite for Writer {
+    type Item = NewEvents;
+    type Output = Vec<(String, Inserted)>;
+
+    fn write(
+        &mut self,
+        batch: Vec<NewEvents>,
+    ) -> Result<Vec<Result<Self::Output, StoreError>>, StoreError> {
+        let flags = self.runtime.block_on(write_batch(&self.inner, &batch))?;
+        let mut flags = flags.into_iter();
+        Ok(batch
+            .iter()
+            .map(|events| {
+                events
+                    .records()
+                    .iter()
+                    .map(|r| {
+                        let new = flags
+                            .next()
+                            .ok_or_else(|| StoreError::Corrupt("missing insert outcome".into()))?;
+                        let inserted = if new {
+                            Inserted::New
+                        } else {
+                            Inserted::Duplicate
+                        };
+                        Ok((r.id.clone(), inserted))
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+
+    fn weight(events: &NewEvents) -> usize {
+        events
+            .records()
+            .iter()
+            .map(|r| r.payload.len() + r.envelope.len())
+            .sum()
+    }
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -208,8 +255,14 @@ impl RedisStore {
             }
             Err(Error::Reply(reason)) => return Err(OpenError::Server { url, reason }),
         }
-        let (tx, rx) = mpsc::channel(WRITE_QUEUE_CAPACITY);
-        tokio::spawn(writer_loop(inner.clone(), rx));
+        let writer = Writer {
+            inner: inner.clone(),
+            runtime: tokio::runtime::Handle::current(),
+        };
+        let writer = Batcher::start(writer, WRITER).map_err(|e| OpenError::Server {
+            url: url.clone(),
+            reason: e.to_string(),
+        })?;
         // Best effort, off the start path: stopped nodes' consumer names.
         let pruner = inner.clone();
         tokio::spawn(async move {
@@ -219,7 +272,7 @@ impl RedisStore {
                 Err(e) => tracing::debug!(error = %e, "could not prune idle consumers"),
             }
         });
-        Ok(RedisStore { inner, writer: tx })
+        Ok(RedisStore { inner, writer })
     }
 
     fn conn(&self) -> ConnectionManager {
@@ -249,88 +302,20 @@ fn consumer_name() -> String {
     format!("{host}-{}-{:08x}", std::process::id(), h.finish() as u32)
 }
 
-/// The single insert writer: takes everything queued (up to a bound), writes it in one script
-/// call, waits for durability, then answers every request of the batch.
-async fn writer_loop(inner: Arc<Inner>, mut rx: mpsc::Receiver<InsertRequest>) {
-    let mut batch: Vec<InsertRequest> = Vec::new();
-    while let Some(first) = rx.recv().await {
-        let mut bytes = payload_bytes(&first.events);
-        batch.push(first);
-        while batch.len() < MAX_BATCH && bytes < MAX_BATCH_BYTES {
-            match rx.try_recv() {
-                Ok(req) => {
-                    bytes += payload_bytes(&req.events);
-                    batch.push(req);
-                }
-                Err(_) => break,
-            }
-        }
-        let started = std::time::Instant::now();
-        let result = write_batch(&inner, &batch).await;
-        let metrics = crate::metrics::metrics();
-        metrics
-            .store_write_latency
-            .observe(started.elapsed().as_secs_f64());
-        metrics.store_batch_size.observe(batch.len() as f64);
-        match result {
-            Ok(flags) => {
-                let mut flags = flags.into_iter();
-                for req in batch.drain(..) {
-                    let outcome: Option<Vec<(String, Inserted)>> = req
-                        .events
-                        .records()
-                        .iter()
-                        .map(|r| {
-                            flags.next().map(|new| {
-                                let inserted = if new {
-                                    Inserted::New
-                                } else {
-                                    Inserted::Duplicate
-                                };
-                                (r.id.clone(), inserted)
-                            })
-                        })
-                        .collect();
-                    let _ = req.reply.send(
-                        outcome
-                            .map(Receipt::committed)
-                            .ok_or_else(|| StoreError::Corrupt("missing insert outcome".into())),
-                    );
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, requests = batch.len(), "store write failed; requests answered 503");
-                let e = StoreError::from(e);
-                for req in batch.drain(..) {
-                    let _ = req.reply.send(Err(e.clone()));
-                }
-            }
-        }
-    }
-}
-
-fn payload_bytes(events: &NewEvents) -> usize {
-    events
-        .records()
-        .iter()
-        .map(|r| r.payload.len() + r.envelope.len())
-        .sum()
-}
-
 /// One script call for the whole batch (plus WAITAOF on the same connection when that is how
 /// durability is reached); returns, per event in order, whether it was new.
-async fn write_batch(inner: &Inner, batch: &[InsertRequest]) -> Result<Vec<bool>, Error> {
+async fn write_batch(inner: &Inner, batch: &[NewEvents]) -> Result<Vec<bool>, Error> {
     let script = &SCRIPTS.insert;
     let mut cmd = script.call();
-    let count: usize = batch.iter().map(|r| r.events.records().len()).sum();
+    let count: usize = batch.iter().map(|events| events.records().len()).sum();
     let now = crate::model::unix_ms(std::time::SystemTime::now());
     cmd.arg(inner.keys.prefix())
         .arg(GROUP)
         .arg(inner.dedupe_window_ms)
         .arg(now)
         .arg(count);
-    for req in batch {
-        for (r, routes) in req.events.with_routes() {
+    for events in batch {
+        for (r, routes) in events.with_routes() {
             cmd.arg(&r.id)
                 .arg(&r.source)
                 .arg(&r.platform_event_id)
@@ -387,18 +372,8 @@ async fn write_batch(inner: &Inner, batch: &[InsertRequest]) -> Result<Vec<bool>
 #[async_trait::async_trait]
 impl EventLog for RedisStore {
     async fn insert(&self, _notice: Incoming, events: NewEvents) -> Result<Receipt, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        self.writer
-            .try_send(InsertRequest { events, reply })
-            .map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => StoreError::Overloaded,
-                mpsc::error::TrySendError::Closed(_) => {
-                    StoreError::Unavailable("the redis writer has stopped".into())
-                }
-            })?;
-        answer
-            .await
-            .map_err(|_| StoreError::Unavailable("the redis writer has stopped".into()))?
+        let written = self.writer.submit(events).await?;
+        Ok(Receipt::committed(written))
     }
 
     async fn get_event(&self, id: &str) -> Result<Option<EventRecord>, StoreError> {

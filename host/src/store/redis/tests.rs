@@ -470,11 +470,7 @@ async fn the_waitaof_path_acknowledges_only_a_confirmed_fsync() {
         ack_mode: tokio::sync::OnceCell::new_with(Some(true)),
         url: String::new(),
     };
-    let (reply, _answer) = oneshot::channel();
-    let batch = [InsertRequest {
-        events: conformance::sample("waitaof", "w-1"),
-        reply,
-    }];
+    let batch = [conformance::sample("waitaof", "w-1")];
     let result = write_batch(&inner, &batch).await;
     if version.is_some_and(|v| v >= (7, 2, 0)) {
         assert_eq!(result.unwrap(), vec![true], "fsync confirmed: acknowledged");

@@ -1,28 +1,24 @@
 //! The event log on SQLite: inserts go to the writer thread and its group commit; reads use
 //! the reader pool.
 
-use super::{SqliteStore, WriteJob, unavailable};
+use super::{SqliteStore, WriteJob};
 use crate::model::{EventRecord, EventStatus, NewEvents};
 use crate::store::{EventLog, Incoming, Receipt, StoreError};
 use rusqlite::OptionalExtension;
-use tokio::sync::oneshot;
 
 #[async_trait::async_trait]
 impl EventLog for SqliteStore {
     fn incoming(&self) -> Incoming {
-        Incoming::counted(&self.incoming)
+        self.writer.announce()
     }
 
     async fn insert(&self, notice: Incoming, events: NewEvents) -> Result<Receipt, StoreError> {
-        let (reply, answer) = oneshot::channel();
         // Withdrawn just before the job is queued, never after: a writer that received this
         // job while the notice still counted would wait out the rest of its commit window
         // for a request that has already arrived.
         drop(notice);
-        self.submit(WriteJob::Insert { events, reply })?;
-        answer
-            .await
-            .map_err(|_| unavailable("the writer thread has stopped"))?
+        let written = self.writer.submit(WriteJob::Insert(events)).await?;
+        Ok(Receipt::committed(written))
     }
 
     async fn get_event(&self, id: &str) -> Result<Option<EventRecord>, StoreError> {

@@ -1,7 +1,8 @@
 //! The embedded SQLite backend: WAL with `synchronous=FULL` (an acknowledged event survives
-//! power loss), one writer thread that group-commits whatever arrived while the previous fsync
-//! ran (one transaction, one fsync, many requests), and short-lived reader connections. All
-//! SQLite work happens on dedicated or blocking threads, never on the async runtime.
+//! power loss), one writer connection behind the shared group-commit [`Batcher`] (whatever
+//! arrived while the previous fsync ran: one transaction, one fsync, many requests), and
+//! short-lived reader connections. All SQLite work happens on dedicated or blocking threads,
+//! never on the async runtime.
 
 mod checkpoint;
 mod events;
@@ -9,21 +10,26 @@ mod inspect;
 mod queue;
 mod words;
 
-use super::{Inserted, Receipt, StoreError};
+use super::batch::{BatchLimits, BatchWrite, Batcher};
+use super::{Inserted, StoreError};
 use crate::model::{EventRecord, EventStatus, NewEvents};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
-/// Requests waiting for the writer beyond this are refused (503) instead of queueing forever
-/// behind a stalled disk.
-const WRITE_QUEUE_CAPACITY: usize = 8192;
-/// Upper bound on requests per transaction, so one commit never holds replies back for long.
-const MAX_BATCH: usize = 1024;
-/// Longest a commit waits for requests announced by [`Store::incoming`]. On this project's
+/// How the writer batches. Requests waiting beyond 8192 are refused (503) instead of queueing
+/// forever behind a stalled disk; at most 1024 share a transaction, so one commit never holds
+/// replies back for long.
+const WRITER: BatchLimits = BatchLimits {
+    name: "hookgate-sqlite-writer",
+    capacity: 8192,
+    max_items: 1024,
+    max_weight: usize::MAX,
+    window: COMMIT_WINDOW,
+    metered: true,
+};
+/// Longest a commit waits for requests announced by [`EventLog::incoming`]. On this project's
 /// 2-core VM an fsync costs ~300 µs of CPU besides its latency, so under load committing
 /// every few requests spent a large share of the CPU on fsyncs; waiting for the requests
 /// already in their plugin checks about doubled the batches (15 KB bodies: 6.6 → 12 per
@@ -92,27 +98,45 @@ const INSERT_JOB: &str =
     VALUES (?1, ?2, 'pending', 0, ?3, ?3)
     ON CONFLICT (event_id, route) DO NOTHING";
 
-/// Runs after the batch's commit (or its failure) to answer the caller.
-type Finish = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
-/// A write other than an ingest: runs inside the batch's transaction (in its own savepoint, so
-/// its failure undoes only itself) and returns how to answer once the batch is committed.
-type Op = Box<dyn FnOnce(&Connection) -> Finish + Send>;
+/// A write other than an ingest: runs inside the batch's transaction, in its own savepoint, so
+/// its failure undoes only itself.
+type Op = Box<dyn FnOnce(&Connection) -> Result<(), StoreError> + Send>;
 
+/// What the writer is asked to do.
 enum WriteJob {
-    Insert {
-        events: NewEvents,
-        reply: oneshot::Sender<Result<Receipt, StoreError>>,
-    },
-    /// Taken (left `None`) when the batch runs it.
-    Op(Option<Op>),
+    /// Store a request's events (answered with each event's outcome).
+    Insert(NewEvents),
+    /// Any other write (answered with nothing; it hands its own value back).
+    Op(Op),
 }
 
-/// SQLite-backed [`Store`].
+/// Each event id of an insert with its outcome (empty for an [`WriteJob::Op`]).
+type Written = Vec<(String, Inserted)>;
+
+/// The batch write of the SQLite backend: one transaction on the writer connection.
+struct Writer {
+    conn: Connection,
+    checkpointer: checkpoint::Checkpointer,
+}
+
+impl BatchWrite for Writer {
+    type Item = WriteJob;
+    type Output = Written;
+
+    fn write(
+        &mut self,
+        jobs: Vec<WriteJob>,
+    ) -> Result<Vec<Result<Written, StoreError>>, StoreError> {
+        let answers = write_batch(&mut self.conn, jobs).map_err(unavailable)?;
+        self.checkpointer.nudge();
+        Ok(answers)
+    }
+}
+
+/// SQLite-backed [`super::Store`].
 pub struct SqliteStore {
     path: PathBuf,
-    writer: SyncSender<WriteJob>,
-    /// Requests announced by [`Store::incoming`] and not yet submitted.
-    incoming: Arc<AtomicUsize>,
+    writer: Batcher<WriteJob, Written>,
     readers: Arc<Mutex<Vec<Connection>>>,
     /// An exclusive lock on `<dir>/hookgate.lock`, held while the store is open: one process
     /// owns the database (it releases stale leases at open, which would hand a live process's
@@ -170,28 +194,13 @@ impl SqliteStore {
             tracing::info!(jobs = released, "released the leases of a previous run");
         }
         let checkpointer = checkpoint::Checkpointer::start(&path).map_err(unavailable)?;
-        let (tx, rx) = std::sync::mpsc::sync_channel(WRITE_QUEUE_CAPACITY);
-        let incoming = Arc::new(AtomicUsize::new(0));
-        let announced = incoming.clone();
-        std::thread::Builder::new()
-            .name("hookgate-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx, &announced, checkpointer))
-            .map_err(unavailable)?;
+        let writer = Batcher::start(Writer { conn, checkpointer }, WRITER)?;
         Ok(SqliteStore {
             path,
-            writer: tx,
-            incoming,
+            writer,
             readers: Arc::default(),
             _lock: lock,
         })
-    }
-
-    fn submit(&self, job: WriteJob) -> Result<(), StoreError> {
-        match self.writer.try_send(job) {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => Err(StoreError::Overloaded),
-            Err(TrySendError::Disconnected(_)) => Err(unavailable("the writer thread has stopped")),
-        }
     }
 
     /// Runs `f` on the writer connection inside the next group commit and returns its result
@@ -200,35 +209,28 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let (reply, answer) = oneshot::channel::<Result<T, StoreError>>();
+        // The value is handed over in the transaction and read only once the batcher says the
+        // commit is durable; a failed commit drops it with the receiver.
+        let (value, mut written) = oneshot::channel::<T>();
         let op: Op = Box::new(move |conn| {
             // Cached: every write pays these two statements, and parsing them showed in profiles.
-            if let Err(e) = run_cached(conn, "SAVEPOINT op") {
-                let error = unavailable(e);
-                return Box::new(move |_| {
-                    let _ = reply.send(Err(error));
-                });
-            }
+            run_cached(conn, "SAVEPOINT op").map_err(unavailable)?;
             match f(conn) {
-                Ok(value) => {
-                    let released = run_cached(conn, "RELEASE op").map_err(unavailable);
-                    Box::new(move |committed: Result<(), StoreError>| {
-                        let _ = reply.send(released.and(committed).map(|()| value));
-                    })
+                Ok(v) => {
+                    run_cached(conn, "RELEASE op").map_err(unavailable)?;
+                    let _ = value.send(v);
+                    Ok(())
                 }
                 Err(e) => {
                     let _ = conn.execute_batch("ROLLBACK TO op; RELEASE op");
-                    let error = unavailable(e);
-                    Box::new(move |_| {
-                        let _ = reply.send(Err(error));
-                    })
+                    Err(unavailable(e))
                 }
             }
         });
-        self.submit(WriteJob::Op(Some(op)))?;
-        answer
-            .await
-            .map_err(|_| unavailable("the writer thread has stopped"))?
+        self.writer.submit(WriteJob::Op(op)).await?;
+        written
+            .try_recv()
+            .map_err(|_| unavailable("a committed write left no result"))
     }
 
     /// Runs `f` with a reader connection on a blocking thread.
@@ -295,101 +297,22 @@ fn configure_writer(conn: &Connection) -> Result<(), String> {
     conn.execute_batch(SCHEMA).map_err(|e| e.to_string())
 }
 
-/// The single writer: takes everything queued (and what was announced, see
-/// [`COMMIT_WINDOW`]), writes it in one transaction, commits (one fsync), then answers every
-/// request of the batch.
-fn writer_loop(
-    mut conn: Connection,
-    rx: Receiver<WriteJob>,
-    incoming: &AtomicUsize,
-    checkpointer: checkpoint::Checkpointer,
-) {
-    while let Ok(first) = rx.recv() {
-        let mut batch = collect_batch(&rx, first, incoming, COMMIT_WINDOW);
-        let mut finishers = Vec::new();
-        let started = std::time::Instant::now();
-        let result = write_batch(&mut conn, &mut batch, &mut finishers);
-        let metrics = crate::metrics::metrics();
-        metrics
-            .store_write_latency
-            .observe(started.elapsed().as_secs_f64());
-        metrics.store_batch_size.observe(batch.len() as f64);
-        let committed = result.as_ref().map(|_| ()).map_err(unavailable);
-        if committed.is_ok() {
-            checkpointer.nudge();
-        }
-        if let Err(e) = &result {
-            tracing::error!(error = %e, requests = batch.len(), "store write failed; requests answered 503");
-        }
-        let mut outcomes = result.unwrap_or_default().into_iter();
-        for job in batch {
-            if let WriteJob::Insert { reply, .. } = job {
-                let answer = match (&committed, outcomes.next()) {
-                    (Ok(()), Some(outcome)) => Ok(Receipt::committed(outcome)),
-                    (Err(e), _) => Err(e.clone()),
-                    (Ok(()), None) => Err(unavailable("missing insert outcome")),
-                };
-                let _ = reply.send(answer);
-            }
-        }
-        for finish in finishers {
-            finish(committed.clone());
-        }
-    }
-}
-
-/// `first` and whatever else is queued; then, while requests are announced, waits for them
-/// (up to `window` in all).
-fn collect_batch(
-    rx: &Receiver<WriteJob>,
-    first: WriteJob,
-    incoming: &AtomicUsize,
-    window: std::time::Duration,
-) -> Vec<WriteJob> {
-    let mut batch = vec![first];
-    let drain = |batch: &mut Vec<WriteJob>| {
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-    };
-    drain(&mut batch);
-    let deadline = std::time::Instant::now() + window;
-    while batch.len() < MAX_BATCH && incoming.load(Ordering::Acquire) > 0 {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(job) => {
-                batch.push(job);
-                drain(&mut batch);
-            }
-            // Timed out (an announced request was refused, or is slow), or shutting down.
-            Err(_) => break,
-        }
-    }
-    batch
-}
-
-/// Writes one batch in one transaction: the ingests' outcomes in order, and the other writes'
-/// answers pushed to `finishers` (to be called after the commit).
+/// Writes one batch in one transaction and commits it (one fsync): each insert answered with
+/// its events' outcomes, each other write with its own success or failure.
 fn write_batch(
     conn: &mut Connection,
-    batch: &mut [WriteJob],
-    finishers: &mut Vec<Finish>,
-) -> rusqlite::Result<Vec<Vec<(String, Inserted)>>> {
+    batch: Vec<WriteJob>,
+) -> rusqlite::Result<Vec<Result<Written, StoreError>>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut answers = Vec::with_capacity(batch.len());
     {
         let mut stmt = tx.prepare_cached(INSERT)?;
         let mut jobs = tx.prepare_cached(INSERT_JOB)?;
-        for job in batch.iter_mut() {
+        for job in batch {
             let events = match job {
-                WriteJob::Insert { events, .. } => &*events,
+                WriteJob::Insert(events) => events,
                 WriteJob::Op(op) => {
-                    if let Some(op) = op.take() {
-                        finishers.push(op(&tx));
-                    }
+                    answers.push(op(&tx).map(|()| Vec::new()));
                     continue;
                 }
             };
@@ -410,11 +333,11 @@ fn write_batch(
                     },
                 ));
             }
-            outcomes.push(outcome);
+            answers.push(Ok(outcome));
         }
     }
     tx.commit()?;
-    Ok(outcomes)
+    Ok(answers)
 }
 
 fn insert_one(
@@ -438,55 +361,6 @@ fn insert_one(
 mod tests {
     use super::*;
     use crate::store::EventLog;
-    use std::time::{Duration, Instant};
-
-    fn op() -> WriteJob {
-        WriteJob::Op(None)
-    }
-
-    #[test]
-    fn a_commit_waits_for_an_announced_request_and_no_longer() {
-        let (tx, rx) = std::sync::mpsc::sync_channel(8);
-        let incoming = Arc::new(AtomicUsize::new(1));
-        let announced = incoming.clone();
-        let late = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(50));
-            // As the ingest does: withdraw the notice, then submit.
-            announced.fetch_sub(1, Ordering::AcqRel);
-            tx.send(op()).unwrap();
-            tx
-        });
-        let started = Instant::now();
-        let batch = collect_batch(&rx, op(), &incoming, Duration::from_secs(30));
-        assert_eq!(batch.len(), 2, "the announced request joined the batch");
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the wait ended when the announced request arrived, not at the window"
-        );
-        let tx = late.join().unwrap();
-        // Nothing announced: a lone write is not held back, even if another follows soon.
-        let later = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(200));
-            tx.send(op()).unwrap();
-        });
-        assert_eq!(
-            collect_batch(&rx, op(), &incoming, Duration::from_secs(30)).len(),
-            1
-        );
-        later.join().unwrap();
-    }
-
-    #[test]
-    fn an_announced_request_that_never_comes_holds_a_commit_only_for_the_window() {
-        let (_tx, rx) = std::sync::mpsc::sync_channel::<WriteJob>(8);
-        let incoming = AtomicUsize::new(1);
-        let started = Instant::now();
-        let batch = collect_batch(&rx, op(), &incoming, Duration::from_millis(100));
-        let waited = started.elapsed();
-        assert_eq!(batch.len(), 1);
-        assert!(waited >= Duration::from_millis(100), "{waited:?}");
-        assert!(waited < Duration::from_secs(5), "{waited:?}");
-    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sqlite_passes_the_conformance_suite() {
