@@ -1,7 +1,7 @@
 //! The tables `hookgate dlq|events|plugins` print from the admin API's answers, as functions
 //! of the typed answers, so their exact text is pinned by tests (scripts read these lines).
 
-use crate::model::EventStatus;
+use crate::model::{EventId, EventStatus};
 use crate::server::api::{
     BulkReplayed, DeadLetter, EventItem, Page, Plugins, Queued, ReplayFailure,
 };
@@ -98,7 +98,7 @@ fn more<T>(page: &Page<T>) -> Option<String> {
 pub(super) struct BulkTotal {
     status: Queued,
     replayed: u64,
-    event_ids: Vec<String>,
+    event_ids: Vec<EventId>,
     failed: Vec<ReplayFailure>,
 }
 
@@ -250,11 +250,11 @@ mod tests {
         let page = |ids: &[&str], failed: &[&str], next: Option<&str>| BulkReplayed {
             status: Queued::Queued,
             replayed: ids.len(),
-            event_ids: ids.iter().map(|s| (*s).to_owned()).collect(),
+            event_ids: ids.iter().map(|&s| s.into()).collect(),
             failed: failed
                 .iter()
                 .map(|id| ReplayFailure {
-                    event_id: (*id).to_owned(),
+                    event_id: (*id).into(),
                     error: "no configured route matches this event".into(),
                 })
                 .collect(),

@@ -8,7 +8,7 @@
 
 use crate::ingest::RouteTable;
 use crate::model::names::is_schedule_source;
-use crate::model::{Envelope, UNNORMALIZED_TYPE, unix_ms};
+use crate::model::{Envelope, EventId, UNNORMALIZED_TYPE, unix_ms};
 use crate::store::{DlqFilter, Store, StoreError};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -38,9 +38,9 @@ pub enum ReplayError {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BulkReplay {
     /// Events queued again, in id order.
-    pub queued: Vec<String>,
+    pub queued: Vec<EventId>,
     /// Events that could not be (event id, why), e.g. no route matches them any more.
-    pub failed: Vec<(String, String)>,
+    pub failed: Vec<(EventId, String)>,
     /// Where a paged bulk replay continues; absent when the queue was gone through.
     pub next_cursor: Option<String>,
 }
@@ -68,7 +68,7 @@ impl Dlq {
     /// Returns the routes queued.
     pub async fn replay(
         &self,
-        event_id: &str,
+        event_id: &EventId,
         only_route: Option<&str>,
     ) -> Result<Vec<String>, ReplayError> {
         let event = self

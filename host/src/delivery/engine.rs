@@ -261,7 +261,7 @@ impl Deliverer {
         let clock = Instant::now();
         let request = DeliveryRequest {
             event_json: delivery_json(&job.envelope, &job.payload),
-            event_id: job.event_id.clone(),
+            event_id: job.event_id.to_string(),
             event_type: job.event_type.clone(),
             route: job.route.clone(),
             config_json: destination.config_json.clone(),

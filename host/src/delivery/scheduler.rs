@@ -217,7 +217,7 @@ mod tests {
         }
         async fn get_event(
             &self,
-            _: &str,
+            _: &crate::model::EventId,
         ) -> Result<Option<crate::model::EventRecord>, crate::store::StoreError> {
             Ok(None)
         }

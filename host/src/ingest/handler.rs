@@ -2,6 +2,7 @@
 
 use super::error::IngestError;
 use super::{Ingest, intake};
+use crate::model::EventId;
 use crate::runtime::{HandshakeResponse, Header, Outcome, Request as PluginRequest, VerifyContext};
 use crate::store::{Inserted, Receipt};
 use axum::Json;
@@ -143,7 +144,7 @@ async fn handle(
                 received_at,
                 &state.routes,
             );
-            let dead: Vec<String> = events
+            let dead: Vec<EventId> = events
                 .records()
                 .iter()
                 .filter(|r| r.error.is_some())
@@ -171,7 +172,7 @@ async fn handle(
 }
 
 /// The only way to a 2xx for a webhook: from a store receipt, i.e. after the commit.
-fn accepted(receipt: &Receipt, dead_lettered: &[String]) -> Response {
+fn accepted(receipt: &Receipt, dead_lettered: &[EventId]) -> Response {
     let ids: Vec<&str> = receipt.events().iter().map(|(id, _)| id.as_str()).collect();
     let (status, label) = if receipt.all_duplicates() {
         (StatusCode::OK, "duplicate")

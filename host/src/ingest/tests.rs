@@ -63,7 +63,10 @@ impl EventLog for FailingLog {
     async fn insert(&self, _: Incoming, _: NewEvents) -> Result<Receipt, StoreError> {
         Err(injected())
     }
-    async fn get_event(&self, _: &str) -> Result<Option<EventRecord>, StoreError> {
+    async fn get_event(
+        &self,
+        _: &crate::model::EventId,
+    ) -> Result<Option<EventRecord>, StoreError> {
         Err(injected())
     }
     async fn last_received(&self, _: &str) -> Result<Option<i64>, StoreError> {
@@ -83,7 +86,10 @@ impl EventLog for StalledLog {
         self.entered.notify_one();
         std::future::pending().await
     }
-    async fn get_event(&self, _: &str) -> Result<Option<EventRecord>, StoreError> {
+    async fn get_event(
+        &self,
+        _: &crate::model::EventId,
+    ) -> Result<Option<EventRecord>, StoreError> {
         Ok(None)
     }
     async fn last_received(&self, _: &str) -> Result<Option<i64>, StoreError> {

@@ -3,13 +3,13 @@
 
 pub mod clock;
 pub mod event;
+pub mod ids;
 pub mod job;
 pub mod names;
 pub mod time;
 
 pub use clock::{Clock, SystemClock};
-pub use event::{
-    Envelope, EventRecord, EventStatus, NewEvents, UNNORMALIZED_TYPE, delivery_json, event_id,
-};
+pub use event::{Envelope, EventRecord, EventStatus, NewEvents, UNNORMALIZED_TYPE, delivery_json};
+pub use ids::{EventId, event_id};
 pub use job::{AttemptOutcome, JobStatus};
 pub use time::{rfc3339_ms, unix_ms};

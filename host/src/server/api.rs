@@ -7,7 +7,9 @@
 //! milliseconds ([`rfc3339_ms`]), never Unix numbers, because operators read them.
 
 use crate::delivery::BulkReplay;
-use crate::model::{AttemptOutcome, EventRecord, EventStatus, JobStatus, rfc3339_ms, unix_ms};
+use crate::model::{
+    AttemptOutcome, EventId, EventRecord, EventStatus, JobStatus, rfc3339_ms, unix_ms,
+};
 use crate::runtime::PluginInfo;
 use crate::store;
 use serde::{Deserialize, Serialize};
@@ -67,7 +69,7 @@ pub struct Page<T> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventItem {
     /// hookgate event id (`evt_…`).
-    pub id: String,
+    pub id: EventId,
     /// Source name.
     pub source: String,
     /// Normalized type.
@@ -249,7 +251,7 @@ impl From<&store::Attempt> for Attempt {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeadLetter {
     /// The event id (replay takes it).
-    pub event_id: String,
+    pub event_id: EventId,
     /// The route that gave up; null for a payload that could not be normalized.
     pub route: Option<String>,
     /// The event's source.
@@ -288,7 +290,7 @@ pub struct Replayed {
     /// `"queued"`.
     pub status: Queued,
     /// The event.
-    pub event_id: String,
+    pub event_id: EventId,
     /// The routes queued.
     pub routes: Vec<String>,
 }
@@ -323,7 +325,7 @@ pub struct BulkReplayed {
     /// How many events were queued again.
     pub replayed: usize,
     /// Those events, in id order.
-    pub event_ids: Vec<String>,
+    pub event_ids: Vec<EventId>,
     /// Events that could not be replayed, with why.
     pub failed: Vec<ReplayFailure>,
     /// With `limit`: where the next page starts; null when done.
@@ -350,7 +352,7 @@ impl From<BulkReplay> for BulkReplayed {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReplayFailure {
     /// The event.
-    pub event_id: String,
+    pub event_id: EventId,
     /// Why.
     pub error: String,
 }

@@ -28,7 +28,7 @@ pub use roles::{EventLog, Inspection, JobQueue, RouteState, Store};
 pub use shared::{MAX_TOKEN_WAIT, SharedState, Token};
 pub use sqlite::SqliteStore;
 
-use crate::model::JobStatus;
+use crate::model::{EventId, JobStatus};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -58,17 +58,17 @@ pub enum Inserted {
 /// Proof that events are durably stored. Only backends create receipts, after their commit.
 #[derive(Debug, Clone)]
 pub struct Receipt {
-    events: Vec<(String, Inserted)>,
+    events: Vec<(EventId, Inserted)>,
 }
 
 impl Receipt {
     /// Built by a backend after its commit.
-    pub(crate) fn committed(events: Vec<(String, Inserted)>) -> Self {
+    pub(crate) fn committed(events: Vec<(EventId, Inserted)>) -> Self {
         Receipt { events }
     }
 
     /// Every event id of the request with its outcome, in request order.
-    pub fn events(&self) -> &[(String, Inserted)] {
+    pub fn events(&self) -> &[(EventId, Inserted)] {
         &self.events
     }
 
@@ -110,7 +110,7 @@ impl Drop for Incoming {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobRecord {
     /// The event it delivers.
-    pub event_id: String,
+    pub event_id: EventId,
     /// The route it delivers along.
     pub route: String,
     /// Where it stands.

@@ -3,7 +3,7 @@
 //! crash at any point leaves each job either still pending (and run again once its lease
 //! expires) or finished with its history.
 
-use crate::model::{AttemptOutcome, EventStatus};
+use crate::model::{AttemptOutcome, EventId, EventStatus};
 use serde::Serialize;
 
 /// A job a worker has leased: the job and the event it delivers.
@@ -12,7 +12,7 @@ pub struct LeasedJob {
     /// Job id.
     pub id: i64,
     /// The event it delivers.
-    pub event_id: String,
+    pub event_id: EventId,
     /// The route (or `schedule:<name>`) it delivers along.
     pub route: String,
     /// Attempts made before this one.
@@ -75,7 +75,7 @@ pub enum Next {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeadLetter {
     /// The event id (replay takes it).
-    pub event_id: String,
+    pub event_id: EventId,
     /// The route that gave up; `None` for a payload that could not be normalized.
     pub route: Option<String>,
     /// The event's source.
@@ -119,7 +119,7 @@ pub struct DlqPage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EventSummary {
     /// Event id.
-    pub id: String,
+    pub id: EventId,
     /// Source.
     pub source: String,
     /// Normalized type.

@@ -8,7 +8,7 @@ use super::queue::{
     QueueStats,
 };
 use super::{Incoming, JobRecord, Receipt, StoreError};
-use crate::model::{EventRecord, NewEvents};
+use crate::model::{EventId, EventRecord, NewEvents};
 
 /// The durable, idempotent log of received events.
 #[async_trait::async_trait]
@@ -26,7 +26,7 @@ pub trait EventLog: Send + Sync + std::fmt::Debug + 'static {
     async fn insert(&self, notice: Incoming, events: NewEvents) -> Result<Receipt, StoreError>;
 
     /// Looks an event up by id.
-    async fn get_event(&self, id: &str) -> Result<Option<EventRecord>, StoreError>;
+    async fn get_event(&self, id: &EventId) -> Result<Option<EventRecord>, StoreError>;
 
     /// The newest `received_at_ms` of the events of `source` (schedules store each tick as an
     /// event of source `schedule:<name>` received at the tick's time).
@@ -85,7 +85,7 @@ pub trait JobQueue: Send + Sync + std::fmt::Debug + 'static {
     /// delivered and pending jobs are left alone. Returns the routes queued.
     async fn replay(
         &self,
-        event_id: &str,
+        event_id: &EventId,
         routes: Vec<String>,
         now_ms: i64,
     ) -> Result<Vec<String>, StoreError>;
@@ -115,10 +115,10 @@ pub trait Inspection: Send + Sync + std::fmt::Debug + 'static {
     async fn count_events(&self) -> Result<u64, StoreError>;
 
     /// The delivery jobs of an event, by route name.
-    async fn jobs_for_event(&self, event_id: &str) -> Result<Vec<JobRecord>, StoreError>;
+    async fn jobs_for_event(&self, event_id: &EventId) -> Result<Vec<JobRecord>, StoreError>;
 
     /// Every attempt of every job of an event, oldest first.
-    async fn attempts_for_event(&self, event_id: &str) -> Result<Vec<Attempt>, StoreError>;
+    async fn attempts_for_event(&self, event_id: &EventId) -> Result<Vec<Attempt>, StoreError>;
 
     /// One page of dead-lettered jobs, newest first.
     async fn dead_letters(

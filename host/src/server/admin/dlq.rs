@@ -3,6 +3,7 @@
 //! [`Dlq`](crate::delivery::Dlq), where replay lives once.
 
 use super::{AdminError, MAX_PAGE, engine, instant_ms, non_empty, page_size};
+use crate::model::EventId;
 use crate::server::api::{BulkReplayRequest, BulkReplayed, DeadLetter, Page, Queued, Replayed};
 use crate::server::state::AppState;
 use crate::store::DlqFilter;
@@ -70,6 +71,7 @@ pub async fn replay(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> Result<Json<Replayed>, AdminError> {
+    let id = EventId::parse(&id).ok_or(AdminError::NoSuchEvent)?;
     let routes = engine(&state)?.dlq().replay(&id, None).await?;
     Ok(Json(Replayed {
         status: Queued::Queued,

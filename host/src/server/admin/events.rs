@@ -2,6 +2,7 @@
 //! `Inspection` role.
 
 use super::{AdminError, instant_ms, non_empty, page_size};
+use crate::model::EventId;
 use crate::server::api::{EventDetail, EventItem, Page};
 use crate::server::state::AppState;
 use crate::store::EventFilter;
@@ -56,6 +57,7 @@ pub async fn show(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> Result<Json<EventDetail>, AdminError> {
+    let id = EventId::parse(&id).ok_or(AdminError::NoSuchEvent)?;
     let event = state
         .store
         .get_event(&id)

@@ -2,7 +2,7 @@
 //! against a real instance (a SQLite file, a Redis server).
 
 use super::{Inserted, Store};
-use crate::model::{EventRecord, EventStatus, JobStatus, NewEvents, event_id};
+use crate::model::{EventId, EventRecord, EventStatus, JobStatus, NewEvents, event_id};
 use std::sync::Arc;
 
 mod queue;
@@ -66,7 +66,13 @@ async fn round_trip(store: &dyn Store) {
     assert_eq!(stored.received_at_ms, expected.received_at_ms);
     assert_eq!(stored.envelope, expected.envelope);
     assert_eq!(stored.payload, expected.payload);
-    assert_eq!(store.get_event("evt_missing").await.expect("get"), None);
+    assert_eq!(
+        store
+            .get_event(&EventId::stored("evt_missing".into()))
+            .await
+            .expect("get"),
+        None
+    );
 }
 
 async fn duplicates_are_recognised(store: &dyn Store) {

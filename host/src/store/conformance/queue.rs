@@ -69,7 +69,7 @@ async fn lease_attempt_and_finish(store: &dyn Store) {
         (a.route.as_str(), a.event_id.as_str(), a.attempts),
         ("a", id.as_str(), 0)
     );
-    assert!(a.envelope.contains(&id) && a.payload.starts_with(b"{"));
+    assert!(a.envelope.contains(id.as_str()) && a.payload.starts_with(b"{"));
     assert!(
         lease_all(store, T0).await.is_empty(),
         "a leased job is not leased twice"

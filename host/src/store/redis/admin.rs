@@ -11,7 +11,7 @@ use super::RedisStore;
 use super::error::Error;
 use super::reply::{Cells, rows};
 use super::scripts::{self, SCRIPTS};
-use crate::model::EventStatus;
+use crate::model::{EventId, EventStatus};
 use crate::store::queue::{
     Attempt, DeadLetter, DisabledRoute, DlqFilter, DlqPage, EventFilter, EventPage, EventSummary,
     QueueStats,
@@ -147,7 +147,7 @@ impl RedisStore {
                 let event_id = c.text()?;
                 let route = c.text()?;
                 let d = DeadLetter {
-                    event_id,
+                    event_id: EventId::stored(event_id),
                     route: Some(route).filter(|r| !r.is_empty()),
                     source: c.text()?,
                     event_type: c.text()?,
@@ -209,7 +209,7 @@ impl RedisStore {
             for ((id, _), row) in chunk.into_iter().zip(rows(reply)?) {
                 let mut c = Cells::new(row);
                 let e = EventSummary {
-                    id,
+                    id: EventId::stored(id),
                     source: c.text()?,
                     event_type: c.text()?,
                     status: c.word(EventStatus::parse)?,
@@ -361,12 +361,12 @@ impl Inspection for RedisStore {
         Ok(n)
     }
 
-    async fn jobs_for_event(&self, event_id: &str) -> Result<Vec<JobRecord>, StoreError> {
-        Ok(self.jobs_of(event_id).await?)
+    async fn jobs_for_event(&self, event_id: &EventId) -> Result<Vec<JobRecord>, StoreError> {
+        Ok(self.jobs_of(event_id.as_str()).await?)
     }
 
-    async fn attempts_for_event(&self, event_id: &str) -> Result<Vec<Attempt>, StoreError> {
-        Ok(self.attempts_of(event_id).await?)
+    async fn attempts_for_event(&self, event_id: &EventId) -> Result<Vec<Attempt>, StoreError> {
+        Ok(self.attempts_of(event_id.as_str()).await?)
     }
 
     async fn dead_letters(

@@ -42,7 +42,7 @@ pub use shared::RedisShared;
 
 use super::batch::{BatchLimits, BatchWrite, Batcher};
 use super::{EventLog, Incoming, Inserted, Receipt, StoreError};
-use crate::model::{EventRecord, EventStatus, NewEvents};
+use crate::model::{EventId, EventRecord, EventStatus, NewEvents};
 use durability::Verdict;
 use error::Error;
 use keys::Keys;
@@ -99,7 +99,7 @@ impl RedisOptions {
 /// Redis-backed [`Store`].
 pub struct RedisStore {
     inner: Arc<Inner>,
-    writer: Batcher<NewEvents, Vec<(String, Inserted)>>,
+    writer: Batcher<NewEvents, Vec<(EventId, Inserted)>>,
 }
 
 struct Inner {
@@ -160,7 +160,7 @@ struct Writer {
 
 impl BatchWrite for Writer {
     type Item = NewEvents;
-    type Output = Vec<(String, Inserted)>;
+    type Output = Vec<(EventId, Inserted)>;
 
     fn write(
         &mut self,
@@ -316,7 +316,7 @@ async fn write_batch(inner: &Inner, batch: &[NewEvents]) -> Result<Vec<bool>, Er
         .arg(count);
     for events in batch {
         for (r, routes) in events.with_routes() {
-            cmd.arg(&r.id)
+            cmd.arg(r.id.as_str())
                 .arg(&r.source)
                 .arg(&r.platform_event_id)
                 .arg(&r.event_type)
@@ -376,8 +376,8 @@ impl EventLog for RedisStore {
         Ok(Receipt::committed(written))
     }
 
-    async fn get_event(&self, id: &str) -> Result<Option<EventRecord>, StoreError> {
-        Ok(self.read_event(id).await?)
+    async fn get_event(&self, id: &EventId) -> Result<Option<EventRecord>, StoreError> {
+        Ok(self.read_event(id.as_str()).await?)
     }
 
     async fn last_received(&self, source: &str) -> Result<Option<i64>, StoreError> {

@@ -20,7 +20,7 @@ use super::error::Error;
 use super::reply::{Cells, rows};
 use super::scripts::{self, SCRIPTS};
 use super::{GROUP, Inner, RedisStore};
-use crate::model::{AttemptOutcome, EventRecord, EventStatus, JobStatus};
+use crate::model::{AttemptOutcome, EventId, EventRecord, EventStatus, JobStatus};
 use crate::store::queue::{Attempt, LeasedJob, Next};
 use crate::store::{JobQueue, JobRecord, StoreError};
 use serde::Deserialize;
@@ -62,7 +62,7 @@ impl RedisStore {
                 let mut c = Cells::new(row);
                 Ok(LeasedJob {
                     id: c.int()?,
-                    event_id: c.text()?,
+                    event_id: EventId::stored(c.text()?),
                     route: c.text()?,
                     attempts: c.u32()?,
                     lease_until_ms: c.int()?,
@@ -150,7 +150,7 @@ impl RedisStore {
                 let mut c = Cells::new(row);
                 let _id = c.int()?;
                 Ok(JobRecord {
-                    event_id: event_id.to_owned(),
+                    event_id: EventId::stored(event_id.to_owned()),
                     route: c.text()?,
                     status: c.word(JobStatus::parse)?,
                     attempts: c.u32()?,
@@ -255,7 +255,7 @@ impl RedisStore {
         let status = EventStatus::parse(&status_text)
             .ok_or_else(|| Error::Reply(format!("unknown event status {status_text:?}")))?;
         Ok(Some(EventRecord {
-            id: id.to_owned(),
+            id: EventId::stored(id.to_owned()),
             source,
             platform_event_id,
             event_type,
@@ -305,10 +305,10 @@ impl JobQueue for RedisStore {
 
     async fn replay(
         &self,
-        event_id: &str,
+        event_id: &EventId,
         routes: Vec<String>,
         now_ms: i64,
     ) -> Result<Vec<String>, StoreError> {
-        Ok(self.requeue(event_id, &routes, now_ms).await?)
+        Ok(self.requeue(event_id.as_str(), &routes, now_ms).await?)
     }
 }

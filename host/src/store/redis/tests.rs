@@ -83,7 +83,7 @@ async fn sixteen_concurrent_copies_store_one_event_with_one_set_of_jobs() {
     );
     // The idempotency key carries the dedupe window as its TTL.
     let ttl: i64 = redis::cmd("PTTL")
-        .arg(store.keys().idem(&event_id("race", "r-1")))
+        .arg(store.keys().idem(event_id("race", "r-1").as_str()))
         .query_async(&mut redis_conn(&server).await)
         .await
         .unwrap();

@@ -2,7 +2,7 @@
 //! the reader pool.
 
 use super::{SqliteStore, WriteJob};
-use crate::model::{EventRecord, EventStatus, NewEvents};
+use crate::model::{EventId, EventRecord, EventStatus, NewEvents};
 use crate::store::{EventLog, Incoming, Receipt, StoreError};
 use rusqlite::OptionalExtension;
 
@@ -21,7 +21,7 @@ impl EventLog for SqliteStore {
         Ok(Receipt::committed(written))
     }
 
-    async fn get_event(&self, id: &str) -> Result<Option<EventRecord>, StoreError> {
+    async fn get_event(&self, id: &EventId) -> Result<Option<EventRecord>, StoreError> {
         let id = id.to_owned();
         let row = self
             .read(move |c| {

@@ -1,6 +1,7 @@
 //! Reading the SQLite store for the admin API and monitoring, on the reader pool.
 
 use super::SqliteStore;
+use crate::model::EventId;
 use crate::store::queue::{
     Attempt, DeadLetter, DlqFilter, DlqPage, EventFilter, EventPage, EventSummary, QueueStats,
 };
@@ -26,7 +27,7 @@ impl Inspection for SqliteStore {
             .map(|n| n.max(0) as u64)
     }
 
-    async fn jobs_for_event(&self, event_id: &str) -> Result<Vec<JobRecord>, StoreError> {
+    async fn jobs_for_event(&self, event_id: &EventId) -> Result<Vec<JobRecord>, StoreError> {
         let event_id = event_id.to_owned();
         self.read(move |c| {
             let mut stmt = c.prepare_cached(
@@ -48,7 +49,7 @@ impl Inspection for SqliteStore {
         .await
     }
 
-    async fn attempts_for_event(&self, event_id: &str) -> Result<Vec<Attempt>, StoreError> {
+    async fn attempts_for_event(&self, event_id: &EventId) -> Result<Vec<Attempt>, StoreError> {
         let event_id = event_id.to_owned();
         self.read(move |c| {
             let mut stmt = c.prepare_cached(

@@ -12,7 +12,7 @@ mod words;
 
 use super::batch::{BatchLimits, BatchWrite, Batcher};
 use super::{Inserted, StoreError};
-use crate::model::{EventRecord, EventStatus, NewEvents};
+use crate::model::{EventId, EventRecord, EventStatus, NewEvents};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -111,7 +111,7 @@ enum WriteJob {
 }
 
 /// Each event id of an insert with its outcome (empty for an [`WriteJob::Op`]).
-type Written = Vec<(String, Inserted)>;
+type Written = Vec<(EventId, Inserted)>;
 
 /// The batch write of the SQLite backend: one transaction on the writer connection.
 struct Writer {

@@ -3,7 +3,7 @@
 //! reader pool.
 
 use super::SqliteStore;
-use crate::model::JobStatus;
+use crate::model::{EventId, JobStatus};
 use crate::store::queue::{Attempt, DisabledRoute, Finished, LeasedJob, Next};
 use crate::store::{JobQueue, RouteState, StoreError};
 use rusqlite::types::Value;
@@ -118,7 +118,7 @@ impl JobQueue for SqliteStore {
 
     async fn replay(
         &self,
-        event_id: &str,
+        event_id: &EventId,
         routes: Vec<String>,
         now_ms: i64,
     ) -> Result<Vec<String>, StoreError> {
