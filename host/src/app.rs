@@ -81,6 +81,7 @@ impl Gateway {
             destinations::from_config(&config),
             routes,
             cluster.clone(),
+            Arc::new(SystemClock),
         )
         .await
         .context("starting the delivery engine")?;
@@ -116,7 +117,7 @@ impl Gateway {
             &config.schedules,
             self.store.clone(),
             self.deliverer.waker(),
-            Arc::new(SystemClock),
+            self.deliverer.clock(),
             stopped,
         );
         let delay = config.server.shutdown_delay;

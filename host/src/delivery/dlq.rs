@@ -8,11 +8,10 @@
 
 use crate::ingest::RouteTable;
 use crate::model::names::is_schedule_source;
-use crate::model::{Envelope, EventId, UNNORMALIZED_TYPE, unix_ms};
+use crate::model::{Clock, Envelope, EventId, UNNORMALIZED_TYPE, unix_ms};
 use crate::store::{DlqFilter, Store, StoreError};
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::SystemTime;
 use tokio::sync::Notify;
 
 /// Why a replay could not be queued.
@@ -51,15 +50,23 @@ pub struct Dlq {
     store: Arc<dyn Store>,
     routes: RouteTable,
     wake: Arc<Notify>,
+    /// When a replayed job is due: now, on the engine's clock.
+    clock: Arc<dyn Clock>,
 }
 
 impl Dlq {
     /// Replays into `store` along `routes`; `wake` tells the delivery engine.
-    pub fn new(store: Arc<dyn Store>, routes: RouteTable, wake: Arc<Notify>) -> Dlq {
+    pub fn new(
+        store: Arc<dyn Store>,
+        routes: RouteTable,
+        wake: Arc<Notify>,
+        clock: Arc<dyn Clock>,
+    ) -> Dlq {
         Dlq {
             store,
             routes,
             wake,
+            clock,
         }
     }
 
@@ -97,7 +104,7 @@ impl Dlq {
         }
         let queued = self
             .store
-            .replay(event_id, routes, unix_ms(SystemTime::now()))
+            .replay(event_id, routes, unix_ms(self.clock.now()))
             .await?;
         if !queued.is_empty() {
             tracing::info!(event_id = %event_id, routes = ?queued, "replay queued");

@@ -19,11 +19,11 @@ use super::shared;
 use crate::cluster::Cluster;
 use crate::egress::Egress;
 use crate::ingest::RouteTable;
-use crate::model::{AttemptOutcome, delivery_json, unix_ms};
+use crate::model::{AttemptOutcome, Clock, delivery_json, unix_ms};
 use crate::runtime::{ActionOutcome, DeliveryRequest, Registry};
 use crate::store::{Attempt, Finished, LeasedJob, Next, Store, StoreError};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 use tokio::sync::{Notify, Semaphore, watch};
 
 /// Deliveries in flight across all destinations.
@@ -47,6 +47,9 @@ pub struct Deliverer {
     wake: Arc<Notify>,
     lease: Duration,
     cluster: Cluster,
+    /// The wall clock of due times and attempt times (monotonic waits — circuits, pauses —
+    /// use [`Instant`]): passed in, so a test can move a retry hours ahead without waiting.
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for Deliverer {
@@ -69,6 +72,7 @@ impl Deliverer {
         destinations: std::collections::HashMap<String, Destination>,
         routes: RouteTable,
         cluster: Cluster,
+        clock: Arc<dyn Clock>,
     ) -> Result<Arc<Deliverer>, StoreError> {
         // A shared store may be unreachable at start: the gateway still starts (ingest answers
         // 503, /ready fails) and leases once the store answers.
@@ -95,7 +99,7 @@ impl Deliverer {
         let wake = Arc::new(Notify::new());
         Ok(Arc::new(Deliverer {
             recorder: Recorder::start(store.clone())?,
-            dlq: Dlq::new(store.clone(), routes, wake.clone()),
+            dlq: Dlq::new(store.clone(), routes, wake.clone(), clock.clone()),
             store,
             registry,
             egress,
@@ -104,6 +108,7 @@ impl Deliverer {
             wake,
             lease,
             cluster,
+            clock,
         }))
     }
 
@@ -116,6 +121,16 @@ impl Deliverer {
     /// knowing it.
     pub fn waker(&self) -> Arc<Notify> {
         self.wake.clone()
+    }
+
+    /// The wall clock the engine runs on (the scheduler shares it).
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
+    /// Now on the engine's clock, Unix ms.
+    fn now_ms(&self) -> i64 {
+        unix_ms(self.clock.now())
     }
 
     /// The dead-letter queue, replaying into this engine.
@@ -153,7 +168,7 @@ impl Deliverer {
             let mut leased = 0;
             if free > 0 {
                 let skip = self.destinations.waiting(now);
-                let now_ms = unix_ms(SystemTime::now());
+                let now_ms = self.now_ms();
                 let lease_ms = i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX);
                 match self.store.lease(now_ms, lease_ms, free, skip).await {
                     Ok(jobs) => {
@@ -176,7 +191,7 @@ impl Deliverer {
             if leased == 0 || free == 0 {
                 tokio::select! {
                     () = self.wake.notified() => {}
-                    () = tokio::time::sleep(POLL) => {}
+                    () = self.clock.sleep(POLL) => {}
                     _ = stop.changed() => {}
                 }
             }
@@ -200,7 +215,7 @@ impl Deliverer {
             let attempt = Attempt {
                 number: job.attempts + 1,
                 route: job.route.clone(),
-                started_at_ms: unix_ms(SystemTime::now()),
+                started_at_ms: self.now_ms(),
                 duration_ms: 0,
                 outcome: AttemptOutcome::Refused,
                 http_status: None,
@@ -257,8 +272,8 @@ impl Deliverer {
             return;
         };
         let number = job.attempts + 1;
-        let started = SystemTime::now();
-        let clock = Instant::now();
+        let started = self.clock.now();
+        let timer = Instant::now();
         let request = DeliveryRequest {
             event_json: delivery_json(&job.envelope, &job.payload),
             event_id: job.event_id.to_string(),
@@ -280,7 +295,7 @@ impl Deliverer {
                 after: None,
             },
         };
-        let elapsed = clock.elapsed();
+        let elapsed = timer.elapsed();
         crate::metrics::metrics().attempt(&job.route, outcome.kind(), elapsed);
         let now = Instant::now();
         let (healthy, pause) = match &outcome {
@@ -311,7 +326,7 @@ impl Deliverer {
                 tracing::info!(event_id = %job.event_id, route = %job.route, attempt = number, http_status = outcome.http_status().unwrap_or_default(), ms = elapsed.as_millis() as u64, "delivered")
             }
             Next::RetryAt(at) => {
-                tracing::warn!(event_id = %job.event_id, route = %job.route, attempt = number, outcome = %outcome.kind(), http_status = outcome.http_status().unwrap_or_default(), reason = log_reason, retry_in_ms = at - unix_ms(SystemTime::now()), "delivery failed; will retry")
+                tracing::warn!(event_id = %job.event_id, route = %job.route, attempt = number, outcome = %outcome.kind(), http_status = outcome.http_status().unwrap_or_default(), reason = log_reason, retry_in_ms = at - self.now_ms(), "delivery failed; will retry")
             }
             Next::DeadLetter(error) => {
                 tracing::error!(event_id = %job.event_id, route = %job.route, attempt = number, outcome = %outcome.kind(), error = %error, "delivery dead-lettered")
@@ -349,8 +364,7 @@ impl Deliverer {
                 );
                 match delay {
                     Some(delay) => Next::RetryAt(
-                        unix_ms(SystemTime::now())
-                            + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2),
+                        self.now_ms() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2),
                     ),
                     None => Next::DeadLetter(format!("gave up after {number} attempts: {reason}")),
                 }
@@ -362,7 +376,7 @@ impl Deliverer {
                 tracing::error!(route = %job.route, reason = %why, "route disabled: its destination answered 410 Gone; jobs wait until POST /admin/routes/{}/enable", job.route);
                 match self
                     .store
-                    .disable_route(&job.route, &why, unix_ms(SystemTime::now()))
+                    .disable_route(&job.route, &why, self.now_ms())
                     .await
                 {
                     Ok(()) => self.destinations.disable_stored(&job.route),
@@ -394,7 +408,7 @@ impl Deliverer {
     }
 
     async fn defer(&self, job: &LeasedJob, wait: Duration) {
-        let due = unix_ms(SystemTime::now()) + i64::try_from(wait.as_millis()).unwrap_or(0);
+        let due = self.now_ms() + i64::try_from(wait.as_millis()).unwrap_or(0);
         if let Err(e) = self.store.defer(job.id, job.lease_until_ms, due).await {
             tracing::warn!(event_id = %job.event_id, error = %e, "cannot hand a job back; it runs when its lease expires");
         }

@@ -14,6 +14,8 @@ mod recorder;
 pub mod retry;
 pub mod scheduler;
 pub mod shared;
+#[cfg(test)]
+mod tests;
 
 pub use dlq::{BulkReplay, Dlq, ReplayError};
 pub use engine::Deliverer;

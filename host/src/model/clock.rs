@@ -56,3 +56,37 @@ impl Clock for TokioClock {
         Box::pin(tokio::time::sleep(duration))
     }
 }
+
+/// A wall clock that stands still until told to move: for tests of what happens hours later
+/// (a retry's due time), without waiting. Its waits are real.
+#[cfg(test)]
+#[derive(Debug)]
+pub struct ManualClock {
+    now: std::sync::Mutex<SystemTime>,
+}
+
+#[cfg(test)]
+impl ManualClock {
+    /// A clock that reads `at`.
+    pub fn at(at: SystemTime) -> ManualClock {
+        ManualClock {
+            now: std::sync::Mutex::new(at),
+        }
+    }
+
+    /// Moves the clock `by` ahead.
+    pub fn advance(&self, by: Duration) {
+        *self.now.lock().expect("clock lock") += by;
+    }
+}
+
+#[cfg(test)]
+impl Clock for ManualClock {
+    fn now(&self) -> SystemTime {
+        *self.now.lock().expect("clock lock")
+    }
+
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}

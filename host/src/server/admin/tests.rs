@@ -37,6 +37,7 @@ async fn gateway() -> Gateway {
         destinations::from_config(&config),
         RouteTable::new(&config.routes),
         crate::cluster::Cluster::Local,
+        Arc::new(crate::model::SystemClock),
     )
     .await
     .unwrap();
