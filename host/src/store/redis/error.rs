@@ -41,6 +41,13 @@ impl From<Error> for StoreError {
     }
 }
 
+/// A failed call, straight to the rest of hookgate (the role implementations' `?`).
+impl From<redis::RedisError> for StoreError {
+    fn from(e: redis::RedisError) -> StoreError {
+        Error::Redis(e).into()
+    }
+}
+
 /// Why the Redis store could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {

@@ -4,9 +4,9 @@
 //!
 //! - **Ingest** is one Lua script per batch ([`scripts`], `lua/insert.lua`): the idempotency
 //!   key (`SET NX`, TTL = the dedupe window), the event hash, its indexes and its jobs are
-//!   written together or not at all. Concurrent inserts are batched by one writer task (like
-//!   SQLite's group commit): whatever arrived while the previous batch was on its way goes
-//!   in the next script call. [`Receipt`]s are handed out only after the batch is on disk:
+//!   written together or not at all ([`events`]). Concurrent inserts share the store's
+//!   group-commit batcher with SQLite: whatever arrived while the previous batch was on its
+//!   way goes in the next script call. [`Receipt`]s are handed out only after the batch is on disk:
 //!   `appendfsync always` makes Redis fsync before replying, or the script is followed by
 //!   `WAITAOF 1 0` (Redis >= 7.2) on the same connection ([`durability`]). Queue writes
 //!   (finish, defer, replay) do not wait for WAITAOF: a crash within `appendfsync everysec`'s
@@ -15,7 +15,8 @@
 //! - **Jobs** ([`queue`]) live in one stream per route with one consumer group; delayed
 //!   retries wait in a sorted set and are promoted when due; leases are claimed atomically
 //!   (see `lua/lease.lua`). Acknowledged entries are deleted, nothing is ever trimmed.
-//! - **Admin queries** ([`admin`]) page over sorted-set indexes by time.
+//!   Disabled routes are a hash beside them.
+//! - **Inspection** ([`inspect`]): admin pages walk sorted-set indexes by time.
 //! - **Faults**: one multiplexed [`ConnectionManager`] reconnects by itself with backoff;
 //!   while Redis is unreachable every call fails within about a second with
 //!   [`StoreError::Unavailable`] (ingest answers 503, `/ready` fails), and nothing is
@@ -26,9 +27,10 @@
 //!
 //! Key layout: [`keys`].
 
-mod admin;
 mod durability;
 mod error;
+mod events;
+mod inspect;
 mod keys;
 mod queue;
 mod reply;
@@ -41,8 +43,8 @@ pub use error::{OpenError, redact};
 pub use shared::RedisShared;
 
 use super::batch::{BatchLimits, BatchWrite, Batcher};
-use super::{EventLog, Incoming, Inserted, Receipt, StoreError};
-use crate::model::{EventId, EventRecord, EventStatus, NewEvents};
+use super::{Inserted, StoreError};
+use crate::model::{EventId, EventStatus, NewEvents};
 use durability::Verdict;
 use error::Error;
 use keys::Keys;
@@ -367,20 +369,4 @@ async fn write_batch(inner: &Inner, batch: &[NewEvents]) -> Result<Vec<bool>, Er
         )));
     }
     Ok(flags.into_iter().map(|f| f == 1).collect())
-}
-
-#[async_trait::async_trait]
-impl EventLog for RedisStore {
-    async fn insert(&self, _notice: Incoming, events: NewEvents) -> Result<Receipt, StoreError> {
-        let written = self.writer.submit(events).await?;
-        Ok(Receipt::committed(written))
-    }
-
-    async fn get_event(&self, id: &EventId) -> Result<Option<EventRecord>, StoreError> {
-        Ok(self.read_event(id.as_str()).await?)
-    }
-
-    async fn last_received(&self, source: &str) -> Result<Option<i64>, StoreError> {
-        Ok(self.newest_received(source).await?)
-    }
 }

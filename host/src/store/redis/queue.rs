@@ -20,174 +20,9 @@ use super::error::Error;
 use super::reply::{Cells, rows};
 use super::scripts::{self, SCRIPTS};
 use super::{GROUP, Inner, RedisStore};
-use crate::model::{AttemptOutcome, EventId, EventRecord, EventStatus, JobStatus};
-use crate::store::queue::{Attempt, LeasedJob, Next};
-use crate::store::{JobQueue, JobRecord, StoreError};
-use serde::Deserialize;
-
-/// [`Attempt`] as stored (JSON in the event's attempts list).
-#[derive(Deserialize)]
-struct StoredAttempt {
-    number: u32,
-    route: String,
-    started_at_ms: i64,
-    duration_ms: i64,
-    outcome: String,
-    http_status: Option<u16>,
-    error: Option<String>,
-}
-
-impl RedisStore {
-    pub(super) async fn lease_jobs(
-        &self,
-        now_ms: i64,
-        lease_ms: i64,
-        limit: usize,
-        skip_routes: &[String],
-    ) -> Result<Vec<LeasedJob>, Error> {
-        let script = &SCRIPTS.lease;
-        let mut cmd = script.call();
-        cmd.arg(self.keys().prefix())
-            .arg(GROUP)
-            .arg(&self.inner.consumer)
-            .arg(now_ms)
-            .arg(now_ms.saturating_add(lease_ms))
-            .arg(limit)
-            .arg(skip_routes.len())
-            .arg(skip_routes);
-        let reply: redis::Value = scripts::run(&mut self.conn(), script, &cmd).await?;
-        rows(reply)?
-            .into_iter()
-            .map(|row| {
-                let mut c = Cells::new(row);
-                Ok(LeasedJob {
-                    id: c.int()?,
-                    event_id: EventId::stored(c.text()?),
-                    route: c.text()?,
-                    attempts: c.u32()?,
-                    lease_until_ms: c.int()?,
-                    event_type: c.text()?,
-                    envelope: c.text()?,
-                    payload: c.bytes()?,
-                })
-            })
-            .collect()
-    }
-
-    pub(super) async fn finish_job(
-        &self,
-        job_id: i64,
-        lease_until_ms: i64,
-        attempt: &Attempt,
-        next: Next,
-    ) -> Result<bool, Error> {
-        let json = serde_json::to_string(attempt)
-            .map_err(|e| Error::Reply(format!("encoding an attempt: {e}")))?;
-        let now = attempt.started_at_ms + attempt.duration_ms;
-        let (kind, due, error) = match next {
-            Next::Delivered => ("delivered", now, None),
-            Next::RetryAt(due) => ("retry", due, attempt.error.clone()),
-            Next::DeadLetter(error) => ("dead", now, Some(error)),
-        };
-        let script = &SCRIPTS.finish;
-        let mut cmd = script.call();
-        cmd.arg(self.keys().prefix())
-            .arg(GROUP)
-            .arg(job_id)
-            .arg(lease_until_ms)
-            .arg(json)
-            .arg(attempt.number)
-            .arg(kind)
-            .arg(due)
-            .arg(if error.is_some() { "1" } else { "0" })
-            .arg(error.as_deref().unwrap_or(""))
-            .arg(now);
-        let changed: i64 = scripts::run(&mut self.conn(), script, &cmd).await?;
-        Ok(changed == 1)
-    }
-
-    pub(super) async fn defer_job(
-        &self,
-        job_id: i64,
-        lease_until_ms: i64,
-        due_at_ms: i64,
-    ) -> Result<(), Error> {
-        let script = &SCRIPTS.defer;
-        let mut cmd = script.call();
-        cmd.arg(self.keys().prefix())
-            .arg(GROUP)
-            .arg(job_id)
-            .arg(lease_until_ms)
-            .arg(due_at_ms);
-        let _: i64 = scripts::run(&mut self.conn(), script, &cmd).await?;
-        Ok(())
-    }
-
-    pub(super) async fn requeue(
-        &self,
-        event_id: &str,
-        routes: &[String],
-        now_ms: i64,
-    ) -> Result<Vec<String>, Error> {
-        let script = &SCRIPTS.replay;
-        let mut cmd = script.call();
-        cmd.arg(self.keys().prefix())
-            .arg(GROUP)
-            .arg(event_id)
-            .arg(now_ms)
-            .arg(routes);
-        Ok(scripts::run(&mut self.conn(), script, &cmd).await?)
-    }
-
-    pub(super) async fn jobs_of(&self, event_id: &str) -> Result<Vec<JobRecord>, Error> {
-        let script = &SCRIPTS.jobs;
-        let mut cmd = script.call();
-        cmd.arg(self.keys().prefix()).arg(event_id);
-        let reply: redis::Value = scripts::run(&mut self.conn(), script, &cmd).await?;
-        rows(reply)?
-            .into_iter()
-            .map(|row| {
-                let mut c = Cells::new(row);
-                let _id = c.int()?;
-                Ok(JobRecord {
-                    event_id: EventId::stored(event_id.to_owned()),
-                    route: c.text()?,
-                    status: c.word(JobStatus::parse)?,
-                    attempts: c.u32()?,
-                    due_at_ms: c.int()?,
-                    last_error: c.opt_text()?,
-                })
-            })
-            .collect()
-    }
-
-    pub(super) async fn attempts_of(&self, event_id: &str) -> Result<Vec<Attempt>, Error> {
-        let stored: Vec<String> = redis::cmd("LRANGE")
-            .arg(self.keys().attempts(event_id))
-            .arg(0)
-            .arg(-1)
-            .query_async(&mut self.conn())
-            .await?;
-        stored
-            .iter()
-            .map(|json| {
-                let a: StoredAttempt = serde_json::from_str(json)
-                    .map_err(|e| Error::Reply(format!("stored attempt {json:?}: {e}")))?;
-                Ok(Attempt {
-                    number: a.number,
-                    route: a.route,
-                    started_at_ms: a.started_at_ms,
-                    duration_ms: a.duration_ms,
-                    outcome: AttemptOutcome::parse(&a.outcome).ok_or_else(|| {
-                        Error::Reply(format!("unknown attempt outcome {:?}", a.outcome))
-                    })?,
-                    http_status: a.http_status,
-                    error: a.error,
-                })
-            })
-            .collect()
-    }
-}
+use crate::model::EventId;
+use crate::store::queue::{Attempt, DisabledRoute, LeasedJob, Next};
+use crate::store::{JobQueue, RouteState, StoreError};
 
 /// Removes from every route's group the consumers that hold nothing and were idle for
 /// `min_idle_ms`: each process start adds a consumer name, and the names of stopped
@@ -236,38 +71,6 @@ pub(super) async fn prune_consumers(inner: &Inner, min_idle_ms: i64) -> Result<u
     Ok(removed)
 }
 
-impl RedisStore {
-    pub(super) async fn read_event(&self, id: &str) -> Result<Option<EventRecord>, Error> {
-        let fields: Vec<redis::Value> = redis::cmd("HMGET")
-            .arg(self.keys().event(id))
-            .arg(&[
-                "source", "pid", "type", "status", "error", "received", "envelope", "payload",
-            ])
-            .query_async(&mut self.conn())
-            .await?;
-        let mut c = Cells::new(fields);
-        let Some(source) = c.opt_text()? else {
-            return Ok(None);
-        };
-        let platform_event_id = c.text()?;
-        let event_type = c.text()?;
-        let status_text = c.text()?;
-        let status = EventStatus::parse(&status_text)
-            .ok_or_else(|| Error::Reply(format!("unknown event status {status_text:?}")))?;
-        Ok(Some(EventRecord {
-            id: EventId::stored(id.to_owned()),
-            source,
-            platform_event_id,
-            event_type,
-            status,
-            error: c.opt_text()?,
-            received_at_ms: c.int()?,
-            envelope: c.text()?,
-            payload: c.bytes()?,
-        }))
-    }
-}
-
 #[async_trait::async_trait]
 impl JobQueue for RedisStore {
     async fn lease(
@@ -277,9 +80,33 @@ impl JobQueue for RedisStore {
         limit: usize,
         skip_routes: Vec<String>,
     ) -> Result<Vec<LeasedJob>, StoreError> {
-        Ok(self
-            .lease_jobs(now_ms, lease_ms, limit, &skip_routes)
-            .await?)
+        let script = &SCRIPTS.lease;
+        let mut cmd = script.call();
+        cmd.arg(self.keys().prefix())
+            .arg(GROUP)
+            .arg(&self.inner.consumer)
+            .arg(now_ms)
+            .arg(now_ms.saturating_add(lease_ms))
+            .arg(limit)
+            .arg(skip_routes.len())
+            .arg(&skip_routes);
+        let reply: redis::Value = scripts::run(&mut self.conn(), script, &cmd).await?;
+        rows(reply)?
+            .into_iter()
+            .map(|row| {
+                let mut c = Cells::new(row);
+                Ok(LeasedJob {
+                    id: c.int()?,
+                    event_id: EventId::stored(c.text()?),
+                    route: c.text()?,
+                    attempts: c.u32()?,
+                    lease_until_ms: c.int()?,
+                    event_type: c.text()?,
+                    envelope: c.text()?,
+                    payload: c.bytes()?,
+                })
+            })
+            .collect()
     }
 
     async fn finish(
@@ -289,9 +116,29 @@ impl JobQueue for RedisStore {
         attempt: Attempt,
         next: Next,
     ) -> Result<bool, StoreError> {
-        Ok(self
-            .finish_job(job_id, lease_until_ms, &attempt, next)
-            .await?)
+        let json = serde_json::to_string(&attempt)
+            .map_err(|e| Error::Reply(format!("encoding an attempt: {e}")))?;
+        let now = attempt.started_at_ms + attempt.duration_ms;
+        let (kind, due, error) = match next {
+            Next::Delivered => ("delivered", now, None),
+            Next::RetryAt(due) => ("retry", due, attempt.error.clone()),
+            Next::DeadLetter(error) => ("dead", now, Some(error)),
+        };
+        let script = &SCRIPTS.finish;
+        let mut cmd = script.call();
+        cmd.arg(self.keys().prefix())
+            .arg(GROUP)
+            .arg(job_id)
+            .arg(lease_until_ms)
+            .arg(json)
+            .arg(attempt.number)
+            .arg(kind)
+            .arg(due)
+            .arg(if error.is_some() { "1" } else { "0" })
+            .arg(error.as_deref().unwrap_or(""))
+            .arg(now);
+        let changed: i64 = scripts::run(&mut self.conn(), script, &cmd).await?;
+        Ok(changed == 1)
     }
 
     async fn defer(
@@ -300,7 +147,15 @@ impl JobQueue for RedisStore {
         lease_until_ms: i64,
         due_at_ms: i64,
     ) -> Result<(), StoreError> {
-        Ok(self.defer_job(job_id, lease_until_ms, due_at_ms).await?)
+        let script = &SCRIPTS.defer;
+        let mut cmd = script.call();
+        cmd.arg(self.keys().prefix())
+            .arg(GROUP)
+            .arg(job_id)
+            .arg(lease_until_ms)
+            .arg(due_at_ms);
+        let _: i64 = scripts::run(&mut self.conn(), script, &cmd).await?;
+        Ok(())
     }
 
     async fn replay(
@@ -309,6 +164,63 @@ impl JobQueue for RedisStore {
         routes: Vec<String>,
         now_ms: i64,
     ) -> Result<Vec<String>, StoreError> {
-        Ok(self.requeue(event_id.as_str(), &routes, now_ms).await?)
+        let script = &SCRIPTS.replay;
+        let mut cmd = script.call();
+        cmd.arg(self.keys().prefix())
+            .arg(GROUP)
+            .arg(event_id.as_str())
+            .arg(now_ms)
+            .arg(&routes);
+        Ok(scripts::run(&mut self.conn(), script, &cmd).await?)
+    }
+}
+
+#[async_trait::async_trait]
+impl RouteState for RedisStore {
+    async fn disable_route(
+        &self,
+        route: &str,
+        reason: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let value = serde_json::json!({ "reason": reason, "since_ms": now_ms }).to_string();
+        // The first reason and time stay (the route was disabled then).
+        let _: i64 = redis::cmd("HSETNX")
+            .arg(self.keys().disabled())
+            .arg(route)
+            .arg(value)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    async fn enable_route(&self, route: &str) -> Result<bool, StoreError> {
+        let removed: i64 = redis::cmd("HDEL")
+            .arg(self.keys().disabled())
+            .arg(route)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(removed > 0)
+    }
+
+    async fn disabled_routes(&self) -> Result<Vec<DisabledRoute>, StoreError> {
+        let all: Vec<(String, String)> = redis::cmd("HGETALL")
+            .arg(self.keys().disabled())
+            .query_async(&mut self.conn())
+            .await?;
+        let mut routes = all
+            .into_iter()
+            .map(|(route, json)| {
+                let v: serde_json::Value = serde_json::from_str(&json)
+                    .map_err(|e| Error::Reply(format!("disabled route {route:?}: {e}")))?;
+                Ok(DisabledRoute {
+                    reason: v["reason"].as_str().unwrap_or_default().to_owned(),
+                    since_ms: v["since_ms"].as_i64().unwrap_or_default(),
+                    route,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        routes.sort_by(|a, b| a.route.cmp(&b.route));
+        Ok(routes)
     }
 }

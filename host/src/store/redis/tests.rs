@@ -6,7 +6,7 @@ use crate::model::event_id;
 use crate::model::{AttemptOutcome, JobStatus};
 use crate::store::conformance;
 use crate::store::queue::{Attempt, Next};
-use crate::store::{Inspection, JobQueue, Store};
+use crate::store::{EventLog, Inspection, JobQueue, Store};
 use hookgate_testkit::redis::{Persistence, RedisServer, unique_prefix};
 use std::time::Instant;
 

@@ -11,13 +11,25 @@ use super::RedisStore;
 use super::error::Error;
 use super::reply::{Cells, rows};
 use super::scripts::{self, SCRIPTS};
-use crate::model::{EventId, EventStatus};
+use crate::model::{AttemptOutcome, EventId, EventStatus, JobStatus};
 use crate::store::queue::{
-    Attempt, DeadLetter, DisabledRoute, DlqFilter, DlqPage, EventFilter, EventPage, EventSummary,
-    QueueStats,
+    Attempt, DeadLetter, DlqFilter, DlqPage, EventFilter, EventPage, EventSummary, QueueStats,
 };
-use crate::store::{Inspection, JobRecord, RouteState, StoreError};
+use crate::store::{Inspection, JobRecord, StoreError};
 use redis::aio::ConnectionManager;
+use serde::Deserialize;
+
+/// [`Attempt`] as stored (JSON in the event's attempts list).
+#[derive(Deserialize)]
+struct StoredAttempt {
+    number: u32,
+    route: String,
+    started_at_ms: i64,
+    duration_ms: i64,
+    outcome: String,
+    http_status: Option<u16>,
+    error: Option<String>,
+}
 
 /// Largest page.
 const MAX_PAGE: usize = 1000;
@@ -110,14 +122,83 @@ fn parse_cursor(cursor: Option<&str>) -> Result<Option<(i64, String)>, StoreErro
     }
 }
 
-impl RedisStore {
-    pub(super) async fn dlq_page(
+#[async_trait::async_trait]
+impl Inspection for RedisStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        let _: String = redis::cmd("PING")
+            .query_async(&mut self.conn())
+            .await
+            .map_err(Error::from)?;
+        // Reachable but refusing acks (persistence unsafe) is not ready either.
+        self.inner.ack_mode().await?;
+        Ok(())
+    }
+
+    async fn count_events(&self) -> Result<u64, StoreError> {
+        let n: u64 = redis::cmd("ZCARD")
+            .arg(self.keys().events())
+            .query_async(&mut self.conn())
+            .await
+            .map_err(Error::from)?;
+        Ok(n)
+    }
+
+    async fn jobs_for_event(&self, event_id: &EventId) -> Result<Vec<JobRecord>, StoreError> {
+        let script = &SCRIPTS.jobs;
+        let mut cmd = script.call();
+        cmd.arg(self.keys().prefix()).arg(event_id.as_str());
+        let reply: redis::Value = scripts::run(&mut self.conn(), script, &cmd).await?;
+        rows(reply)?
+            .into_iter()
+            .map(|row| {
+                let mut c = Cells::new(row);
+                let _id = c.int()?;
+                Ok(JobRecord {
+                    event_id: event_id.clone(),
+                    route: c.text()?,
+                    status: c.word(JobStatus::parse)?,
+                    attempts: c.u32()?,
+                    due_at_ms: c.int()?,
+                    last_error: c.opt_text()?,
+                })
+            })
+            .collect()
+    }
+
+    async fn attempts_for_event(&self, event_id: &EventId) -> Result<Vec<Attempt>, StoreError> {
+        let stored: Vec<String> = redis::cmd("LRANGE")
+            .arg(self.keys().attempts(event_id.as_str()))
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut self.conn())
+            .await?;
+        stored
+            .iter()
+            .map(|json| {
+                let a: StoredAttempt = serde_json::from_str(json)
+                    .map_err(|e| Error::Reply(format!("stored attempt {json:?}: {e}")))?;
+                Ok(Attempt {
+                    number: a.number,
+                    route: a.route,
+                    started_at_ms: a.started_at_ms,
+                    duration_ms: a.duration_ms,
+                    outcome: AttemptOutcome::parse(&a.outcome).ok_or_else(|| {
+                        Error::Reply(format!("unknown attempt outcome {:?}", a.outcome))
+                    })?,
+                    http_status: a.http_status,
+                    error: a.error,
+                })
+            })
+            .collect()
+    }
+
+    async fn dead_letters(
         &self,
-        filter: &DlqFilter,
-        cursor: Option<&str>,
+        filter: DlqFilter,
+        cursor: Option<String>,
         limit: usize,
     ) -> Result<DlqPage, StoreError> {
-        let after = parse_cursor(cursor)?;
+        let after = parse_cursor(cursor.as_deref())?;
         let limit = limit.clamp(1, MAX_PAGE);
         let keys = self.keys();
         let (index, check_source) = match (&filter.route, &filter.source) {
@@ -175,13 +256,13 @@ impl RedisStore {
         })
     }
 
-    pub(super) async fn event_page(
+    async fn list_events(
         &self,
-        filter: &EventFilter,
-        cursor: Option<&str>,
+        filter: EventFilter,
+        cursor: Option<String>,
         limit: usize,
     ) -> Result<EventPage, StoreError> {
-        let after = parse_cursor(cursor)?;
+        let after = parse_cursor(cursor.as_deref())?;
         let limit = limit.clamp(1, MAX_PAGE);
         let keys = self.keys();
         let (index, check_type) = match (&filter.source, &filter.event_type) {
@@ -234,7 +315,7 @@ impl RedisStore {
         Ok(EventPage { items, next_cursor })
     }
 
-    pub(super) async fn stats(&self, now_ms: i64) -> Result<QueueStats, Error> {
+    async fn queue_stats(&self, now_ms: i64) -> Result<QueueStats, StoreError> {
         let keys = self.keys();
         let (pending, oldest, dead): (u64, Vec<(String, String)>, u64) = redis::pipe()
             .cmd("ZCARD")
@@ -257,138 +338,6 @@ impl RedisStore {
             oldest_due_ms,
             dead_letters: dead,
         })
-    }
-
-    pub(super) async fn newest_received(&self, source: &str) -> Result<Option<i64>, Error> {
-        let newest: Vec<(String, String)> = redis::cmd("ZRANGE")
-            .arg(self.keys().events_of_source(source))
-            .arg(-1)
-            .arg(-1)
-            .arg("WITHSCORES")
-            .query_async(&mut self.conn())
-            .await?;
-        Ok(newest
-            .first()
-            .and_then(|(_, score)| score.parse::<i64>().ok()))
-    }
-
-    pub(super) async fn set_disabled(
-        &self,
-        route: &str,
-        reason: &str,
-        now_ms: i64,
-    ) -> Result<(), Error> {
-        let value = serde_json::json!({ "reason": reason, "since_ms": now_ms }).to_string();
-        // The first reason and time stay (the route was disabled then).
-        let _: i64 = redis::cmd("HSETNX")
-            .arg(self.keys().disabled())
-            .arg(route)
-            .arg(value)
-            .query_async(&mut self.conn())
-            .await?;
-        Ok(())
-    }
-
-    pub(super) async fn set_enabled(&self, route: &str) -> Result<bool, Error> {
-        let removed: i64 = redis::cmd("HDEL")
-            .arg(self.keys().disabled())
-            .arg(route)
-            .query_async(&mut self.conn())
-            .await?;
-        Ok(removed > 0)
-    }
-
-    pub(super) async fn list_disabled(&self) -> Result<Vec<DisabledRoute>, Error> {
-        let all: Vec<(String, String)> = redis::cmd("HGETALL")
-            .arg(self.keys().disabled())
-            .query_async(&mut self.conn())
-            .await?;
-        let mut routes = all
-            .into_iter()
-            .map(|(route, json)| {
-                let v: serde_json::Value = serde_json::from_str(&json)
-                    .map_err(|e| Error::Reply(format!("disabled route {route:?}: {e}")))?;
-                Ok(DisabledRoute {
-                    reason: v["reason"].as_str().unwrap_or_default().to_owned(),
-                    since_ms: v["since_ms"].as_i64().unwrap_or_default(),
-                    route,
-                })
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
-        routes.sort_by(|a, b| a.route.cmp(&b.route));
-        Ok(routes)
-    }
-}
-
-#[async_trait::async_trait]
-impl RouteState for RedisStore {
-    async fn disable_route(
-        &self,
-        route: &str,
-        reason: &str,
-        now_ms: i64,
-    ) -> Result<(), StoreError> {
-        Ok(self.set_disabled(route, reason, now_ms).await?)
-    }
-
-    async fn enable_route(&self, route: &str) -> Result<bool, StoreError> {
-        Ok(self.set_enabled(route).await?)
-    }
-
-    async fn disabled_routes(&self) -> Result<Vec<DisabledRoute>, StoreError> {
-        Ok(self.list_disabled().await?)
-    }
-}
-
-#[async_trait::async_trait]
-impl Inspection for RedisStore {
-    async fn ping(&self) -> Result<(), StoreError> {
-        let _: String = redis::cmd("PING")
-            .query_async(&mut self.conn())
-            .await
-            .map_err(Error::from)?;
-        // Reachable but refusing acks (persistence unsafe) is not ready either.
-        self.inner.ack_mode().await?;
-        Ok(())
-    }
-
-    async fn count_events(&self) -> Result<u64, StoreError> {
-        let n: u64 = redis::cmd("ZCARD")
-            .arg(self.keys().events())
-            .query_async(&mut self.conn())
-            .await
-            .map_err(Error::from)?;
-        Ok(n)
-    }
-
-    async fn jobs_for_event(&self, event_id: &EventId) -> Result<Vec<JobRecord>, StoreError> {
-        Ok(self.jobs_of(event_id.as_str()).await?)
-    }
-
-    async fn attempts_for_event(&self, event_id: &EventId) -> Result<Vec<Attempt>, StoreError> {
-        Ok(self.attempts_of(event_id.as_str()).await?)
-    }
-
-    async fn dead_letters(
-        &self,
-        filter: DlqFilter,
-        cursor: Option<String>,
-        limit: usize,
-    ) -> Result<DlqPage, StoreError> {
-        self.dlq_page(&filter, cursor.as_deref(), limit).await
-    }
-
-    async fn list_events(
-        &self,
-        filter: EventFilter,
-        cursor: Option<String>,
-        limit: usize,
-    ) -> Result<EventPage, StoreError> {
-        self.event_page(&filter, cursor.as_deref(), limit).await
-    }
-
-    async fn queue_stats(&self, now_ms: i64) -> Result<QueueStats, StoreError> {
-        Ok(self.stats(now_ms).await?)
     }
 }
 
