@@ -496,15 +496,18 @@ mod imp {
         // body while sending, so writing a large body before `handle` could fill its buffer
         // with no reader and block forever.
         let future = outgoing_handler::handle(request, None).map_err(super::from_error_code)?;
-        let written = {
+        let sent = {
             let stream = outgoing_body
                 .write()
                 .map_err(|()| HttpError::Other("request body stream already taken".into()))?;
-            write_all(&stream, body)
+            match write_all(&stream, body) {
+                Ok(()) => stream.blocking_flush().map_err(|_| Sent::HandedOver),
+                Err(e) => Err(Sent::Failed(e)),
+            }
             // The stream is a child of the body and must be dropped before `finish`.
         };
-        let finished = match written {
-            Ok(()) => wt::OutgoingBody::finish(outgoing_body, None).map_err(super::from_error_code),
+        let sent = match sent {
+            Ok(()) => wt::OutgoingBody::finish(outgoing_body, None).map_err(|_| Sent::HandedOver),
             Err(e) => {
                 drop(outgoing_body);
                 Err(e)
@@ -513,14 +516,28 @@ mod imp {
 
         // When sending the body failed, the response future usually holds the real reason
         // (refused, connection reset...), which says more than "stream closed"; and a server
-        // may answer early without reading the body (401, 413), which is its real answer. Only
-        // a 2xx to a body that was not completely sent is not trusted.
-        match (await_response(&future), finished) {
-            (Ok(response), Ok(())) => read_response(response),
-            (Ok(response), Err(e)) if (200..300).contains(&response.status()) => Err(e),
-            (Ok(response), Err(_)) => read_response(response),
+        // may answer early without reading the body (401, 413), which is its real answer. A 2xx
+        // is not trusted when part of the body never reached the host. Once every byte has,
+        // a failing flush or finish means the host's sender is gone, which it is as soon as
+        // the whole declared body went out and the answer came back: that 2xx is real (taking
+        // it for a failure resent delivered events).
+        match (await_response(&future), sent) {
+            (Ok(response), Ok(()) | Err(Sent::HandedOver)) => read_response(response),
+            (Ok(response), Err(Sent::Failed(e))) if (200..300).contains(&response.status()) => {
+                Err(e)
+            }
+            (Ok(response), Err(Sent::Failed(_))) => read_response(response),
             (Err(e), _) => Err(e),
         }
+    }
+
+    /// How sending a request body failed.
+    enum Sent {
+        /// Some bytes were never written to the host.
+        Failed(HttpError),
+        /// Every byte was written; the final flush or finish failed (the response, or its
+        /// failure, says what happened).
+        HandedOver,
     }
 
     /// Writes all of `bytes`, as fast as the host's `check-write` budget allows.
@@ -537,7 +554,7 @@ mod imp {
             stream.write(&bytes[..n]).map_err(stream_error)?;
             bytes = &bytes[n..];
         }
-        stream.blocking_flush().map_err(stream_error)
+        Ok(())
     }
 
     fn await_response(
