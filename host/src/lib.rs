@@ -19,6 +19,7 @@
 //! ingest::intake — records (model::event), each with the routes it matches (ingest::routes)
 //!     ▼
 //! store — idempotent insert + one job per route, one transaction, group-committed
+//!     (store::batch: one batcher for SQLite, Redis and the attempt recorder)
 //!     ▼
 //! 202 {"status":"accepted","events":[…]}  — built only from a store receipt
 //!
