@@ -12,23 +12,67 @@ use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// (cargo package, output file name, test-only: goes to `target/test-plugins`, not served by
-/// the sample config)
-const PLUGINS: &[(&str, &str, bool)] = &[
-    ("hookgate-plugin-stripe", "stripe", false),
-    ("hookgate-plugin-github", "github", false),
-    ("hookgate-plugin-shopify", "shopify", false),
-    ("hookgate-plugin-slack", "slack", false),
-    (
-        "hookgate-plugin-standard-webhooks",
-        "standard-webhooks",
-        false,
-    ),
-    ("hookgate-plugin-forward", "forward", false),
-    ("hookgate-test-plugin-hostile", "hostile", true),
-    ("hookgate-test-plugin-wrong-world", "wrong-world", true),
-    ("acme-hookgate-plugin", "acme", true),
-];
+/// Where plugin crates live: every directory with a `Cargo.toml` below one of these is a
+/// plugin, named after its directory (`plugins/stripe` → `stripe.wasm`), so adding a plugin is
+/// adding its folder (the workspace lists the same folders by glob). Test-only plugins go to
+/// `target/test-plugins`, which the sample config does not serve.
+const PLUGIN_DIRS: &[(&str, bool)] = &[("plugins", false), ("tests/plugins", true)];
+/// Plugin crates elsewhere: (directory, output name, test-only).
+const MORE_PLUGINS: &[(&str, &str, bool)] = &[("examples/acme-plugin", "acme", true)];
+
+/// A plugin to build: its cargo package, output file name and whether it is test-only.
+struct Plugin {
+    package: String,
+    name: String,
+    test_only: bool,
+}
+
+/// Every plugin crate, in a stable order.
+fn plugins(root: &Path) -> Vec<Plugin> {
+    let mut found = Vec::new();
+    for (dir, test_only) in PLUGIN_DIRS {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
+            .unwrap_or_else(|e| panic!("{dir}: {e}"))
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.join("Cargo.toml").is_file())
+            .collect();
+        entries.sort();
+        for path in entries {
+            let name = path
+                .file_name()
+                .expect("a directory")
+                .to_string_lossy()
+                .into_owned();
+            found.push(Plugin {
+                package: package_name(&path),
+                name,
+                test_only: *test_only,
+            });
+        }
+    }
+    for (dir, name, test_only) in MORE_PLUGINS {
+        found.push(Plugin {
+            package: package_name(&root.join(dir)),
+            name: (*name).into(),
+            test_only: *test_only,
+        });
+    }
+    found
+}
+
+/// The `name` of a crate's `[package]`.
+fn package_name(dir: &Path) -> String {
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml"))
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    manifest
+        .lines()
+        .skip_while(|l| l.trim() != "[package]")
+        .find_map(|l| {
+            let (key, value) = l.split_once('=')?;
+            (key.trim() == "name").then(|| value.trim().trim_matches('"').to_owned())
+        })
+        .unwrap_or_else(|| panic!("{}: no [package] name", dir.display()))
+}
 
 const TARGET: &str = "wasm32-wasip2";
 
@@ -77,8 +121,9 @@ fn main() {
     cmd.current_dir(&root)
         .args(["build", "--release", "--target", TARGET, "--target-dir"])
         .arg(&wasm_target_dir);
-    for (package, _, _) in PLUGINS {
-        cmd.args(["-p", package]);
+    let plugins = plugins(&root);
+    for plugin in &plugins {
+        cmd.args(["-p", &plugin.package]);
     }
     // Settings meant for the outer build must not leak into the nested one.
     // Plugins ship without debug info: it triples their size and slows compilation.
@@ -106,15 +151,15 @@ fn main() {
     );
 
     let built = wasm_target_dir.join(TARGET).join("release");
-    for (package, name, test_only) in PLUGINS {
-        let file = built.join(format!("{}.wasm", package.replace('-', "_")));
-        let dest_dir = if *test_only {
+    for plugin in &plugins {
+        let file = built.join(format!("{}.wasm", plugin.package.replace('-', "_")));
+        let dest_dir = if plugin.test_only {
             &out_test_plugins
         } else {
             &out_plugins
         };
         std::fs::create_dir_all(dest_dir).expect("target dir is writable");
-        copy_if_changed(&file, &dest_dir.join(format!("{name}.wasm")));
+        copy_if_changed(&file, &dest_dir.join(format!("{}.wasm", plugin.name)));
     }
 }
 

@@ -46,7 +46,7 @@ impl Gateway {
     pub async fn build(config: Config) -> anyhow::Result<Gateway> {
         let config = Arc::new(config);
         let registry = load_plugins(&config, true).await?;
-        let (mut problems, missing) = source_problems(&config, &registry);
+        let (mut problems, missing) = source_problems(&config, &registry).await;
         let (action_problems, missing_actions) = action_problems(&config, &registry).await;
         problems.extend(action_problems);
         if !problems.is_empty() {
@@ -199,7 +199,7 @@ pub async fn check(config: &Config) -> anyhow::Result<Vec<String>> {
             a.info.file.display()
         );
     }
-    let (mut problems, missing) = source_problems(config, &registry);
+    let (mut problems, missing) = source_problems(config, &registry).await;
     problems.extend(missing);
     let (action_problems, missing_actions) = action_problems(config, &registry).await;
     problems.extend(action_problems);
@@ -236,24 +236,38 @@ pub async fn load_plugins(config: &Config, cache: bool) -> anyhow::Result<Arc<Re
 
 /// Problems between sources and their loaded plugins; `missing` lists absent plugins apart,
 /// because at serve time they are not fatal (the source answers 503 until the file appears).
-fn source_problems(config: &Config, registry: &Registry) -> (Vec<String>, Vec<String>) {
+async fn source_problems(config: &Config, registry: &Registry) -> (Vec<String>, Vec<String>) {
     let (mut problems, mut missing) = (Vec::new(), Vec::new());
     for (name, source) in &config.sources {
-        match registry.get(&source.plugin) {
-            None => missing.push(format!(
+        let Some(plugin) = registry.get(&source.plugin) else {
+            missing.push(format!(
                 "sources.{name}.plugin: plugin {:?} is not loaded from {}",
                 source.plugin,
                 config.plugins.dir.display()
-            )),
-            Some(p)
-                if p.info.secrets == SecretRequirement::Required && source.secrets.is_empty() =>
-            {
-                problems.push(format!(
-                    "sources.{name}.secrets: plugin {:?} requires at least one secret ({})",
-                    source.plugin, p.info.description
-                ))
+            ));
+            continue;
+        };
+        if plugin.info.secrets == SecretRequirement::Required && source.secrets.is_empty() {
+            problems.push(format!(
+                "sources.{name}.secrets: plugin {:?} requires at least one secret ({})",
+                source.plugin, plugin.info.description
+            ));
+        }
+        match plugin
+            .check_config(registry.runtime(), source.settings.json())
+            .await
+        {
+            Ok(Ok(())) => {}
+            Ok(Err(refusal)) if refusal.key.is_empty() => {
+                problems.push(format!("sources.{name}.config {}", refusal.message));
             }
-            Some(_) => {}
+            Ok(Err(refusal)) => problems.push(format!(
+                "sources.{name}.config.{} {}",
+                refusal.key, refusal.message
+            )),
+            Err(fault) => problems.push(format!(
+                "sources.{name}.config: the platform plugin failed: {fault}"
+            )),
         }
     }
     (problems, missing)

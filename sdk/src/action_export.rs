@@ -178,7 +178,7 @@ mod tests {
         let m = metadata::<Echo>("9.9.9");
         assert_eq!(
             (m.name.as_str(), m.version.as_str(), m.wit_version.as_str()),
-            ("echo", "9.9.9", "1.1.0")
+            ("echo", "9.9.9", crate::ACTION_WIT_VERSION)
         );
     }
 

@@ -1,13 +1,13 @@
-//! Raw wit-bindgen bindings for the `signing-platform-plugin` world (1.2.0: the platform world
-//! plus the optional `signer` export). Plugin code should not need these: [`crate::Platform`]
-//! and [`crate::export_platform!`] wrap them.
+//! Raw wit-bindgen bindings for the `platform-plugin` world of 1.3.0 (one `ingest` export:
+//! metadata, check-config, process, sign). Plugin code should not need these:
+//! [`crate::Platform`] and [`crate::export_platform!`] wrap them.
 //!
-//! The WASI packages the 1.2.0 package refers to are vendored once, in `wit/deps/`, and listed
+//! The WASI packages the 1.3.0 package refers to are vendored once, in `wit/deps/`, and listed
 //! before the package in dependency order (each file may only use those above it).
 #![allow(missing_docs, clippy::all, unsafe_code)]
 
 wit_bindgen::generate!({
-    world: "hookgate:plugin/signing-platform-plugin@1.2.0",
+    world: "hookgate:plugin/platform-plugin@1.3.0",
     path: [
         "../wit/deps/wasi-io@0.2.12.wit",
         "../wit/deps/wasi-clocks@0.2.12.wit",
@@ -16,7 +16,7 @@ wit_bindgen::generate!({
         "../wit/deps/wasi-sockets@0.2.12.wit",
         "../wit/deps/wasi-cli@0.2.12.wit",
         "../wit/deps/wasi-http@0.2.12.wit",
-        "../wit/hookgate-plugin@1.2.0",
+        "../wit/hookgate-plugin@1.3.0",
     ],
     default_bindings_module: "hookgate_sdk::bindings",
     pub_export_macro: true,

@@ -22,9 +22,11 @@ pub fn hmac(hash: Hash, key: &[u8], message: &[&[u8]]) -> Vec<u8> {
 }
 
 /// Whether `expected` is the HMAC of the concatenated `message` parts under `key`, compared in
-/// constant time. An empty `expected` never verifies.
+/// constant time. An empty `expected` never verifies, and neither does an empty `key`: a
+/// secret that decoded to nothing (a Standard Webhooks `whsec_`) would let anyone sign. The
+/// gateway's host import runs this same function, so every plugin version gets the rule.
 pub fn hmac_verify(hash: Hash, key: &[u8], message: &[&[u8]], expected: &[u8]) -> bool {
-    !expected.is_empty() && imp::hmac_verify(hash, key, message, expected)
+    !expected.is_empty() && !key.is_empty() && imp::hmac_verify(hash, key, message, expected)
 }
 
 /// SHA-256 of the concatenated `message` parts.
@@ -226,6 +228,18 @@ mod tests {
         assert!(!constant_time_eq(b"", b""));
         assert!(!ed25519_verify(&[0; 32], b"m", b""));
         assert!(!ecdsa_p256_verify(&[4; 65], b"m", b""));
+    }
+
+    #[test]
+    fn an_empty_key_never_verifies_even_its_own_mac() {
+        let forged = hmac(Hash::Sha256, b"", &[b"m"]);
+        assert!(!hmac_verify(Hash::Sha256, b"", &[b"m"], &forged));
+        assert!(hmac_verify(
+            Hash::Sha256,
+            b"k",
+            &[b"m"],
+            &hmac(Hash::Sha256, b"k", &[b"m"])
+        ));
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! Glue between the wit-bindgen bindings and [`crate::Platform`]; used by [`export_platform!`].
 
-use crate::bindings::exports::hookgate::plugin::signer as sg;
-use crate::bindings::hookgate::plugin::platform_types as pt;
+use crate::bindings::hookgate::plugin::ingest_types as it;
 use crate::bindings::hookgate::plugin::types as ty;
 use crate::event::Payload;
 use crate::{
-    Platform, Request, SecretRequirement, SignContext, SignError, VerifyContext, VerifyError,
+    Platform, Request, Response, SecretRequirement, Settings, SignContext, SignError,
+    VerifyContext, VerifyError,
 };
 
 fn request(r: ty::Request) -> Request {
@@ -17,26 +17,41 @@ fn request(r: ty::Request) -> Request {
     }
 }
 
-fn context(c: ty::VerifyContext) -> VerifyContext {
+/// The host checked the settings at load (`check-config`), so they parse; were they somehow
+/// not to, the plugin sees none rather than trapping.
+fn settings(json: &str) -> Settings {
+    Settings::parse(json).unwrap_or_default()
+}
+
+fn context(c: it::SourceContext) -> VerifyContext {
     VerifyContext {
         secrets: c.secrets,
         tolerance_secs: c.tolerance_secs,
         now_unix_secs: c.now_unix_secs,
+        settings: settings(&c.config),
+    }
+}
+
+fn response(r: Response) -> it::Response {
+    it::Response {
+        status: r.status,
+        headers: r.headers,
+        body: r.body,
     }
 }
 
 /// Metadata for the plugin, with the plugin crate's own version.
-pub fn metadata<P: Platform>(version: &str) -> pt::PluginMetadata {
+pub fn metadata<P: Platform>(version: &str) -> it::PluginMetadata {
     let m = P::metadata();
-    pt::PluginMetadata {
+    it::PluginMetadata {
         name: m.name,
         version: version.to_owned(),
         wit_version: crate::WIT_VERSION.to_owned(),
         description: m.description,
         secrets: match m.secrets {
-            SecretRequirement::Required => pt::SecretRequirement::Required,
-            SecretRequirement::Optional => pt::SecretRequirement::Optional,
-            SecretRequirement::None => pt::SecretRequirement::None,
+            SecretRequirement::Required => it::SecretRequirement::Required,
+            SecretRequirement::Optional => it::SecretRequirement::Optional,
+            SecretRequirement::None => it::SecretRequirement::None,
         },
         secret_description: m.secret_description,
         suggested_max_body_bytes: m.suggested_max_body_bytes,
@@ -44,62 +59,84 @@ pub fn metadata<P: Platform>(version: &str) -> pt::PluginMetadata {
     }
 }
 
-/// Calls [`Platform::handshake`].
-pub fn handshake<P: Platform>(
-    r: ty::Request,
-    c: ty::VerifyContext,
-) -> Option<pt::HandshakeResponse> {
-    P::handshake(&request(r), &context(c)).map(|h| pt::HandshakeResponse {
-        status: h.status,
-        headers: h.headers,
-        body: h.body,
-    })
-}
-
-/// Calls [`Platform::verify`].
-pub fn verify<P: Platform>(r: ty::Request, c: ty::VerifyContext) -> Result<(), pt::VerifyError> {
-    P::verify(&request(r), &context(c)).map_err(|e| match e {
-        VerifyError::MissingSignature => pt::VerifyError::MissingSignature,
-        VerifyError::MalformedSignature(s) => pt::VerifyError::MalformedSignature(s),
-        VerifyError::SignatureMismatch => pt::VerifyError::SignatureMismatch,
-        VerifyError::MissingTimestamp => pt::VerifyError::MissingTimestamp,
-        VerifyError::TimestampOutsideTolerance(t) => pt::VerifyError::TimestampOutsideTolerance(t),
-        VerifyError::NoSecretConfigured => pt::VerifyError::NoSecretConfigured,
-    })
-}
-
-/// Calls [`Platform::normalize`].
-pub fn normalize<P: Platform>(r: ty::Request) -> Result<Vec<pt::Event>, String> {
-    let events = P::normalize(&request(r)).map_err(|e| e.0)?;
-    Ok(events
-        .into_iter()
-        .map(|e| pt::Event {
-            platform_event_id: e.platform_event_id,
-            event_type: e.event_type,
-            occurred_at: e.occurred_at,
-            entity_id: e.entity_id,
-            entity_type: e.entity_type,
-            user_id: e.user_id,
-            amount: e.amount,
-            currency: e.currency,
-            metadata: e.metadata,
-            payload: match e.payload {
-                Payload::WholeBody => pt::Payload::WholeBody,
-                Payload::Json(s) => pt::Payload::Json(s),
-            },
+/// Calls [`Platform::check_config`].
+pub fn check_config<P: Platform>(json: String) -> Result<(), it::ConfigError> {
+    Settings::parse(&json)
+        .and_then(|s| P::check_config(&s))
+        .map_err(|e| it::ConfigError {
+            key: e.key,
+            message: e.message,
         })
-        .collect())
+}
+
+/// Calls [`Platform::verify`] alone (the host asks only after `process` faulted).
+pub fn verify<P: Platform>(r: ty::Request, c: it::SourceContext) -> Result<(), it::VerifyError> {
+    P::verify(&request(r), &context(c)).map_err(verify_error)
+}
+
+/// One request, start to end: [`Platform::handshake`], then for a POST
+/// [`Platform::verify`], [`Platform::normalize`] and [`Platform::answer`].
+pub fn process<P: Platform>(r: ty::Request, c: it::SourceContext) -> it::Outcome {
+    let request = request(r);
+    let context = context(c);
+    if let Some(answer) = P::handshake(&request, &context) {
+        return it::Outcome::Handshake(response(answer));
+    }
+    // Only POSTs carry events; any other method is a handshake or nothing.
+    if request.method != "POST" {
+        return it::Outcome::Refused(it::VerifyError::MissingSignature);
+    }
+    if let Err(e) = P::verify(&request, &context) {
+        return it::Outcome::Refused(verify_error(e));
+    }
+    let events = P::normalize(&request, &context.settings)
+        .map(|events| events.into_iter().map(event).collect())
+        .map_err(|e| e.0);
+    it::Outcome::Accepted(it::Accepted {
+        events,
+        response: P::answer(&request, &context.settings).map(response),
+    })
+}
+
+fn verify_error(e: VerifyError) -> it::VerifyError {
+    match e {
+        VerifyError::MissingSignature => it::VerifyError::MissingSignature,
+        VerifyError::MalformedSignature(s) => it::VerifyError::MalformedSignature(s),
+        VerifyError::SignatureMismatch => it::VerifyError::SignatureMismatch,
+        VerifyError::MissingTimestamp => it::VerifyError::MissingTimestamp,
+        VerifyError::TimestampOutsideTolerance(t) => it::VerifyError::TimestampOutsideTolerance(t),
+        VerifyError::NoSecretConfigured => it::VerifyError::NoSecretConfigured,
+    }
+}
+
+fn event(e: crate::Event) -> it::Event {
+    it::Event {
+        platform_event_id: e.platform_event_id,
+        event_type: e.event_type,
+        occurred_at: e.occurred_at,
+        entity_id: e.entity_id,
+        entity_type: e.entity_type,
+        user_id: e.user_id,
+        amount: e.amount,
+        currency: e.currency,
+        metadata: e.metadata,
+        payload: match e.payload {
+            Payload::WholeBody => it::Payload::WholeBody,
+            Payload::Json(s) => it::Payload::Json(s),
+        },
+    }
 }
 
 /// Calls [`Platform::sign`].
 pub fn sign<P: Platform>(
     r: ty::Request,
-    c: sg::SignContext,
-) -> Result<Vec<ty::Header>, sg::SignError> {
+    c: it::SignContext,
+) -> Result<Vec<ty::Header>, it::SignError> {
     let context = SignContext {
         secret: c.secret,
         now_unix_secs: c.now_unix_secs,
         nonce: c.nonce,
+        settings: settings(&c.config),
     };
     match P::sign(&request(r), &context) {
         Ok(headers) => Ok(headers
@@ -109,8 +146,8 @@ pub fn sign<P: Platform>(
                 value: value.into_bytes(),
             })
             .collect()),
-        Err(SignError::Unsupported) => Err(sg::SignError::Unsupported),
-        Err(SignError::Invalid(message)) => Err(sg::SignError::Invalid(message)),
+        Err(SignError::Unsupported) => Err(it::SignError::Unsupported),
+        Err(SignError::Invalid(message)) => Err(it::SignError::Invalid(message)),
     }
 }
 
@@ -122,36 +159,33 @@ macro_rules! export_platform {
         #[doc(hidden)]
         pub struct __HookgatePlatformExport;
 
-        impl $crate::bindings::exports::hookgate::plugin::platform::Guest for __HookgatePlatformExport {
-            fn metadata() -> $crate::bindings::hookgate::plugin::platform_types::PluginMetadata {
+        impl $crate::bindings::exports::hookgate::plugin::ingest::Guest for __HookgatePlatformExport {
+            fn metadata() -> $crate::bindings::hookgate::plugin::ingest_types::PluginMetadata {
                 $crate::export::metadata::<$platform>(env!("CARGO_PKG_VERSION"))
             }
-            fn handshake(
+            fn check_config(
+                config: String,
+            ) -> Result<(), $crate::bindings::hookgate::plugin::ingest_types::ConfigError> {
+                $crate::export::check_config::<$platform>(config)
+            }
+            fn process(
                 request: $crate::bindings::hookgate::plugin::types::Request,
-                context: $crate::bindings::hookgate::plugin::types::VerifyContext,
-            ) -> Option<$crate::bindings::hookgate::plugin::platform_types::HandshakeResponse> {
-                $crate::export::handshake::<$platform>(request, context)
+                context: $crate::bindings::hookgate::plugin::ingest_types::SourceContext,
+            ) -> $crate::bindings::hookgate::plugin::ingest_types::Outcome {
+                $crate::export::process::<$platform>(request, context)
             }
             fn verify(
                 request: $crate::bindings::hookgate::plugin::types::Request,
-                context: $crate::bindings::hookgate::plugin::types::VerifyContext,
-            ) -> Result<(), $crate::bindings::hookgate::plugin::platform_types::VerifyError> {
+                context: $crate::bindings::hookgate::plugin::ingest_types::SourceContext,
+            ) -> Result<(), $crate::bindings::hookgate::plugin::ingest_types::VerifyError> {
                 $crate::export::verify::<$platform>(request, context)
             }
-            fn normalize(
-                request: $crate::bindings::hookgate::plugin::types::Request,
-            ) -> Result<Vec<$crate::bindings::hookgate::plugin::platform_types::Event>, String> {
-                $crate::export::normalize::<$platform>(request)
-            }
-        }
-
-        impl $crate::bindings::exports::hookgate::plugin::signer::Guest for __HookgatePlatformExport {
             fn sign(
                 request: $crate::bindings::hookgate::plugin::types::Request,
-                context: $crate::bindings::exports::hookgate::plugin::signer::SignContext,
+                context: $crate::bindings::hookgate::plugin::ingest_types::SignContext,
             ) -> Result<
                 Vec<$crate::bindings::hookgate::plugin::types::Header>,
-                $crate::bindings::exports::hookgate::plugin::signer::SignError,
+                $crate::bindings::hookgate::plugin::ingest_types::SignError,
             > {
                 $crate::export::sign::<$platform>(request, context)
             }

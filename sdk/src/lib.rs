@@ -23,7 +23,7 @@
 //!         let sig = hex_decode(sig).map_err(|_| VerifyError::malformed("not hex"))?;
 //!         ctx.verify_any_secret(|secret| hmac_verify(Hash::Sha256, secret, &[&req.body], &sig))
 //!     }
-//!     fn normalize(req: &Request) -> Result<Vec<Event>, NormalizeError> {
+//!     fn normalize(req: &Request, _settings: &Settings) -> Result<Vec<Event>, NormalizeError> {
 //!         let body: serde_json::Value = req.json()?;
 //!         let id = body["id"].as_str().ok_or(NormalizeError::missing("id"))?;
 //!         Ok(vec![Event::new(id, "acme.ping").whole_body()])
@@ -34,7 +34,10 @@
 //! ```
 //!
 //! A platform plugin has no clock, network or filesystem: the host hands it `now` and the
-//! secrets. It targets `hookgate:plugin@1.2.0` ([`WIT_VERSION`]). Implementing
+//! secrets, and a source's `config` table as [`Settings`] (checked at load by
+//! [`Platform::check_config`]). It targets `hookgate:plugin@1.3.0` ([`WIT_VERSION`]): the host
+//! makes one call per request, in which the SDK runs handshake, verify, normalize and answer.
+//! Implementing
 //! [`Platform::sign`] as well lets operators send signed test requests to a source with
 //! `hookgate send`; plugins that leave it out answer `unsupported`.
 //!
@@ -81,7 +84,7 @@
 //!
 //! The host owns the retry schedule, jitter, the `Retry-After` cap and the dead-letter queue;
 //! the plugin only classifies each attempt as an [`ActionError`] variant. Sign what you send
-//! with [`standard_webhooks`]. Action plugins target `hookgate:plugin@1.1.0`
+//! with [`standard_webhooks`]. Action plugins target `hookgate:plugin@1.3.0`
 //! ([`ACTION_WIT_VERSION`]); [`log`] and [`crypto`] work in both kinds.
 //!
 //! ## Building and testing
@@ -119,6 +122,7 @@ pub mod log;
 pub mod platform;
 pub mod request;
 pub mod retry_after;
+pub mod settings;
 pub mod signature;
 pub mod standard_webhooks;
 #[cfg(not(target_arch = "wasm32"))]
@@ -135,19 +139,18 @@ pub use hookgate_sdk_action::http;
 
 pub use action::{Action, ActionError, ActionMetadata, Delivered, Delivery};
 pub use event::{Event, NormalizeError};
-pub use platform::{
-    HandshakeResponse, Metadata, Platform, SecretRequirement, SignContext, SignError,
-};
+pub use platform::{Metadata, Platform, Response, SecretRequirement, SignContext, SignError};
 pub use request::{Request, VerifyContext, VerifyError};
+pub use settings::{ConfigError, Settings};
 
 /// The version of the `hookgate:plugin` WIT package this SDK builds platform plugins against.
-/// 1.2.0 added the optional `signer` export; the `platform` interface is unchanged since 1.0.0,
-/// so these plugins also load on gateways that serve only 1.0.0 (they just cannot sign there).
-pub const WIT_VERSION: &str = "1.2.0";
+/// 1.3.0 made a request one call (`ingest.process`) and added per-source settings and the
+/// plugin's own answer to an accepted webhook; gateways serve 1.0.0 to 1.3.0.
+pub const WIT_VERSION: &str = "1.3.0";
 
 /// The version of the `hookgate:plugin` WIT package this SDK builds action plugins against:
-/// the `action-plugin` world first appeared in 1.1.0 and has not changed since.
-pub const ACTION_WIT_VERSION: &str = "1.1.0";
+/// the `action-plugin` world first appeared in 1.1.0 and is unchanged in 1.3.0.
+pub const ACTION_WIT_VERSION: &str = "1.3.0";
 
 /// One import for plugin code: the traits, the types and every helper. The HTTP client's types
 /// are `HttpRequest` and `HttpResponse` here, because `Request` is the platform plugins'
@@ -162,10 +165,11 @@ pub mod prelude {
         HttpError, Method, Request as HttpRequest, Response as HttpResponse, Url,
     };
     pub use crate::platform::{
-        HandshakeResponse, Metadata, Platform, SecretRequirement, SignContext, SignError,
+        Metadata, Platform, Response, SecretRequirement, SignContext, SignError,
     };
     pub use crate::request::{Request, VerifyContext, VerifyError};
     pub use crate::retry_after::retry_after_ms;
+    pub use crate::settings::{ConfigError, Settings};
     pub use crate::signature::{SignatureHeader, split_signature_list};
     pub use crate::time::{parse_http_date, parse_unix_secs, rfc3339_from_unix};
     pub use crate::{export_action, export_platform, log, standard_webhooks};

@@ -1,6 +1,6 @@
 //! The trait a platform plugin implements, and what it declares about itself.
 
-use crate::{Event, NormalizeError, Request, VerifyContext, VerifyError};
+use crate::{ConfigError, Event, NormalizeError, Request, Settings, VerifyContext, VerifyError};
 
 /// Whether a plugin needs configured secrets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,9 +68,10 @@ impl Metadata {
     }
 }
 
-/// A response to a platform handshake.
+/// An HTTP answer a plugin chooses: to a handshake, or to an accepted webhook where the
+/// platform requires a particular one ([`Platform::answer`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HandshakeResponse {
+pub struct Response {
     /// HTTP status.
     pub status: u16,
     /// Response headers.
@@ -79,20 +80,35 @@ pub struct HandshakeResponse {
     pub body: Vec<u8>,
 }
 
-impl HandshakeResponse {
+impl Response {
     /// A 200 response with a body and content type.
     pub fn ok(content_type: &str, body: impl Into<Vec<u8>>) -> Self {
-        HandshakeResponse {
+        Response {
             status: 200,
             headers: vec![("content-type".into(), content_type.into())],
             body: body.into(),
         }
     }
+
+    /// A response with `status` and no body.
+    pub fn empty(status: u16) -> Self {
+        Response {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// Adds a header (builder style).
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_ascii_lowercase(), value.into()));
+        self
+    }
 }
 
 /// What [`Platform::sign`] signs with; the host supplies all of it (a plugin has no clock and no
 /// randomness of its own).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SignContext {
     /// The secret to sign with, as configured (the source's first secret).
     pub secret: Vec<u8>,
@@ -100,6 +116,8 @@ pub struct SignContext {
     pub now_unix_secs: i64,
     /// A fresh random token for platforms whose requests carry a unique delivery id.
     pub nonce: String,
+    /// The source's settings, as [`VerifyContext::settings`].
+    pub settings: Settings,
 }
 
 impl SignContext {
@@ -127,14 +145,24 @@ impl SignError {
     }
 }
 
-/// A platform plugin. All functions are pure: they see only their arguments.
+/// A platform plugin. All functions are pure: they see only their arguments. For each request
+/// the host makes one call, in which the SDK runs [`Platform::handshake`], then (for a POST)
+/// [`Platform::verify`], then [`Platform::normalize`] and [`Platform::answer`], on one copy of
+/// the request.
 pub trait Platform {
     /// Static facts about the plugin.
     fn metadata() -> Metadata;
 
+    /// Checks a source's settings (its `config` table) when the gateway loads its config; a
+    /// refusal is a config error naming the source and the key. The default takes none.
+    fn check_config(settings: &Settings) -> Result<(), ConfigError> {
+        settings.only(&[])
+    }
+
     /// Answers a handshake, or `None` for an ordinary webhook. Must authenticate the handshake
-    /// itself where the platform signs it. Only called when metadata declares a handshake.
-    fn handshake(_request: &Request, _context: &VerifyContext) -> Option<HandshakeResponse> {
+    /// itself where the platform signs it. Declare it in [`Metadata::with_handshake`] too: the
+    /// host sends requests other than POSTs only to plugins that do.
+    fn handshake(_request: &Request, _context: &VerifyContext) -> Option<Response> {
         None
     }
 
@@ -142,7 +170,14 @@ pub trait Platform {
     fn verify(request: &Request, context: &VerifyContext) -> Result<(), VerifyError>;
 
     /// Turns a verified request into events.
-    fn normalize(request: &Request) -> Result<Vec<Event>, NormalizeError>;
+    fn normalize(request: &Request, settings: &Settings) -> Result<Vec<Event>, NormalizeError>;
+
+    /// The answer the platform requires to an accepted webhook (Adyen's `[accepted]`), sent
+    /// after the durable write, to redeliveries too; `None` (the default) for hookgate's own.
+    /// Only a 2xx status is used.
+    fn answer(_request: &Request, _settings: &Settings) -> Option<Response> {
+        None
+    }
 
     /// The headers that make `request` (a POST carrying the operator's body, URL and extra
     /// headers) pass [`Platform::verify`] under `context.secret`, plus any header the platform

@@ -1,6 +1,7 @@
 //! The inbound request as a plugin sees it, the verification context the host passes in, and
 //! the typed reasons a request is refused.
 
+use crate::Settings;
 use crate::time::parse_unix_secs;
 
 /// An inbound webhook request, exactly as received.
@@ -76,9 +77,9 @@ impl Request {
     }
 }
 
-/// What the host passes to every verification: the configured secrets, the replay window and
-/// the current time. Plugins have no clock of their own.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the host passes to every verification: the configured secrets, the replay window, the
+/// current time and the source's settings. Plugins have no clock of their own.
+#[derive(Debug, Clone, PartialEq)]
 pub struct VerifyContext {
     /// Every configured secret, newest first.
     pub secrets: Vec<Vec<u8>>,
@@ -86,16 +87,27 @@ pub struct VerifyContext {
     pub tolerance_secs: u64,
     /// The host's current time in Unix seconds.
     pub now_unix_secs: i64,
+    /// The source's settings (its `config` table), as [`crate::Platform::check_config`]
+    /// accepted them.
+    pub settings: Settings,
 }
 
 impl VerifyContext {
-    /// A context with one secret, a 300 s tolerance and the given time; handy in tests.
+    /// A context with one secret, a 300 s tolerance, the given time and no settings; handy in
+    /// tests.
     pub fn new(secret: impl Into<Vec<u8>>, now_unix_secs: i64) -> Self {
         VerifyContext {
             secrets: vec![secret.into()],
             tolerance_secs: 300,
             now_unix_secs,
+            settings: Settings::none(),
         }
+    }
+
+    /// The same context with `settings` (builder style, for tests).
+    pub fn with_settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
     }
 
     /// `Ok` if `check` accepts any configured secret (rotation), else

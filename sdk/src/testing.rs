@@ -49,7 +49,8 @@ use std::path::{Path, PathBuf};
 
 use crate::http::Request as HttpRequest;
 use crate::{
-    Event, NormalizeError, Platform, Request, SignContext, SignError, VerifyContext, VerifyError,
+    Event, NormalizeError, Platform, Request, Settings, SignContext, SignError, VerifyContext,
+    VerifyError,
 };
 
 /// The environment variable that makes golden comparisons rewrite the golden files from the
@@ -206,8 +207,22 @@ pub fn check_fixtures<P: Platform>(
     secret: &[u8],
     now_unix_secs: i64,
 ) {
+    check_fixtures_with::<P>(manifest_dir, secret, now_unix_secs, &Settings::none());
+}
+
+/// [`check_fixtures`] for a source with `settings` (its `config` table), for plugins that
+/// take some: every check runs with them, and [`Platform::check_config`] must accept them.
+pub fn check_fixtures_with<P: Platform>(
+    manifest_dir: impl AsRef<Path>,
+    secret: &[u8],
+    now_unix_secs: i64,
+    settings: &Settings,
+) {
+    if let Err(e) = P::check_config(settings) {
+        panic!("check_config refuses the test settings: {e}");
+    }
     let fixtures = fixtures(&manifest_dir);
-    let failures = fixture_failures::<P>(&fixtures, secret, now_unix_secs, blessing());
+    let failures = fixture_failures::<P>(&fixtures, secret, now_unix_secs, settings, blessing());
     assert!(
         failures.is_empty(),
         "{} check(s) failed for the fixtures in {}:\n{}",
@@ -221,19 +236,20 @@ fn fixture_failures<P: Platform>(
     fixtures: &[Fixture],
     secret: &[u8],
     now_unix_secs: i64,
+    settings: &Settings,
     bless: bool,
 ) -> Vec<String> {
     let mut failures = Vec::new();
     for fixture in fixtures {
         let mut fail = |message: String| failures.push(format!("{}: {message}", fixture.name));
-        let genuine = match genuine::<P>(&fixture.request, secret, now_unix_secs) {
+        let genuine = match genuine_with::<P>(&fixture.request, secret, now_unix_secs, settings) {
             Ok(genuine) => genuine,
             Err(message) => {
                 fail(message);
                 continue;
             }
         };
-        match P::normalize(&genuine.request) {
+        match P::normalize(&genuine.request, settings) {
             Ok(events) => {
                 if let Err(message) = compare_golden(&events, &fixture.golden, bless) {
                     fail(message);
@@ -248,12 +264,13 @@ fn fixture_failures<P: Platform>(
                 .iter()
                 .map(String::as_str)
                 .collect();
-            match round_trip::<P>(&without(&fixture.request, &names), secret, now_unix_secs) {
+            let unsigned = without(&fixture.request, &names);
+            match round_trip::<P>(&unsigned, secret, now_unix_secs, settings) {
                 Ok(_) | Err(Step::Sign(SignError::Unsupported)) => {}
                 Err(step) => fail(format!("sign round trip: {step}")),
             }
         }
-        for message in refusal_failures::<P>(&genuine, secret, now_unix_secs) {
+        for message in refusal_failures::<P>(&genuine, secret, now_unix_secs, settings) {
             fail(message);
         }
     }
@@ -271,7 +288,16 @@ pub fn genuine<P: Platform>(
     secret: &[u8],
     now_unix_secs: i64,
 ) -> Result<Genuine, String> {
-    let context = verify_context(vec![secret.to_vec()], now_unix_secs);
+    genuine_with::<P>(request, secret, now_unix_secs, &Settings::none())
+}
+
+fn genuine_with<P: Platform>(
+    request: &Request,
+    secret: &[u8],
+    now_unix_secs: i64,
+    settings: &Settings,
+) -> Result<Genuine, String> {
+    let context = verify_context(vec![secret.to_vec()], now_unix_secs, settings);
     let (request, candidates, signed_by_kit) = match P::verify(request, &context) {
         Ok(()) => {
             let mut names: Vec<String> = Vec::new();
@@ -283,7 +309,7 @@ pub fn genuine<P: Platform>(
             (request.clone(), names, false)
         }
         Err(VerifyError::MissingSignature) => {
-            match add_signature::<P>(request, secret, now_unix_secs) {
+            match add_signature::<P>(request, secret, now_unix_secs, settings) {
                 Ok((signed, added)) => {
                     P::verify(&signed, &context)
                         .map_err(|e| format!("verify refused what sign produced: {e}"))?;
@@ -338,7 +364,7 @@ pub fn genuine<P: Platform>(
 /// As controls, the genuine request must verify under `secret`, and under the wrong secret
 /// followed by `secret` (a rotation), so a refusal cannot come from the context alone.
 pub fn refusals<P: Platform>(genuine: &Genuine, secret: &[u8], now_unix_secs: i64) {
-    let failures = refusal_failures::<P>(genuine, secret, now_unix_secs);
+    let failures = refusal_failures::<P>(genuine, secret, now_unix_secs, &Settings::none());
     assert!(
         failures.is_empty(),
         "{} refusal check(s) failed:\n{}",
@@ -351,9 +377,10 @@ fn refusal_failures<P: Platform>(
     genuine: &Genuine,
     secret: &[u8],
     now_unix_secs: i64,
+    settings: &Settings,
 ) -> Vec<String> {
     let request = &genuine.request;
-    let right = verify_context(vec![secret.to_vec()], now_unix_secs);
+    let right = verify_context(vec![secret.to_vec()], now_unix_secs, settings);
     if let Err(e) = P::verify(request, &right) {
         return vec![format!(
             "the genuine request itself is refused ({e}): no refusal would mean anything"
@@ -361,7 +388,11 @@ fn refusal_failures<P: Platform>(
     }
     let wrong_secret = near_miss(secret);
     let mut failures = Vec::new();
-    let rotation = verify_context(vec![wrong_secret.clone(), secret.to_vec()], now_unix_secs);
+    let rotation = verify_context(
+        vec![wrong_secret.clone(), secret.to_vec()],
+        now_unix_secs,
+        settings,
+    );
     if let Err(e) = P::verify(request, &rotation) {
         failures.push(format!(
             "refused when its secret is the second of two configured (a rotation): {e}"
@@ -411,12 +442,12 @@ fn refusal_failures<P: Platform>(
     forgeries.push((
         "checked with a wrong secret".into(),
         request.clone(),
-        verify_context(vec![wrong_secret], now_unix_secs),
+        verify_context(vec![wrong_secret], now_unix_secs, settings),
     ));
     forgeries.push((
         "checked with no secret configured".into(),
         request.clone(),
-        verify_context(Vec::new(), now_unix_secs),
+        verify_context(Vec::new(), now_unix_secs, settings),
     ));
 
     for (what, forged, context) in forgeries {
@@ -437,7 +468,8 @@ pub fn sign_round_trip<P: Platform>(
     secret: &[u8],
     now_unix_secs: i64,
 ) -> Result<(Request, Vec<Event>), String> {
-    round_trip::<P>(&request, secret, now_unix_secs).map_err(|step| step.to_string())
+    round_trip::<P>(&request, secret, now_unix_secs, &Settings::none())
+        .map_err(|step| step.to_string())
 }
 
 /// Where a sign round trip stopped.
@@ -461,11 +493,13 @@ fn round_trip<P: Platform>(
     request: &Request,
     secret: &[u8],
     now_unix_secs: i64,
+    settings: &Settings,
 ) -> Result<(Request, Vec<Event>), Step> {
-    let (signed, _) = add_signature::<P>(request, secret, now_unix_secs).map_err(Step::Sign)?;
-    let context = verify_context(vec![secret.to_vec()], now_unix_secs);
+    let (signed, _) =
+        add_signature::<P>(request, secret, now_unix_secs, settings).map_err(Step::Sign)?;
+    let context = verify_context(vec![secret.to_vec()], now_unix_secs, settings);
     P::verify(&signed, &context).map_err(Step::Verify)?;
-    let events = P::normalize(&signed).map_err(Step::Normalize)?;
+    let events = P::normalize(&signed, settings).map_err(Step::Normalize)?;
     Ok((signed, events))
 }
 
@@ -477,7 +511,17 @@ pub fn sign<P: Platform>(
     secret: &[u8],
     now_unix_secs: i64,
 ) -> Result<Request, SignError> {
-    add_signature::<P>(request, secret, now_unix_secs).map(|(signed, _)| signed)
+    sign_with::<P>(request, secret, now_unix_secs, &Settings::none())
+}
+
+/// [`sign`] for a source with `settings`.
+pub fn sign_with<P: Platform>(
+    request: &Request,
+    secret: &[u8],
+    now_unix_secs: i64,
+    settings: &Settings,
+) -> Result<Request, SignError> {
+    add_signature::<P>(request, secret, now_unix_secs, settings).map(|(signed, _)| signed)
 }
 
 /// `request` with the headers `sign` returns appended (names lower-cased), and those names.
@@ -485,11 +529,13 @@ fn add_signature<P: Platform>(
     request: &Request,
     secret: &[u8],
     now_unix_secs: i64,
+    settings: &Settings,
 ) -> Result<(Request, Vec<String>), SignError> {
     let context = SignContext {
         secret: secret.to_vec(),
         now_unix_secs,
         nonce: NONCE.into(),
+        settings: settings.clone(),
     };
     let mut signed = request.clone();
     let mut names = Vec::new();
@@ -561,11 +607,12 @@ pub fn received(request: &HttpRequest) -> Request {
     }
 }
 
-fn verify_context(secrets: Vec<Vec<u8>>, now_unix_secs: i64) -> VerifyContext {
+fn verify_context(secrets: Vec<Vec<u8>>, now_unix_secs: i64, settings: &Settings) -> VerifyContext {
     VerifyContext {
         secrets,
         tolerance_secs: TOLERANCE_SECS,
         now_unix_secs,
+        settings: settings.clone(),
     }
 }
 
@@ -753,7 +800,7 @@ mod tests {
             })
         }
 
-        fn normalize(req: &Request) -> Result<Vec<Event>, NormalizeError> {
+        fn normalize(req: &Request, _: &Settings) -> Result<Vec<Event>, NormalizeError> {
             let body: serde_json::Value = req.json()?;
             let id = body["id"].as_str().ok_or(NormalizeError::missing("id"))?;
             Ok(vec![
@@ -890,21 +937,22 @@ mod tests {
     fn a_golden_mismatch_fails_and_blessing_rewrites_it() {
         let dir = ping_fixture(&GOLDEN.replace("kit.ping", "kit.pong"));
         let found = fixtures(&dir.0);
-        let failures = fixture_failures::<Good>(&found, SECRET, NOW, false);
+        let failures = fixture_failures::<Good>(&found, SECRET, NOW, &Settings::none(), false);
         assert_eq!(failures.len(), 1, "{failures:?}");
         assert!(
             failures[0].starts_with("ping: normalized output differs"),
             "{failures:?}"
         );
-        assert!(fixture_failures::<Good>(&found, SECRET, NOW, true).is_empty());
-        assert!(fixture_failures::<Good>(&found, SECRET, NOW, false).is_empty());
+        assert!(fixture_failures::<Good>(&found, SECRET, NOW, &Settings::none(), true).is_empty());
+        assert!(fixture_failures::<Good>(&found, SECRET, NOW, &Settings::none(), false).is_empty());
         check_fixtures::<Good>(&dir.0, SECRET, NOW);
     }
 
     #[test]
     fn a_missing_golden_says_how_to_create_it() {
         let dir = Dir::new(&[("ping.json", r#"{"id":"e1"}"#), ("ping.headers", "")]);
-        let failures = fixture_failures::<Good>(&fixtures(&dir.0), SECRET, NOW, false);
+        let failures =
+            fixture_failures::<Good>(&fixtures(&dir.0), SECRET, NOW, &Settings::none(), false);
         assert!(
             failures[0].contains("HOOKGATE_BLESS=1 to create it"),
             "{failures:?}"
@@ -937,7 +985,8 @@ mod tests {
         assert!(!genuine.signed_by_kit);
         assert_eq!(genuine.signature_headers, ["x-kit-signature"]);
         // Out of tolerance, it fails instead of being signed afresh.
-        let failures = fixture_failures::<Good>(&found, SECRET, NOW + 301, false);
+        let failures =
+            fixture_failures::<Good>(&found, SECRET, NOW + 301, &Settings::none(), false);
         assert_eq!(
             failures,
             [
@@ -945,7 +994,7 @@ mod tests {
             ]
         );
         // And a round trip still runs for it: a broken sign fails.
-        let failures = fixture_failures::<Kit<6>>(&found, SECRET, NOW, false);
+        let failures = fixture_failures::<Kit<6>>(&found, SECRET, NOW, &Settings::none(), false);
         assert_eq!(failures.len(), 1, "{failures:?}");
         assert!(
             failures[0].starts_with("ping: sign round trip: verify:"),
@@ -956,13 +1005,15 @@ mod tests {
     #[test]
     fn an_unsigned_fixture_needs_a_plugin_that_signs() {
         let dir = ping_fixture(GOLDEN);
-        let failures = fixture_failures::<Kit<5>>(&fixtures(&dir.0), SECRET, NOW, false);
+        let failures =
+            fixture_failures::<Kit<5>>(&fixtures(&dir.0), SECRET, NOW, &Settings::none(), false);
         assert_eq!(failures.len(), 1, "{failures:?}");
         assert!(
             failures[0].contains("the plugin cannot sign"),
             "{failures:?}"
         );
-        let failures = fixture_failures::<Kit<6>>(&fixtures(&dir.0), SECRET, NOW, false);
+        let failures =
+            fixture_failures::<Kit<6>>(&fixtures(&dir.0), SECRET, NOW, &Settings::none(), false);
         assert!(
             failures[0].contains("verify refused what sign produced"),
             "{failures:?}"
@@ -971,8 +1022,13 @@ mod tests {
 
     #[test]
     fn a_plugin_that_accepts_anything_fails() {
-        let failures =
-            fixture_failures::<Kit<1>>(&fixtures(&ping_fixture(GOLDEN).0), SECRET, NOW, false);
+        let failures = fixture_failures::<Kit<1>>(
+            &fixtures(&ping_fixture(GOLDEN).0),
+            SECRET,
+            NOW,
+            &Settings::none(),
+            false,
+        );
         assert_eq!(failures.len(), 1, "{failures:?}");
         assert!(
             failures[0].contains("none of them carries a signature"),
@@ -983,7 +1039,7 @@ mod tests {
             signature_headers: vec!["x-kit-signature".into()],
             ..signed(r#"{"id":"e1"}"#)
         };
-        let failures = refusal_failures::<Kit<1>>(&genuine, SECRET, NOW);
+        let failures = refusal_failures::<Kit<1>>(&genuine, SECRET, NOW, &Settings::none());
         assert_eq!(
             failures,
             [
@@ -1005,31 +1061,31 @@ mod tests {
         let body = r#"{"id":"e1"}"#;
         // A signature over a constant: tampering goes unnoticed.
         let g = Genuine {
-            request: add_signature::<Kit<2>>(&Request::post(body), SECRET, NOW)
+            request: add_signature::<Kit<2>>(&Request::post(body), SECRET, NOW, &Settings::none())
                 .unwrap()
                 .0,
             ..genuine(body)
         };
-        let failures = refusal_failures::<Kit<2>>(&g, SECRET, NOW);
+        let failures = refusal_failures::<Kit<2>>(&g, SECRET, NOW, &Settings::none());
         assert_eq!(failures.len(), 3, "{failures:?}");
         assert!(
             failures.iter().all(|f| f.contains("body byte")),
             "{failures:?}"
         );
         // `v1=` accepted.
-        let failures = refusal_failures::<Kit<3>>(&genuine(body), SECRET, NOW);
+        let failures = refusal_failures::<Kit<3>>(&genuine(body), SECRET, NOW, &Settings::none());
         assert_eq!(
             failures,
             ["verify accepted the request with the signature value in x-kit-signature emptied"]
         );
         // Any secret accepted.
         let g = Genuine {
-            request: add_signature::<Kit<4>>(&Request::post(body), SECRET, NOW)
+            request: add_signature::<Kit<4>>(&Request::post(body), SECRET, NOW, &Settings::none())
                 .unwrap()
                 .0,
             ..genuine(body)
         };
-        let failures = refusal_failures::<Kit<4>>(&g, SECRET, NOW);
+        let failures = refusal_failures::<Kit<4>>(&g, SECRET, NOW, &Settings::none());
         assert_eq!(
             failures,
             ["verify accepted the request checked with a wrong secret"]
@@ -1040,7 +1096,7 @@ mod tests {
     fn a_refusal_check_needs_a_request_that_verifies() {
         let mut g = signed("{}");
         g.request.body.push(b' ');
-        let failures = refusal_failures::<Good>(&g, SECRET, NOW);
+        let failures = refusal_failures::<Good>(&g, SECRET, NOW, &Settings::none());
         assert_eq!(failures.len(), 1);
         assert!(failures[0].starts_with("the genuine request itself is refused"));
     }

@@ -16,6 +16,23 @@ fn run(args: &[&str], dir: &std::path::Path) -> (i32, String) {
     )
 }
 
+/// `hookgate check` of `body` with `plugins` in the config's plugin directory: its exit code
+/// and output.
+pub fn check_with_plugins(body: &str, plugins: &[std::path::PathBuf]) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let plugin_dir = dir.path().join("plugins");
+    std::fs::create_dir_all(&plugin_dir).unwrap();
+    for file in plugins {
+        std::fs::copy(file, plugin_dir.join(file.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("hookgate.toml"),
+        format!("[server]\nlisten = \"127.0.0.1:0\"\n{body}"),
+    )
+    .unwrap();
+    run(&["check", "--config", "hookgate.toml"], dir.path())
+}
+
 #[test]
 fn bad_configs_are_refused_naming_the_field() {
     let dir = tempfile::tempdir().unwrap();
@@ -43,6 +60,14 @@ fn bad_configs_are_refused_naming_the_field() {
         (
             "[server]\nlisten = \"127.0.0.1:0\"\n[sources.s]\nplugin = \"stripe\"\n",
             &["sources.s.secrets", "requires"],
+        ),
+        // The plugin checks the source's settings: Stripe takes none.
+        (
+            "[server]\nlisten = \"127.0.0.1:0\"\n[sources.s]\nplugin = \"stripe\"\nsecrets = [\"whsec_x\"]\nconfig = { verify_tokn = \"t\" }\n",
+            &[
+                "sources.s.config.verify_tokn",
+                "not a setting of this platform",
+            ],
         ),
     ];
     for (text, needles) in cases {

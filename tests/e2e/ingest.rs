@@ -289,6 +289,62 @@ async fn a_third_party_sdk_plugin_serves() {
     assert_eq!(gw.event(&id).await.unwrap()["event"]["type"], "acme.ping");
 }
 
+/// A plugin built for the interface before 1.3.0 (separate handshake, verify and normalize
+/// calls; `tests/plugins/legacy`, no SDK) keeps serving: it verifies, normalizes, answers its
+/// handshake and refuses forgeries; per-source settings, which it cannot read, are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_built_for_1_2_keeps_serving() {
+    let source = "[sources.legacy]\nplugin = \"legacy\"\nsecrets = [\"legacy-secret\"]\n";
+    let gw = start_with(GatewayConfig {
+        plugin_files: vec![crate::test_plugin("legacy")],
+        body: source.into(),
+        env: vec![("HOOKGATE_ADMIN_TOKEN".into(), crate::delivery::TOKEN.into())],
+        ..Default::default()
+    })
+    .await;
+    let body = r#"{"id":"old_1","type":"hello"}"#;
+    let signature = sign::github("legacy-secret", body.as_bytes())
+        .trim_start_matches("sha256=")
+        .to_owned();
+    let response = gw
+        .post("legacy", &[("x-legacy-signature", signature.clone())], body)
+        .await;
+    assert_eq!(response.status(), 202);
+    let id = json(response).await["events"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        gw.event(&id).await.unwrap()["event"]["type"],
+        "legacy.hello"
+    );
+    let tampered = body.replace("hello", "hellO");
+    let response = gw
+        .post("legacy", &[("x-legacy-signature", signature)], tampered)
+        .await;
+    assert_eq!(response.status(), 401);
+    let challenge = gw
+        .client()
+        .get(gw.url("/webhooks/legacy?challenge=c-42"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(challenge.status(), 200);
+    assert_eq!(challenge.text().await.unwrap(), "c-42");
+    assert_eq!(gw.count_events().await, 1);
+
+    let (code, output) = crate::config::check_with_plugins(
+        &format!("{source}config = {{ mode = \"x\" }}\n"),
+        &[crate::test_plugin("legacy")],
+    );
+    assert_ne!(code, 0);
+    assert!(
+        output.contains("sources.legacy.config is not supported by plugin legacy")
+            && output.contains("1.3.0"),
+        "{output}"
+    );
+}
+
 /// An acknowledged event already has its delivery jobs: one per matching route (fan-out),
 /// created in the same transaction; a redelivery adds none.
 async fn acknowledged_events_have_one_job_per_matching_route(backend: Backend) {

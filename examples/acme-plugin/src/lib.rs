@@ -31,7 +31,7 @@ impl Platform for Acme {
         })
     }
 
-    fn normalize(req: &Request) -> Result<Vec<Event>, NormalizeError> {
+    fn normalize(req: &Request, _settings: &Settings) -> Result<Vec<Event>, NormalizeError> {
         let body: serde_json::Value = req.json()?;
         let id = body["id"].as_str().ok_or(NormalizeError::missing("id"))?;
         let kind = body["type"]

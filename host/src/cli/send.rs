@@ -5,7 +5,7 @@
 
 use super::admin::gateway_base;
 use crate::config::Config;
-use crate::runtime::{SignContext, SignRequest};
+use crate::runtime::{Header, Request, SignContext};
 use anyhow::{Context, bail};
 use clap::Args;
 use sha2::{Digest, Sha256};
@@ -78,12 +78,12 @@ pub async fn send(config: Config, args: SendArgs) -> anyhow::Result<()> {
             args.source
         );
     };
-    let request = SignRequest {
+    let request = Request {
         method: "POST".into(),
         url: signed_url,
         headers: headers
             .iter()
-            .map(|(name, value)| crate::runtime::SignHeader {
+            .map(|(name, value)| Header {
                 name: name.clone(),
                 value: value.clone(),
             })
@@ -94,6 +94,7 @@ pub async fn send(config: Config, args: SendArgs) -> anyhow::Result<()> {
         secret,
         now_unix_secs: crate::model::unix_ms(std::time::SystemTime::now()) / 1000,
         nonce: nonce(),
+        config: source.settings.json().to_owned(),
     };
     let signed = plugin.sign(registry.runtime(), &request, &context).await?;
 

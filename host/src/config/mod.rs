@@ -32,7 +32,7 @@ pub use secret::{Secret, SecretSpec};
 pub use types::{
     AdminConfig, Backend, BreakerConfig, Config, DEFAULT_MAX_IN_FLIGHT, EgressConfig,
     FILTER_FIELDS, MAX_IN_FLIGHT_TOTAL, PluginsConfig, RateLimit, RouteConfig, ScheduleConfig,
-    ServerConfig, SourceConfig, StorageConfig,
+    ServerConfig, SourceConfig, SourceSettings, StorageConfig,
 };
 
 use raw::RawConfig;

@@ -161,6 +161,8 @@ pub(super) struct RawSource {
     pub(super) public_url: Option<String>,
     pub(super) max_body_bytes: Option<u64>,
     pub(super) rate_limit: Option<RateLimit>,
+    #[serde(default)]
+    pub(super) config: toml::Table,
 }
 
 fn default_tolerance() -> u64 {

@@ -73,6 +73,15 @@ impl std::fmt::Debug for Secret {
 }
 
 impl SecretSpec {
+    /// Whether a table of a `config` is a secret reference: exactly one key, `env` or `file`,
+    /// holding a string.
+    pub fn is_reference(table: &toml::Table) -> bool {
+        table.len() == 1
+            && table
+                .iter()
+                .all(|(k, v)| (k == "env" || k == "file") && v.is_str())
+    }
+
     /// Resolves the secret; the error says what is missing without revealing any value.
     pub fn resolve(&self, base_dir: &Path) -> Result<Secret, String> {
         let value = match self {

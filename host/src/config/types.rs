@@ -132,6 +132,47 @@ pub struct SourceConfig {
     pub max_body_bytes: Option<u64>,
     /// Ingest rate limit.
     pub rate_limit: Option<RateLimit>,
+    /// The source's `config` table for its plugin (secret references resolved).
+    pub settings: SourceSettings,
+}
+
+/// A source's `config` table as the JSON object its plugin receives, `{}` when it sets none.
+/// Its strings may be secrets read through `{ env }` / `{ file }` (Meta's verify token), so it
+/// is never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SourceSettings(String);
+
+impl SourceSettings {
+    /// The settings, serialized once at load.
+    pub fn new(table: &serde_json::Map<String, serde_json::Value>) -> SourceSettings {
+        SourceSettings(serde_json::Value::Object(table.clone()).to_string())
+    }
+
+    /// The JSON text handed to the plugin. Never log it.
+    pub fn json(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether the source sets none.
+    pub fn is_empty(&self) -> bool {
+        self.0 == "{}"
+    }
+}
+
+impl Default for SourceSettings {
+    fn default() -> SourceSettings {
+        SourceSettings("{}".into())
+    }
+}
+
+impl std::fmt::Debug for SourceSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_empty() {
+            f.write_str("SourceSettings({})")
+        } else {
+            f.write_str("SourceSettings(<redacted>)")
+        }
+    }
 }
 
 /// A token-bucket rate limit.

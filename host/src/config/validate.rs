@@ -15,8 +15,9 @@ use super::raw::{
 use super::secret::{Secret, SecretSpec};
 use super::types::{
     AdminConfig, Backend, EgressConfig, PluginsConfig, RateLimit, ServerConfig, SourceConfig,
-    StorageConfig,
+    SourceSettings, StorageConfig,
 };
+use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -245,6 +246,7 @@ impl Validator {
             self.problem(format!("{path}.max_body_bytes"), "must be greater than 0");
         }
         self.check_rate_limit(&path, s.rate_limit.as_ref());
+        let settings = self.settings(&format!("{path}.config"), s.config, base);
         SourceConfig {
             plugin: s.plugin,
             secrets,
@@ -252,6 +254,52 @@ impl Validator {
             public_url: s.public_url,
             max_body_bytes: s.max_body_bytes,
             rate_limit: s.rate_limit,
+            settings: SourceSettings::new(&settings),
+        }
+    }
+
+    /// A `config` table as JSON, each `{ env = "VAR" }` or `{ file = "path" }` in it (at any
+    /// depth) replaced by the secret it names; a reference that does not resolve is a problem
+    /// at its key. What the table means is the plugin's to check.
+    pub(super) fn settings(
+        &mut self,
+        path: &str,
+        table: toml::Table,
+        base: &Path,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        table
+            .into_iter()
+            .map(|(key, value)| {
+                let value = self.setting(&format!("{path}.{key}"), value, base);
+                (key, value)
+            })
+            .collect()
+    }
+
+    fn setting(&mut self, path: &str, value: toml::Value, base: &Path) -> serde_json::Value {
+        use serde_json::Value as J;
+        match value {
+            toml::Value::Table(t) if SecretSpec::is_reference(&t) => {
+                match SecretSpec::deserialize(toml::Value::Table(t))
+                    .map_err(|e| e.to_string())
+                    .and_then(|spec| spec.resolve(base))
+                {
+                    Ok(secret) => J::String(String::from_utf8_lossy(secret.expose()).into_owned()),
+                    Err(e) => {
+                        self.problem(path, e);
+                        J::Null
+                    }
+                }
+            }
+            toml::Value::Table(t) => J::Object(self.settings(path, t, base)),
+            toml::Value::Array(items) => J::Array(
+                items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| self.setting(&format!("{path}[{i}]"), v, base))
+                    .collect(),
+            ),
+            other => serde_json::to_value(other).unwrap_or(J::Null),
         }
     }
 

@@ -3,7 +3,7 @@
 use super::error::IngestError;
 use super::{Ingest, intake};
 use crate::model::EventId;
-use crate::runtime::{HandshakeResponse, Header, Outcome, Request as PluginRequest, VerifyContext};
+use crate::runtime::{HandshakeResponse, Header, Outcome, Request as PluginRequest, SourceContext};
 use crate::store::{Inserted, Receipt};
 use axum::Json;
 use axum::body::Body;
@@ -116,10 +116,11 @@ async fn handle(
             .collect(),
         body: Vec::from(body),
     };
-    let context = VerifyContext {
+    let context = SourceContext {
         secrets: source.secrets.clone(),
         tolerance_secs: source.config.tolerance_secs,
         now_unix_secs: crate::model::unix_ms(received_at) / 1000,
+        config: source.config.settings.json().to_owned(),
     };
 
     let runtime = state.registry.runtime();
@@ -129,14 +130,15 @@ async fn handle(
     match outcome {
         Outcome::Handshake(answer) => {
             tracing::info!(source = %source_name, status = answer.status, "handshake answered");
-            Ok(handshake_response(answer))
+            Ok(plugin_response(answer))
         }
         Outcome::Refused(reason) => {
             let error = IngestError::from(reason);
             tracing::info!(source = %source_name, reason = %error, "webhook refused");
             Err(error)
         }
-        Outcome::Verified(verified) => {
+        Outcome::Verified(mut verified) => {
+            let answer = verified.take_answer();
             let events = intake(
                 &source_name,
                 &plugin.info.name,
@@ -166,13 +168,21 @@ async fn handle(
             for id in &dead {
                 tracing::warn!(source = %source_name, event_id = %id, "verified payload could not be normalized; stored dead-lettered");
             }
-            Ok(accepted(&receipt, &dead))
+            Ok(accepted(&receipt, &dead, answer))
         }
     }
 }
 
-/// The only way to a 2xx for a webhook: from a store receipt, i.e. after the commit.
-fn accepted(receipt: &Receipt, dead_lettered: &[EventId]) -> Response {
+/// The only way to a 2xx for a webhook: from a store receipt, i.e. after the commit. The
+/// answer is hookgate's JSON, or the one the platform requires when its plugin gave one.
+fn accepted(
+    receipt: &Receipt,
+    dead_lettered: &[EventId],
+    answer: Option<HandshakeResponse>,
+) -> Response {
+    if let Some(answer) = answer {
+        return plugin_response(answer);
+    }
     let ids: Vec<&str> = receipt.events().iter().map(|(id, _)| id.as_str()).collect();
     let (status, label) = if receipt.all_duplicates() {
         (StatusCode::OK, "duplicate")
@@ -186,7 +196,8 @@ fn accepted(receipt: &Receipt, dead_lettered: &[EventId]) -> Response {
     (status, Json(body)).into_response()
 }
 
-fn handshake_response(answer: HandshakeResponse) -> Response {
+/// A plugin's answer: to a handshake, or to an accepted webhook (then always a 2xx).
+fn plugin_response(answer: HandshakeResponse) -> Response {
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
     let mut response = (status, answer.body).into_response();
     for (name, value) in answer.headers {

@@ -73,3 +73,34 @@ pub mod signer {
     pub use exports::hookgate::plugin::signer::{GuestIndices, SignContext, SignError};
     pub use hookgate::plugin::types::{Header, Request};
 }
+
+/// The 1.3.0 `platform-plugin` world: one `ingest` export (metadata, check-config, process,
+/// sign), so a request is lowered into the guest once. Its `types`, `log` and `crypto`
+/// interfaces are unchanged since 1.0.0 and bound to the 1.0.0 modules above, so the request
+/// the ingest builds, the host imports and the stubs serve every version alike.
+pub mod v1_3 {
+    wasmtime::component::bindgen!({
+        world: "hookgate:plugin/platform-plugin@1.3.0",
+        path: [
+            "../wit/deps/wasi-io@0.2.12.wit",
+            "../wit/deps/wasi-clocks@0.2.12.wit",
+            "../wit/deps/wasi-random@0.2.12.wit",
+            "../wit/deps/wasi-filesystem@0.2.12.wit",
+            "../wit/deps/wasi-sockets@0.2.12.wit",
+            "../wit/deps/wasi-cli@0.2.12.wit",
+            "../wit/deps/wasi-http@0.2.12.wit",
+            "../wit/hookgate-plugin@1.3.0",
+        ],
+        exports: { default: async },
+        with: {
+            "hookgate:plugin/types": super::hookgate::plugin::types,
+            "hookgate:plugin/log": super::hookgate::plugin::log,
+            "hookgate:plugin/crypto": super::hookgate::plugin::crypto,
+        },
+    });
+
+    pub use hookgate::plugin::ingest_types::{
+        Event, Outcome, Payload, Response, SecretRequirement, SignContext, SignError,
+        SourceContext, VerifyError,
+    };
+}

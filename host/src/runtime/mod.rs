@@ -19,12 +19,14 @@ mod stubs;
 mod watch;
 
 pub use action::{ActionOutcome, ActionPlugin, ActionRun, DeliveryRequest};
-pub use bindings::signer::{Header as SignHeader, Request as SignRequest, SignContext};
 pub use bindings::{
     Event as PluginEvent, HandshakeResponse, Header, Payload, Request, SecretRequirement,
     VerifyContext, VerifyError,
 };
-pub use platform::{Outcome, PlatformPlugin, PluginInfo, SignError, Verified};
+pub use platform::{
+    ConfigRefusal, Outcome, PlatformPlugin, PluginInfo, SignContext, SignError, SourceContext,
+    Verified,
+};
 pub use registry::{LoadError, Loaded, Registry, load_file};
 pub use state::Cutoff;
 pub use watch::{PluginWatch, watch};

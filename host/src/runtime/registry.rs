@@ -388,13 +388,26 @@ pub async fn load_file(runtime: &Arc<Runtime>, file: &Path) -> Result<Loaded, Lo
     let instance_pre = linker
         .instantiate_pre(&component)
         .map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
-    let pre = bindings::PlatformPluginPre::new(instance_pre)
-        .map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
+    // 1.3.0 exports `ingest`; 1.0.0 to 1.2.0 export `platform`.
+    let single_call = component
+        .component_type()
+        .exports(runtime.engine())
+        .any(|(name, _)| name.starts_with("hookgate:plugin/ingest@"));
+    let wrong_world = |e: wasmtime::Error| LoadError::WrongWorld(format!("{e:#}"));
+    if single_call {
+        let pre = bindings::v1_3::PlatformPluginPre::new(instance_pre).map_err(wrong_world)?;
+        let meta = PlatformPlugin::metadata_v1_3(&pre, runtime, label)
+            .await
+            .map_err(LoadError::Metadata)?;
+        let info = info(meta, file.to_owned(), sha256, from_cache)?;
+        return Ok(Loaded::Platform(PlatformPlugin::single(info, pre)));
+    }
+    let pre = bindings::PlatformPluginPre::new(instance_pre).map_err(wrong_world)?;
     let meta = PlatformPlugin::metadata(&pre, runtime, label)
         .await
         .map_err(LoadError::Metadata)?;
     let info = info(meta, file.to_owned(), sha256, from_cache)?;
-    Ok(Loaded::Platform(PlatformPlugin::new(info, pre)))
+    Ok(Loaded::Platform(PlatformPlugin::split(info, pre)))
 }
 
 /// Tells a component from a core module or garbage before handing bytes to the compiler.

@@ -27,7 +27,7 @@ impl Platform for GitHub {
         verify::verify(request, context)
     }
 
-    fn normalize(request: &Request) -> Result<Vec<Event>, NormalizeError> {
+    fn normalize(request: &Request, _settings: &Settings) -> Result<Vec<Event>, NormalizeError> {
         normalize::normalize(request).map(|e| vec![e])
     }
 

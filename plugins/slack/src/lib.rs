@@ -22,19 +22,19 @@ impl Platform for Slack {
         .with_handshake()
     }
 
-    fn handshake(request: &Request, context: &VerifyContext) -> Option<HandshakeResponse> {
+    fn handshake(request: &Request, context: &VerifyContext) -> Option<Response> {
         let challenge = normalize::url_verification_challenge(request)?;
         // An unsigned challenge gets no answer here; the host then verifies the request as an
         // ordinary webhook, which refuses it with a 401.
         verify::verify(request, context).ok()?;
-        Some(HandshakeResponse::ok("text/plain", challenge))
+        Some(Response::ok("text/plain", challenge))
     }
 
     fn verify(request: &Request, context: &VerifyContext) -> Result<(), VerifyError> {
         verify::verify(request, context)
     }
 
-    fn normalize(request: &Request) -> Result<Vec<Event>, NormalizeError> {
+    fn normalize(request: &Request, _settings: &Settings) -> Result<Vec<Event>, NormalizeError> {
         normalize::normalize(request).map(|e| vec![e])
     }
 
@@ -66,7 +66,7 @@ mod tests {
         let signed = hookgate_sdk::testing::sign::<Slack>(&challenge, SECRET, NOW).unwrap();
         assert_eq!(
             Slack::handshake(&signed, &context),
-            Some(HandshakeResponse::ok("text/plain", "c-123"))
+            Some(Response::ok("text/plain", "c-123"))
         );
         let stale = VerifyContext::new(SECRET, NOW + 301);
         assert_eq!(Slack::handshake(&signed, &stale), None);

@@ -3,7 +3,7 @@
 //! called directly, in this process, on the same core, one call at a time.
 
 use crate::payload::{Generator, SECRET, Shape};
-use hookgate::runtime::{Header, Limits, Outcome, Request, Runtime, VerifyContext, load_file};
+use hookgate::runtime::{Header, Limits, Outcome, Request, Runtime, SourceContext, load_file};
 use hookgate_sdk::Platform;
 use std::time::{Duration, Instant};
 
@@ -67,11 +67,13 @@ pub async fn measure(
             match shape {
                 Shape::GitHub15k => {
                     hookgate_plugin_github::GitHub::verify(request, &sdk_context).is_ok()
-                        && hookgate_plugin_github::GitHub::normalize(request).is_ok()
+                        && hookgate_plugin_github::GitHub::normalize(request, &sdk_context.settings)
+                            .is_ok()
                 }
                 _ => {
                     hookgate_plugin_stripe::Stripe::verify(request, &sdk_context).is_ok()
-                        && hookgate_plugin_stripe::Stripe::normalize(request).is_ok()
+                        && hookgate_plugin_stripe::Stripe::normalize(request, &sdk_context.settings)
+                            .is_ok()
                 }
             }
         };
@@ -109,10 +111,11 @@ pub async fn measure(
                 .collect(),
             body: sdk_request.body.clone(),
         };
-        let context = VerifyContext {
+        let context = SourceContext {
             secrets: vec![SECRET.as_bytes().to_vec()],
             tolerance_secs: 300,
             now_unix_secs: now,
+            config: "{}".into(),
         };
         match plugin.process(&runtime, request.clone(), &context).await? {
             Outcome::Verified(_) => {}

@@ -50,7 +50,7 @@ impl Platform for Hostile {
         Ok(())
     }
 
-    fn normalize(request: &Request) -> Result<Vec<Event>, NormalizeError> {
+    fn normalize(request: &Request, _settings: &Settings) -> Result<Vec<Event>, NormalizeError> {
         misbehave(request, "x-hostile-normalize");
         let id = request
             .header_text("x-event-id")
