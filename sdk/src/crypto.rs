@@ -45,6 +45,32 @@ pub fn ecdsa_p256_verify(public_key: &[u8], message: &[u8], signature: &[u8]) ->
     !signature.is_empty() && imp::ecdsa_p256_verify(public_key, message, signature)
 }
 
+/// The Ed25519 signature (64 bytes) of `message` under the 32-byte private key `seed`, and the
+/// matching public key: for signing test requests (`hookgate send --key`) to platforms that
+/// verify with a public key. Run in the plugin itself (signing is never on the ingest path).
+pub fn ed25519_sign(seed: &[u8], message: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    use ed25519_dalek::{Signer, SigningKey};
+    let key = SigningKey::from_bytes(seed.try_into().ok()?);
+    Some((
+        key.sign(message).to_bytes().to_vec(),
+        key.verifying_key().to_bytes().to_vec(),
+    ))
+}
+
+/// The ECDSA P-256 / SHA-256 signature (DER) of `message` under the private key `secret` (32
+/// raw bytes, or PKCS#8 DER), deterministic (RFC 6979): for signing test requests to platforms
+/// that verify with a P-256 public key.
+pub fn ecdsa_p256_sign(secret: &[u8], message: &[u8]) -> Option<Vec<u8>> {
+    use p256::ecdsa::signature::Signer;
+    use p256::ecdsa::{Signature, SigningKey};
+    use p256::pkcs8::DecodePrivateKey;
+    let key = SigningKey::from_slice(secret)
+        .ok()
+        .or_else(|| SigningKey::from_pkcs8_der(secret).ok())?;
+    let signature: Signature = key.sign(message);
+    Some(signature.to_der().as_bytes().to_vec())
+}
+
 /// Constant-time equality of two byte strings. Lengths are not secret; contents are. Two empty
 /// inputs compare unequal, so an empty signature can never match an empty expectation.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -228,6 +254,23 @@ mod tests {
         assert!(!constant_time_eq(b"", b""));
         assert!(!ed25519_verify(&[0; 32], b"m", b""));
         assert!(!ecdsa_p256_verify(&[4; 65], b"m", b""));
+    }
+
+    #[test]
+    fn test_keys_sign_what_the_verifiers_accept() {
+        let seed = [7u8; 32];
+        let (signature, public) = ed25519_sign(&seed, b"1700000000{}").unwrap();
+        assert!(ed25519_verify(&public, b"1700000000{}", &signature));
+        assert!(!ed25519_verify(&public, b"1700000001{}", &signature));
+        assert!(ed25519_sign(&[1, 2, 3], b"m").is_none());
+        let secret = [9u8; 32];
+        let der = ecdsa_p256_sign(&secret, b"m").unwrap();
+        let public = p256::ecdsa::SigningKey::from_slice(&secret)
+            .unwrap()
+            .verifying_key()
+            .to_encoded_point(false);
+        assert!(ecdsa_p256_verify(public.as_bytes(), b"m", &der));
+        assert!(!ecdsa_p256_verify(public.as_bytes(), b"n", &der));
     }
 
     #[test]

@@ -127,28 +127,29 @@ fn event(e: crate::Event) -> it::Event {
     }
 }
 
-/// Calls [`Platform::sign`].
-pub fn sign<P: Platform>(
-    r: ty::Request,
-    c: it::SignContext,
-) -> Result<Vec<ty::Header>, it::SignError> {
+/// Calls [`Platform::sign_body`], then [`Platform::sign`] on the request with that body.
+pub fn sign<P: Platform>(r: ty::Request, c: it::SignContext) -> Result<it::Signed, it::SignError> {
     let context = SignContext {
         secret: c.secret,
         now_unix_secs: c.now_unix_secs,
         nonce: c.nonce,
         settings: settings(&c.config),
     };
-    match P::sign(&request(r), &context) {
-        Ok(headers) => Ok(headers
+    let signed = crate::platform::sign_request::<P>(request(r), &context).map_err(|e| match e {
+        SignError::Unsupported => it::SignError::Unsupported,
+        SignError::Invalid(message) => it::SignError::Invalid(message),
+    })?;
+    Ok(it::Signed {
+        headers: signed
+            .headers
             .into_iter()
             .map(|(name, value)| ty::Header {
-                name: name.to_ascii_lowercase(),
+                name,
                 value: value.into_bytes(),
             })
-            .collect()),
-        Err(SignError::Unsupported) => Err(it::SignError::Unsupported),
-        Err(SignError::Invalid(message)) => Err(it::SignError::Invalid(message)),
-    }
+            .collect(),
+        body: signed.body,
+    })
 }
 
 /// Exports a [`Platform`](crate::Platform) implementation as the plugin's component exports.
@@ -184,7 +185,7 @@ macro_rules! export_platform {
                 request: $crate::bindings::hookgate::plugin::types::Request,
                 context: $crate::bindings::hookgate::plugin::ingest_types::SignContext,
             ) -> Result<
-                Vec<$crate::bindings::hookgate::plugin::types::Header>,
+                $crate::bindings::hookgate::plugin::ingest_types::Signed,
                 $crate::bindings::hookgate::plugin::ingest_types::SignError,
             > {
                 $crate::export::sign::<$platform>(request, context)

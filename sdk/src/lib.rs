@@ -118,6 +118,7 @@ pub mod encoding;
 pub mod event;
 #[doc(hidden)]
 pub mod export;
+pub mod hmac_header;
 pub mod log;
 pub mod platform;
 pub mod request;
@@ -158,9 +159,13 @@ pub const ACTION_WIT_VERSION: &str = "1.3.0";
 pub mod prelude {
     pub use crate::action::{Action, ActionError, ActionMetadata, Delivered, Delivery};
     pub use crate::amount::{currency_exponent, decimal_to_minor_units};
-    pub use crate::crypto::{Hash, constant_time_eq, hmac, hmac_verify, sha256};
+    pub use crate::crypto::{
+        Hash, constant_time_eq, ecdsa_p256_sign, ecdsa_p256_verify, ed25519_sign, ed25519_verify,
+        hmac, hmac_verify, sha256,
+    };
     pub use crate::encoding::{base64_decode, base64_encode, form_value, hex_decode, hex_encode};
     pub use crate::event::{Event, NormalizeError};
+    pub use crate::hmac_header::{Encoding, HmacHeader};
     pub use crate::http::{
         HttpError, Method, Request as HttpRequest, Response as HttpResponse, Url,
     };

@@ -182,11 +182,46 @@ pub trait Platform {
     /// The headers that make `request` (a POST carrying the operator's body, URL and extra
     /// headers) pass [`Platform::verify`] under `context.secret`, plus any header the platform
     /// always sends that [`Platform::normalize`] needs. Used by `hookgate send` to test a source
-    /// end to end without the platform; the default cannot sign.
+    /// end to end without the platform; the default cannot sign. For platforms that sign
+    /// inside the body it sees the body [`Platform::sign_body`] returned.
     fn sign(
         _request: &Request,
         _context: &SignContext,
     ) -> Result<Vec<(String, String)>, SignError> {
         Err(SignError::Unsupported)
     }
+
+    /// For platforms that sign inside the body (Mailgun's `signature` object, Adyen's per-item
+    /// HMAC, Linear's `webhookTimestamp`): the body to send instead of the operator's, made
+    /// genuine under `context`. The default keeps the operator's body.
+    fn sign_body(_request: &Request, _context: &SignContext) -> Result<Option<Vec<u8>>, SignError> {
+        Ok(None)
+    }
+}
+
+/// A test request's signature: the headers to add and, when the platform signs inside the
+/// body, the body to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signed {
+    /// `(lower-case name, value)` to add.
+    pub headers: Vec<(String, String)>,
+    /// The body to send instead, if any.
+    pub body: Option<Vec<u8>>,
+}
+
+/// Signs `request` as `hookgate send` does: [`Platform::sign_body`] first, then
+/// [`Platform::sign`] over the request carrying that body.
+pub fn sign_request<P: Platform>(
+    mut request: Request,
+    context: &SignContext,
+) -> Result<Signed, SignError> {
+    let body = P::sign_body(&request, context)?;
+    if let Some(body) = &body {
+        request.body.clone_from(body);
+    }
+    let headers = P::sign(&request, context)?
+        .into_iter()
+        .map(|(name, value)| (name.to_ascii_lowercase(), value))
+        .collect();
+    Ok(Signed { headers, body })
 }

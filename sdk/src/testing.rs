@@ -84,6 +84,7 @@ pub struct Genuine {
     pub request: Request,
     /// The lower-case names of the headers whose removal alone makes `verify` refuse the
     /// request: the signature, and what it signs besides the body (a timestamp, a message id).
+    /// Empty for a platform that signs inside the body.
     pub signature_headers: Vec<String>,
     /// Whether the kit added the signature with [`Platform::sign`] (else the fixture carried
     /// its own).
@@ -222,7 +223,13 @@ pub fn check_fixtures_with<P: Platform>(
         panic!("check_config refuses the test settings: {e}");
     }
     let fixtures = fixtures(&manifest_dir);
-    let failures = fixture_failures::<P>(&fixtures, secret, now_unix_secs, settings, blessing());
+    let failures = fixture_failures::<P>(
+        &fixtures,
+        Keys::same(secret),
+        now_unix_secs,
+        settings,
+        blessing(),
+    );
     assert!(
         failures.is_empty(),
         "{} check(s) failed for the fixtures in {}:\n{}",
@@ -232,9 +239,56 @@ pub fn check_fixtures_with<P: Platform>(
     );
 }
 
+/// [`check_fixtures`] for a platform that verifies with a public key (Discord, SendGrid): the
+/// source is configured with `public` and the kit signs with `private`, as `hookgate send --key`
+/// does. The wrong-secret forgery changes the public key.
+pub fn check_fixtures_keyed<P: Platform>(
+    manifest_dir: impl AsRef<Path>,
+    public: &[u8],
+    private: &[u8],
+    now_unix_secs: i64,
+) {
+    let fixtures = fixtures(&manifest_dir);
+    let keys = Keys {
+        verify: public,
+        sign: private,
+    };
+    let failures = fixture_failures::<P>(
+        &fixtures,
+        keys,
+        now_unix_secs,
+        &Settings::none(),
+        blessing(),
+    );
+    assert!(
+        failures.is_empty(),
+        "{} check(s) failed for the fixtures in {}:\n{}",
+        failures.len(),
+        manifest_dir.as_ref().join("fixtures").display(),
+        bullets(&failures)
+    );
+}
+
+/// What the kit verifies with and what it signs with: the same shared secret, or a public key
+/// and its private key.
+#[derive(Debug, Clone, Copy)]
+struct Keys<'a> {
+    verify: &'a [u8],
+    sign: &'a [u8],
+}
+
+impl<'a> Keys<'a> {
+    fn same(secret: &'a [u8]) -> Keys<'a> {
+        Keys {
+            verify: secret,
+            sign: secret,
+        }
+    }
+}
+
 fn fixture_failures<P: Platform>(
     fixtures: &[Fixture],
-    secret: &[u8],
+    keys: Keys<'_>,
     now_unix_secs: i64,
     settings: &Settings,
     bless: bool,
@@ -242,7 +296,7 @@ fn fixture_failures<P: Platform>(
     let mut failures = Vec::new();
     for fixture in fixtures {
         let mut fail = |message: String| failures.push(format!("{}: {message}", fixture.name));
-        let genuine = match genuine_with::<P>(&fixture.request, secret, now_unix_secs, settings) {
+        let genuine = match genuine_with::<P>(&fixture.request, keys, now_unix_secs, settings) {
             Ok(genuine) => genuine,
             Err(message) => {
                 fail(message);
@@ -265,12 +319,12 @@ fn fixture_failures<P: Platform>(
                 .map(String::as_str)
                 .collect();
             let unsigned = without(&fixture.request, &names);
-            match round_trip::<P>(&unsigned, secret, now_unix_secs, settings) {
+            match round_trip::<P>(&unsigned, keys, now_unix_secs, settings) {
                 Ok(_) | Err(Step::Sign(SignError::Unsupported)) => {}
                 Err(step) => fail(format!("sign round trip: {step}")),
             }
         }
-        for message in refusal_failures::<P>(&genuine, secret, now_unix_secs, settings) {
+        for message in refusal_failures::<P>(&genuine, keys.verify, now_unix_secs, settings) {
             fail(message);
         }
     }
@@ -288,16 +342,21 @@ pub fn genuine<P: Platform>(
     secret: &[u8],
     now_unix_secs: i64,
 ) -> Result<Genuine, String> {
-    genuine_with::<P>(request, secret, now_unix_secs, &Settings::none())
+    genuine_with::<P>(
+        request,
+        Keys::same(secret),
+        now_unix_secs,
+        &Settings::none(),
+    )
 }
 
 fn genuine_with<P: Platform>(
     request: &Request,
-    secret: &[u8],
+    keys: Keys<'_>,
     now_unix_secs: i64,
     settings: &Settings,
 ) -> Result<Genuine, String> {
-    let context = verify_context(vec![secret.to_vec()], now_unix_secs, settings);
+    let context = verify_context(vec![keys.verify.to_vec()], now_unix_secs, settings);
     let (request, candidates, signed_by_kit) = match P::verify(request, &context) {
         Ok(()) => {
             let mut names: Vec<String> = Vec::new();
@@ -309,7 +368,7 @@ fn genuine_with<P: Platform>(
             (request.clone(), names, false)
         }
         Err(VerifyError::MissingSignature) => {
-            match add_signature::<P>(request, secret, now_unix_secs, settings) {
+            match add_signature::<P>(request, keys.sign, now_unix_secs, settings) {
                 Ok((signed, added)) => {
                     P::verify(&signed, &context)
                         .map_err(|e| format!("verify refused what sign produced: {e}"))?;
@@ -338,12 +397,8 @@ fn genuine_with<P: Platform>(
         .filter(|name| P::verify(&without(&request, &[name.as_str()]), &context).is_err())
         .cloned()
         .collect();
-    if signature_headers.is_empty() {
-        return Err(format!(
-            "verify still accepts it with any one of its headers ({}) removed: none of them carries a signature",
-            candidates.join(", ")
-        ));
-    }
+    // No header whose absence matters: the signature is in the body (Mailgun, Adyen), which
+    // the body forgeries of `refusals` then cover.
     Ok(Genuine {
         request,
         signature_headers,
@@ -404,11 +459,14 @@ fn refusal_failures<P: Platform>(
         .iter()
         .map(String::as_str)
         .collect();
-    let mut forgeries = vec![(
-        format!("without {}", names.join(", ")),
-        without(request, &names),
-        right.clone(),
-    )];
+    let mut forgeries = Vec::new();
+    if !names.is_empty() {
+        forgeries.push((
+            format!("without {}", names.join(", ")),
+            without(request, &names),
+            right.clone(),
+        ));
+    }
     for name in &names {
         forgeries.push((
             format!("with {name} empty"),
@@ -428,7 +486,7 @@ fn refusal_failures<P: Platform>(
             ));
         }
     }
-    if !emptied_any {
+    if !emptied_any && !names.is_empty() {
         failures.push(format!(
             "found no signature value ({SIGNATURE_MIN_CHARS} or more hex/base64 characters) to empty in {}",
             names.join(", ")
@@ -468,8 +526,13 @@ pub fn sign_round_trip<P: Platform>(
     secret: &[u8],
     now_unix_secs: i64,
 ) -> Result<(Request, Vec<Event>), String> {
-    round_trip::<P>(&request, secret, now_unix_secs, &Settings::none())
-        .map_err(|step| step.to_string())
+    round_trip::<P>(
+        &request,
+        Keys::same(secret),
+        now_unix_secs,
+        &Settings::none(),
+    )
+    .map_err(|step| step.to_string())
 }
 
 /// Where a sign round trip stopped.
@@ -491,13 +554,13 @@ impl std::fmt::Display for Step {
 
 fn round_trip<P: Platform>(
     request: &Request,
-    secret: &[u8],
+    keys: Keys<'_>,
     now_unix_secs: i64,
     settings: &Settings,
 ) -> Result<(Request, Vec<Event>), Step> {
     let (signed, _) =
-        add_signature::<P>(request, secret, now_unix_secs, settings).map_err(Step::Sign)?;
-    let context = verify_context(vec![secret.to_vec()], now_unix_secs, settings);
+        add_signature::<P>(request, keys.sign, now_unix_secs, settings).map_err(Step::Sign)?;
+    let context = verify_context(vec![keys.verify.to_vec()], now_unix_secs, settings);
     P::verify(&signed, &context).map_err(Step::Verify)?;
     let events = P::normalize(&signed, settings).map_err(Step::Normalize)?;
     Ok((signed, events))
@@ -537,10 +600,13 @@ fn add_signature<P: Platform>(
         nonce: NONCE.into(),
         settings: settings.clone(),
     };
+    let signature = crate::platform::sign_request::<P>(request.clone(), &context)?;
     let mut signed = request.clone();
+    if let Some(body) = signature.body {
+        signed.body = body;
+    }
     let mut names = Vec::new();
-    for (name, value) in P::sign(request, &context)? {
-        let name = name.to_ascii_lowercase();
+    for (name, value) in signature.headers {
         if !names.contains(&name) {
             names.push(name.clone());
         }
@@ -937,22 +1003,34 @@ mod tests {
     fn a_golden_mismatch_fails_and_blessing_rewrites_it() {
         let dir = ping_fixture(&GOLDEN.replace("kit.ping", "kit.pong"));
         let found = fixtures(&dir.0);
-        let failures = fixture_failures::<Good>(&found, SECRET, NOW, &Settings::none(), false);
+        let failures =
+            fixture_failures::<Good>(&found, Keys::same(SECRET), NOW, &Settings::none(), false);
         assert_eq!(failures.len(), 1, "{failures:?}");
         assert!(
             failures[0].starts_with("ping: normalized output differs"),
             "{failures:?}"
         );
-        assert!(fixture_failures::<Good>(&found, SECRET, NOW, &Settings::none(), true).is_empty());
-        assert!(fixture_failures::<Good>(&found, SECRET, NOW, &Settings::none(), false).is_empty());
+        assert!(
+            fixture_failures::<Good>(&found, Keys::same(SECRET), NOW, &Settings::none(), true)
+                .is_empty()
+        );
+        assert!(
+            fixture_failures::<Good>(&found, Keys::same(SECRET), NOW, &Settings::none(), false)
+                .is_empty()
+        );
         check_fixtures::<Good>(&dir.0, SECRET, NOW);
     }
 
     #[test]
     fn a_missing_golden_says_how_to_create_it() {
         let dir = Dir::new(&[("ping.json", r#"{"id":"e1"}"#), ("ping.headers", "")]);
-        let failures =
-            fixture_failures::<Good>(&fixtures(&dir.0), SECRET, NOW, &Settings::none(), false);
+        let failures = fixture_failures::<Good>(
+            &fixtures(&dir.0),
+            Keys::same(SECRET),
+            NOW,
+            &Settings::none(),
+            false,
+        );
         assert!(
             failures[0].contains("HOOKGATE_BLESS=1 to create it"),
             "{failures:?}"
@@ -985,8 +1063,13 @@ mod tests {
         assert!(!genuine.signed_by_kit);
         assert_eq!(genuine.signature_headers, ["x-kit-signature"]);
         // Out of tolerance, it fails instead of being signed afresh.
-        let failures =
-            fixture_failures::<Good>(&found, SECRET, NOW + 301, &Settings::none(), false);
+        let failures = fixture_failures::<Good>(
+            &found,
+            Keys::same(SECRET),
+            NOW + 301,
+            &Settings::none(),
+            false,
+        );
         assert_eq!(
             failures,
             [
@@ -994,7 +1077,8 @@ mod tests {
             ]
         );
         // And a round trip still runs for it: a broken sign fails.
-        let failures = fixture_failures::<Kit<6>>(&found, SECRET, NOW, &Settings::none(), false);
+        let failures =
+            fixture_failures::<Kit<6>>(&found, Keys::same(SECRET), NOW, &Settings::none(), false);
         assert_eq!(failures.len(), 1, "{failures:?}");
         assert!(
             failures[0].starts_with("ping: sign round trip: verify:"),
@@ -1005,15 +1089,25 @@ mod tests {
     #[test]
     fn an_unsigned_fixture_needs_a_plugin_that_signs() {
         let dir = ping_fixture(GOLDEN);
-        let failures =
-            fixture_failures::<Kit<5>>(&fixtures(&dir.0), SECRET, NOW, &Settings::none(), false);
+        let failures = fixture_failures::<Kit<5>>(
+            &fixtures(&dir.0),
+            Keys::same(SECRET),
+            NOW,
+            &Settings::none(),
+            false,
+        );
         assert_eq!(failures.len(), 1, "{failures:?}");
         assert!(
             failures[0].contains("the plugin cannot sign"),
             "{failures:?}"
         );
-        let failures =
-            fixture_failures::<Kit<6>>(&fixtures(&dir.0), SECRET, NOW, &Settings::none(), false);
+        let failures = fixture_failures::<Kit<6>>(
+            &fixtures(&dir.0),
+            Keys::same(SECRET),
+            NOW,
+            &Settings::none(),
+            false,
+        );
         assert!(
             failures[0].contains("verify refused what sign produced"),
             "{failures:?}"
@@ -1024,16 +1118,24 @@ mod tests {
     fn a_plugin_that_accepts_anything_fails() {
         let failures = fixture_failures::<Kit<1>>(
             &fixtures(&ping_fixture(GOLDEN).0),
-            SECRET,
+            Keys::same(SECRET),
             NOW,
             &Settings::none(),
             false,
         );
-        assert_eq!(failures.len(), 1, "{failures:?}");
-        assert!(
-            failures[0].contains("none of them carries a signature"),
-            "{failures:?}"
-        );
+        // No header matters to it, so it is taken for a body-signed platform: every body
+        // forgery and the wrong and missing secrets are then reported.
+        assert!(failures.len() >= 5, "{failures:?}");
+        for expected in [
+            "body",
+            "checked with a wrong secret",
+            "checked with no secret",
+        ] {
+            assert!(
+                failures.iter().any(|f| f.contains(expected)),
+                "{expected}: {failures:?}"
+            );
+        }
         // Handed a genuine request directly, every forgery is reported.
         let genuine = Genuine {
             signature_headers: vec!["x-kit-signature".into()],

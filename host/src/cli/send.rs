@@ -33,6 +33,11 @@ pub struct SendArgs {
     /// Print only the gateway's JSON answer.
     #[arg(long)]
     json: bool,
+    /// The key to sign with instead of the source's first secret: for platforms that verify
+    /// with a public key (Discord, SendGrid), whose source configures that public key, the
+    /// matching private key (a test key pair), as the plugin documents it.
+    #[arg(long, value_name = "KEY")]
+    key: Option<String>,
 }
 
 /// Runs `hookgate send`: exits non-zero unless the gateway answered 2xx.
@@ -71,7 +76,10 @@ pub async fn send(config: Config, args: SendArgs) -> anyhow::Result<()> {
             config.plugins.dir.display()
         )
     })?;
-    let secret = source.secrets.first().map(|s| s.expose().to_vec());
+    let secret = match &args.key {
+        Some(key) => Some(key.trim().as_bytes().to_vec()),
+        None => source.secrets.first().map(|s| s.expose().to_vec()),
+    };
     let Some(secret) = secret else {
         bail!(
             "sources.{}.secrets: no secret configured to sign with",
@@ -99,11 +107,11 @@ pub async fn send(config: Config, args: SendArgs) -> anyhow::Result<()> {
     let signed = plugin.sign(registry.runtime(), &request, &context).await?;
 
     let mut post = reqwest::Client::new().post(&target);
-    for (name, value) in headers.into_iter().chain(signed) {
+    for (name, value) in headers.into_iter().chain(signed.headers) {
         post = post.header(name, value);
     }
     let response = post
-        .body(request.body)
+        .body(signed.body.unwrap_or(request.body))
         .send()
         .await
         .with_context(|| format!("cannot reach the gateway at {base}"))?;

@@ -24,8 +24,8 @@ pub use bindings::{
     VerifyContext, VerifyError,
 };
 pub use platform::{
-    ConfigRefusal, Outcome, PlatformPlugin, PluginInfo, SignContext, SignError, SourceContext,
-    Verified,
+    ConfigRefusal, Outcome, PlatformPlugin, PluginInfo, SignContext, SignError, SignedRequest,
+    SourceContext, Verified,
 };
 pub use registry::{LoadError, Loaded, Registry, load_file};
 pub use state::Cutoff;

@@ -271,15 +271,15 @@ impl PlatformPlugin {
         settle(result, store.data(), &label, runtime)
     }
 
-    /// Signs a test request in a fresh, limited instance: the headers to add so that the
-    /// plugin accepts `request` under `context.secret`. Not on the ingest path (`hookgate send`
-    /// only).
+    /// Signs a test request in a fresh, limited instance: the headers to add (and, for a
+    /// platform that signs inside the body, the body to send) so that the plugin accepts
+    /// `request` under `context.secret`. Not on the ingest path (`hookgate send` only).
     pub async fn sign(
         &self,
         runtime: &Runtime,
         request: &Request,
         context: &SignContext,
-    ) -> Result<Vec<(String, Vec<u8>)>, SignError> {
+    ) -> Result<SignedRequest, SignError> {
         let unsupported = || SignError::Unsupported {
             plugin: self.info.name.to_string(),
             wit_version: self.info.wit_version.clone(),
@@ -302,7 +302,14 @@ impl PlatformPlugin {
                 };
                 let result = tokio::time::timeout(backstop, call).await;
                 match settle(result, store.data(), &self.info.name, runtime)? {
-                    Ok(headers) => Ok(headers.into_iter().map(|h| (h.name, h.value)).collect()),
+                    Ok(signed) => Ok(SignedRequest {
+                        headers: signed
+                            .headers
+                            .into_iter()
+                            .map(|h| (h.name, h.value))
+                            .collect(),
+                        body: signed.body,
+                    }),
                     Err(v1_3::SignError::Unsupported) => Err(unsupported()),
                     Err(v1_3::SignError::Invalid(message)) => Err(invalid(message)),
                 }
@@ -336,7 +343,10 @@ impl PlatformPlugin {
                 };
                 let result = tokio::time::timeout(backstop, call).await;
                 match settle(result, store.data(), &self.info.name, runtime)? {
-                    Ok(headers) => Ok(headers.into_iter().map(|h| (h.name, h.value)).collect()),
+                    Ok(headers) => Ok(SignedRequest {
+                        headers: headers.into_iter().map(|h| (h.name, h.value)).collect(),
+                        body: None,
+                    }),
                     Err(bindings::signer::SignError::Unsupported) => Err(unsupported()),
                     Err(bindings::signer::SignError::Invalid(message)) => Err(invalid(message)),
                 }
@@ -532,6 +542,15 @@ impl PlatformPlugin {
             answer: None,
         }))
     }
+}
+
+/// A test request's signature, from [`PlatformPlugin::sign`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedRequest {
+    /// `(name, value)` headers to add.
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// The body to send instead of the operator's, for platforms that sign inside the body.
+    pub body: Option<Vec<u8>>,
 }
 
 /// A plugin's refusal of a source's `config` table.
