@@ -19,7 +19,7 @@ use super::shared;
 use crate::cluster::Cluster;
 use crate::egress::Egress;
 use crate::ingest::RouteTable;
-use crate::model::{AttemptOutcome, Clock, delivery_json, unix_ms};
+use crate::model::{AttemptOutcome, Clock, delivery_json, duration_ms, unix_ms};
 use crate::runtime::{ActionOutcome, DeliveryRequest, Registry};
 use crate::store::{Attempt, Finished, LeasedJob, Next, Store, StoreError};
 use std::sync::Arc;
@@ -169,8 +169,7 @@ impl Deliverer {
             if free > 0 {
                 let skip = self.destinations.waiting(now);
                 let now_ms = self.now_ms();
-                let lease_ms = i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX);
-                match self.store.lease(now_ms, lease_ms, free, skip).await {
+                match self.store.lease(now_ms, self.lease, free, skip).await {
                     Ok(jobs) => {
                         if store_down_since.take().is_some() {
                             tracing::info!("delivery engine reaches the store again");
@@ -336,7 +335,7 @@ impl Deliverer {
             number,
             route: job.route.clone(),
             started_at_ms: unix_ms(started),
-            duration_ms: i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX),
+            duration_ms: duration_ms(elapsed),
             outcome: outcome.kind(),
             http_status: outcome.http_status(),
             error: outcome.reason().map(str::to_owned),
@@ -363,9 +362,7 @@ impl Deliverer {
                     retry::jitter_unit(),
                 );
                 match delay {
-                    Some(delay) => Next::RetryAt(
-                        self.now_ms() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2),
-                    ),
+                    Some(delay) => Next::RetryAt(self.now_ms().saturating_add(duration_ms(delay))),
                     None => Next::DeadLetter(format!("gave up after {number} attempts: {reason}")),
                 }
             }
@@ -408,7 +405,7 @@ impl Deliverer {
     }
 
     async fn defer(&self, job: &LeasedJob, wait: Duration) {
-        let due = self.now_ms() + i64::try_from(wait.as_millis()).unwrap_or(0);
+        let due = self.now_ms().saturating_add(duration_ms(wait));
         if let Err(e) = self.store.defer(job.id, job.lease_until_ms, due).await {
             tracing::warn!(event_id = %job.event_id, error = %e, "cannot hand a job back; it runs when its lease expires");
         }

@@ -80,7 +80,10 @@ mod tests {
             .await
             .unwrap();
         let now = 1_700_000_100_000;
-        let jobs = store.lease(now, 60_000, 100, Vec::new()).await.unwrap();
+        let jobs = store
+            .lease(now, std::time::Duration::from_secs(60), 100, Vec::new())
+            .await
+            .unwrap();
         assert_eq!(jobs.len(), 40);
         let recorder = Arc::new(Recorder::start(store.clone()).unwrap());
         let tasks: Vec<_> = jobs

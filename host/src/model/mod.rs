@@ -12,4 +12,4 @@ pub use clock::{Clock, SystemClock};
 pub use event::{Envelope, EventRecord, EventStatus, NewEvents, UNNORMALIZED_TYPE, delivery_json};
 pub use ids::{EventId, event_id};
 pub use job::{AttemptOutcome, JobStatus};
-pub use time::{rfc3339_ms, unix_ms};
+pub use time::{duration_ms, rfc3339_ms, unix_ms};

@@ -9,6 +9,12 @@ pub fn unix_ms(t: SystemTime) -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// A duration in whole milliseconds, to add to a stored instant (saturating: a duration too
+/// long for an `i64` of milliseconds is as good as forever).
+pub fn duration_ms(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
 /// RFC 3339 (UTC, milliseconds) of Unix milliseconds.
 pub fn rfc3339_ms(ms: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)

@@ -37,11 +37,12 @@ pub trait EventLog: Send + Sync + std::fmt::Debug + 'static {
 #[async_trait::async_trait]
 pub trait JobQueue: Send + Sync + std::fmt::Debug + 'static {
     /// Leases up to `limit` pending jobs due at `now_ms` whose lease (if any) has expired,
-    /// oldest due first, skipping `skip_routes`; each lease lasts `lease_ms`.
+    /// oldest due first, skipping `skip_routes`; each lease lasts `lease` (instants are Unix
+    /// ms, as stored; durations are durations).
     async fn lease(
         &self,
         now_ms: i64,
-        lease_ms: i64,
+        lease: std::time::Duration,
         limit: usize,
         skip_routes: Vec<String>,
     ) -> Result<Vec<LeasedJob>, StoreError>;

@@ -114,7 +114,7 @@ impl Gateway {
         let now = crate::model::unix_ms(std::time::SystemTime::now());
         let jobs = self
             .store
-            .lease(now, 60_000, 100, Vec::new())
+            .lease(now, std::time::Duration::from_secs(60), 100, Vec::new())
             .await
             .unwrap();
         assert!(!jobs.is_empty(), "nothing to dead-letter");

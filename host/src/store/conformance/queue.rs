@@ -41,7 +41,7 @@ fn attempt(number: u32, route: &str, outcome: AttemptOutcome, error: Option<&str
 /// Leases everything due at `now` and hands it all back (so each check starts clean).
 async fn lease_all(store: &dyn Store, now: i64) -> Vec<LeasedJob> {
     store
-        .lease(now, 60_000, 100, Vec::new())
+        .lease(now, std::time::Duration::from_secs(60), 100, Vec::new())
         .await
         .expect("lease")
 }
@@ -53,7 +53,7 @@ async fn lease_attempt_and_finish(store: &dyn Store) {
         .await
         .expect("insert");
     let skipped = store
-        .lease(T0, 60_000, 10, vec!["a".into()])
+        .lease(T0, std::time::Duration::from_secs(60), 10, vec!["a".into()])
         .await
         .expect("lease");
     assert_eq!(skipped.len(), 1, "skipped routes are not leased");

@@ -76,7 +76,7 @@ impl JobQueue for RedisStore {
     async fn lease(
         &self,
         now_ms: i64,
-        lease_ms: i64,
+        lease: std::time::Duration,
         limit: usize,
         skip_routes: Vec<String>,
     ) -> Result<Vec<LeasedJob>, StoreError> {
@@ -86,7 +86,7 @@ impl JobQueue for RedisStore {
             .arg(GROUP)
             .arg(&self.inner.consumer)
             .arg(now_ms)
-            .arg(now_ms.saturating_add(lease_ms))
+            .arg(now_ms.saturating_add(crate::model::duration_ms(lease)))
             .arg(limit)
             .arg(skip_routes.len())
             .arg(&skip_routes);

@@ -73,7 +73,12 @@ async fn sixteen_concurrent_copies_store_one_event_with_one_set_of_jobs() {
         .unwrap();
     assert_eq!(jobs.len(), 2, "{jobs:?}");
     let leased = store
-        .lease(i64::MAX / 4, 60_000, 100, Vec::new())
+        .lease(
+            i64::MAX / 4,
+            std::time::Duration::from_secs(60),
+            100,
+            Vec::new(),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -111,14 +116,27 @@ async fn a_crashed_consumers_job_is_reclaimed_and_its_late_finish_changes_nothin
         .unwrap();
     let now = 1_800_000_000_000;
     let lease_ms = 30_000;
-    let held = a.lease(now, lease_ms, 10, Vec::new()).await.unwrap();
+    let held = a
+        .lease(
+            now,
+            std::time::Duration::from_millis(lease_ms as u64),
+            10,
+            Vec::new(),
+        )
+        .await
+        .unwrap();
     assert_eq!(held.len(), 1);
     // A "crashes": it never finishes. Until the lease expires, B gets nothing.
     assert!(
-        b.lease(now + lease_ms - 1, lease_ms, 10, Vec::new())
-            .await
-            .unwrap()
-            .is_empty()
+        b.lease(
+            now + lease_ms - 1,
+            std::time::Duration::from_millis(lease_ms as u64),
+            10,
+            Vec::new()
+        )
+        .await
+        .unwrap()
+        .is_empty()
     );
     let mut conn = redis_conn(&server).await;
     let stream = a.keys().stream("r");
@@ -139,7 +157,12 @@ async fn a_crashed_consumers_job_is_reclaimed_and_its_late_finish_changes_nothin
         .unwrap();
     assert_eq!(owner(pending), a.inner.consumer);
     let taken = b
-        .lease(now + lease_ms, lease_ms, 10, Vec::new())
+        .lease(
+            now + lease_ms,
+            std::time::Duration::from_millis(lease_ms as u64),
+            10,
+            Vec::new(),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -225,7 +248,10 @@ async fn two_nodes_leasing_at_once_never_get_the_same_job() {
         tokio::spawn(async move {
             let mut got = Vec::new();
             loop {
-                let jobs = store.lease(now, 60_000, 7, Vec::new()).await.unwrap();
+                let jobs = store
+                    .lease(now, std::time::Duration::from_secs(60), 7, Vec::new())
+                    .await
+                    .unwrap();
                 if jobs.is_empty() {
                     return got;
                 }
@@ -265,7 +291,10 @@ async fn stopped_nodes_consumers_are_pruned_but_holders_are_kept() {
             .unwrap();
     }
     let now = 1_800_000_000_000;
-    let done = b.lease(now, 60_000, 1, Vec::new()).await.unwrap();
+    let done = b
+        .lease(now, std::time::Duration::from_secs(60), 1, Vec::new())
+        .await
+        .unwrap();
     let attempt = Attempt {
         number: 1,
         route: "r".into(),
@@ -280,7 +309,10 @@ async fn stopped_nodes_consumers_are_pruned_but_holders_are_kept() {
             .await
             .unwrap()
     );
-    let held = c.lease(now, 60_000, 1, Vec::new()).await.unwrap();
+    let held = c
+        .lease(now, std::time::Duration::from_secs(60), 1, Vec::new())
+        .await
+        .unwrap();
     assert_eq!(held.len(), 1);
     // B holds nothing (it "stopped"), C holds a lease: only B goes.
     assert_eq!(queue::prune_consumers(&a.inner, 0).await.unwrap(), 1);

@@ -20,11 +20,11 @@ impl JobQueue for SqliteStore {
     async fn lease(
         &self,
         now_ms: i64,
-        lease_ms: i64,
+        lease: std::time::Duration,
         limit: usize,
         skip_routes: Vec<String>,
     ) -> Result<Vec<LeasedJob>, StoreError> {
-        let lease_until_ms = now_ms + lease_ms;
+        let lease_until_ms = now_ms.saturating_add(crate::model::duration_ms(lease));
         self.write(move |c| {
             let mut sql = String::from(LEASE_CANDIDATES);
             let mut args: Vec<Value> = vec![Value::Integer(now_ms)];
