@@ -22,6 +22,7 @@ macro_rules! on_both_backends {
 }
 
 mod admin;
+mod catalog;
 mod cluster;
 mod config;
 mod delivery;

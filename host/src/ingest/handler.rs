@@ -100,7 +100,7 @@ async fn handle(
     // From here to the insert the request only needs CPU (the plugin's checks).
     let incoming = state.store.incoming();
     let url = match &source.config.public_url {
-        Some(url) => url.clone(),
+        Some(url) => public_url(url, parts.uri.query()),
         None => reconstruct_url(&parts.headers, &parts.uri),
     };
     let plugin_request = PluginRequest {
@@ -207,6 +207,18 @@ fn plugin_response(answer: HandshakeResponse) -> Response {
         }
     }
     response
+}
+
+/// The configured public URL with the request's query string: platforms that sign the URL
+/// sign the one they called, parameters included (Twilio), and handshakes carry their
+/// parameters there (Meta's `hub.challenge`). A public URL that names a query keeps it alone.
+pub(super) fn public_url(configured: &str, query: Option<&str>) -> String {
+    match query {
+        Some(query) if !query.is_empty() && !configured.contains('?') => {
+            format!("{configured}?{query}")
+        }
+        _ => configured.to_owned(),
+    }
 }
 
 /// `http://{Host}{path?query}` — what the platform addressed, as far as the request shows it.

@@ -182,3 +182,17 @@ async fn an_unreachable_shared_rate_limit_is_a_503_never_a_429_nor_a_write() {
         0
     );
 }
+
+#[test]
+fn the_public_url_carries_the_query_the_platform_sent() {
+    use super::handler::public_url;
+    let configured = "https://hooks.example.com/webhooks/meta";
+    assert_eq!(
+        public_url(configured, Some("hub.mode=subscribe&hub.challenge=42")),
+        "https://hooks.example.com/webhooks/meta?hub.mode=subscribe&hub.challenge=42"
+    );
+    assert_eq!(public_url(configured, None), configured);
+    assert_eq!(public_url(configured, Some("")), configured);
+    let fixed = "https://hooks.example.com/in?tenant=a";
+    assert_eq!(public_url(fixed, Some("x=1")), fixed);
+}
