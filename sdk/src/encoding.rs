@@ -41,6 +41,30 @@ pub fn base64_decode(text: &str) -> Result<Vec<u8>, DecodeError> {
         .map_err(|_| DecodeError)
 }
 
+/// The first value of `key` in the query string of `url`, percent-decoded as web frameworks
+/// decode query parameters (`+` is a space); `None` when absent. Handshakes carry their
+/// parameters here (`?challenge=`, `?validationToken=`, `hub.challenge`).
+pub fn query_value(url: &str, key: &str) -> Option<String> {
+    let (_, query) = url.split_once('?')?;
+    let query = query.split('#').next().unwrap_or(query);
+    form_value(query.as_bytes(), key)
+}
+
+/// `AppInstance` → `app_instance`, `subscriptionType` → `subscription_type`: a platform's
+/// camel-case names as the lower-case segments of normalized types and entity types.
+pub fn snake_case(native: &str) -> String {
+    let mut out = String::with_capacity(native.len() + 4);
+    let mut previous_lower = false;
+    for c in native.chars() {
+        if c.is_ascii_uppercase() && previous_lower {
+            out.push('_');
+        }
+        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
 /// The first value of `key` in an `application/x-www-form-urlencoded` body, percent-decoded
 /// (`+` is a space). `None` when absent or not valid UTF-8 after decoding.
 pub fn form_value(body: &[u8], key: &str) -> Option<String> {
@@ -77,6 +101,21 @@ fn percent_decode(input: &[u8]) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn query_values_and_snake_case() {
+        let url = "https://h.example/w?challenge=a%20b+c&x=1#frag";
+        assert_eq!(query_value(url, "challenge").as_deref(), Some("a b c"));
+        assert_eq!(query_value(url, "x").as_deref(), Some("1"));
+        assert_eq!(query_value(url, "y"), None);
+        assert_eq!(query_value("https://h.example/w", "x"), None);
+        assert_eq!(snake_case("AppInstance"), "app_instance");
+        assert_eq!(
+            snake_case("contact.propertyChange"),
+            "contact.property_change"
+        );
+        assert_eq!(snake_case("already_snake"), "already_snake");
+    }
+
     #[test]
     fn form_values_are_percent_decoded() {
         let body = b"token=abc&payload=%7B%22a%22%3A+1%7D&empty=&flag";

@@ -163,7 +163,9 @@ pub mod prelude {
         Hash, constant_time_eq, ecdsa_p256_sign, ecdsa_p256_verify, ed25519_sign, ed25519_verify,
         hmac, hmac_verify, sha256,
     };
-    pub use crate::encoding::{base64_decode, base64_encode, form_value, hex_decode, hex_encode};
+    pub use crate::encoding::{
+        base64_decode, base64_encode, form_value, hex_decode, hex_encode, query_value, snake_case,
+    };
     pub use crate::event::{Event, NormalizeError};
     pub use crate::hmac_header::{Encoding, HmacHeader};
     pub use crate::http::{
@@ -176,6 +178,9 @@ pub mod prelude {
     pub use crate::retry_after::retry_after_ms;
     pub use crate::settings::{ConfigError, Settings};
     pub use crate::signature::{SignatureHeader, split_signature_list};
-    pub use crate::time::{parse_http_date, parse_unix_secs, rfc3339_from_unix};
+    pub use crate::time::{
+        parse_http_date, parse_int_prefix, parse_rfc3339, parse_unix_secs, rfc3339_from_unix,
+        rfc3339_from_unix_ms,
+    };
     pub use crate::{export_action, export_platform, log, standard_webhooks};
 }

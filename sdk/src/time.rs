@@ -32,6 +32,14 @@ pub fn rfc3339_from_unix(secs: i64) -> String {
     )
 }
 
+/// Formats Unix milliseconds as RFC 3339 in UTC with milliseconds (`2017-04-21T11:36:17.123Z`),
+/// for platforms that time their events in milliseconds.
+pub fn rfc3339_from_unix_ms(ms: i64) -> String {
+    let seconds = rfc3339_from_unix(ms.div_euclid(1000));
+    let base = seconds.strip_suffix('Z').unwrap_or(&seconds);
+    format!("{base}.{:03}Z", ms.rem_euclid(1000))
+}
+
 /// Parses an HTTP-date (RFC 9110 section 5.6.7) into Unix seconds: the preferred IMF-fixdate
 /// (`Sun, 06 Nov 1994 08:49:37 GMT`) and, because recipients must accept them, the obsolete
 /// RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37 1994`) forms.
@@ -95,6 +103,73 @@ const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
+/// Unix seconds of an RFC 3339 date-time (`2018-01-18T18:17:02Z`, `2021-04-26T17:36:27.458Z`,
+/// `2011-12-12T14:27:31+02:00`; a fraction is truncated, a leap second reads as the next
+/// second); `None` for anything else. Platforms time their events this way; with
+/// [`rfc3339_from_unix`] it normalizes a platform's offset into UTC.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    let at = |i: usize, allowed: &[u8]| text.as_bytes().get(i).is_some_and(|b| allowed.contains(b));
+    if !(at(4, b"-") && at(7, b"-") && at(10, b"Tt") && at(13, b":") && at(16, b":")) {
+        return None;
+    }
+    let part = |from: usize, to: usize| text.get(from..to).and_then(digits::<u32>);
+    let year = i64::from(part(0, 4)?);
+    let (month, day) = (part(5, 7)?, part(8, 10)?);
+    let (hour, minute, second) = (part(11, 13)?, part(14, 16)?, part(17, 19)?);
+    if !(1..=12).contains(&month)
+        || !(1..=days_in_month(year, month)).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    let mut zone = text.get(19..)?;
+    if let Some(fraction) = zone.strip_prefix('.') {
+        let end = fraction
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(fraction.len());
+        if end == 0 {
+            return None;
+        }
+        zone = fraction.get(end..)?;
+    }
+    let offset = zone_offset_secs(zone)?;
+    Some(
+        days_from_civil(year, month, day) * 86_400 + i64::from(hour * 3600 + minute * 60 + second)
+            - offset,
+    )
+}
+
+/// `Z` or `±HH:MM`, in seconds east of UTC.
+fn zone_offset_secs(zone: &str) -> Option<i64> {
+    if zone.eq_ignore_ascii_case("z") {
+        return Some(0);
+    }
+    let sign = match zone.get(..1)? {
+        "+" => 1,
+        "-" => -1,
+        _ => return None,
+    };
+    let (hours, minutes) = zone.get(1..)?.split_once(':')?;
+    let (hours, minutes): (i64, i64) = (digits(hours)?, digits(minutes)?);
+    (hours < 24 && minutes < 60 && zone.len() == 6).then_some(sign * (hours * 3600 + minutes * 60))
+}
+
+/// The integer JavaScript's `parseInt(text, 10)` reads: optional leading whitespace and sign,
+/// then the longest run of digits (`1700000000.5` and `1700000000abc` read 1700000000); `None`
+/// when there is no digit. The Standard Webhooks libraries read their timestamp header so.
+pub fn parse_int_prefix(text: &str) -> Option<i64> {
+    let text = text.trim_start();
+    let (negative, rest) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let count = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let value: i64 = rest.get(..count).filter(|d| !d.is_empty())?.parse().ok()?;
+    Some(if negative { -value } else { value })
+}
+
 /// Parses ASCII digits only (no sign, no spaces), unlike `str::parse`, which accepts `+`.
 fn digits<T: std::str::FromStr>(text: &str) -> Option<T> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
@@ -141,6 +216,55 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_reads_zones_fractions_and_refuses_the_rest() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            parse_rfc3339("2021-04-26T17:36:27.458Z"),
+            Some(1_619_458_587)
+        );
+        assert_eq!(
+            parse_rfc3339("2011-12-12T14:27:31+02:00"),
+            parse_rfc3339("2011-12-12T12:27:31Z")
+        );
+        assert_eq!(
+            parse_rfc3339("2011-12-12T10:27:31-02:00")
+                .map(rfc3339_from_unix)
+                .as_deref(),
+            Some("2011-12-12T12:27:31Z")
+        );
+        for bad in [
+            "",
+            "2021-02-29T00:00:00Z",
+            "2021-04-26T24:00:00Z",
+            "2021-04-26T17:36:27",
+            "2021-04-26T17:36:27.Z",
+            "2021-04-26T17:36:27+2:00",
+            "2021-04-26 17:36",
+            "yesterday",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn milliseconds_keep_their_fraction() {
+        assert_eq!(
+            rfc3339_from_unix_ms(1_492_774_577_123),
+            "2017-04-21T11:36:17.123Z"
+        );
+        assert_eq!(rfc3339_from_unix_ms(-1), "1969-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn int_prefix_reads_like_javascript_parse_int() {
+        assert_eq!(parse_int_prefix("1700000000"), Some(1_700_000_000));
+        assert_eq!(parse_int_prefix(" +1700000000.75"), Some(1_700_000_000));
+        assert_eq!(parse_int_prefix("-5abc"), Some(-5));
+        assert_eq!(parse_int_prefix("abc"), None);
+        assert_eq!(parse_int_prefix(""), None);
+    }
 
     #[test]
     fn formats_known_instants() {

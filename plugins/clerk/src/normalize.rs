@@ -7,20 +7,6 @@ use crate::verify::ID;
 use hookgate_sdk::prelude::*;
 use hookgate_sdk::serde_json::Value;
 
-/// `organizationMembership` → `organization_membership`.
-pub fn snake_case(native: &str) -> String {
-    let mut out = String::with_capacity(native.len() + 4);
-    let mut previous_lower = false;
-    for c in native.chars() {
-        if c.is_ascii_uppercase() && previous_lower {
-            out.push('_');
-        }
-        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        out.push(c.to_ascii_lowercase());
-    }
-    out
-}
-
 /// The normalized type: Clerk Billing's subscriptions and payments take the neutral names,
 /// everything else (users, sessions, organizations…) is `clerk.<type in snake case>`.
 /// `paymentAttempt.updated` is a payment's outcome once its `status` is `paid` or `failed`.

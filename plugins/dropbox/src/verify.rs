@@ -30,14 +30,6 @@ pub fn challenge(req: &Request) -> Option<String> {
     query_value(&req.url, "challenge").filter(|c| !c.is_empty())
 }
 
-/// The first value of `key` in the URL's query string, percent-decoded the way web frameworks
-/// decode query parameters (`+` is a space), as Dropbox's own sample (Flask) reads it.
-pub fn query_value(url: &str, key: &str) -> Option<String> {
-    let (_, query) = url.split_once('?')?;
-    let query = query.split('#').next().unwrap_or(query);
-    form_value(query.as_bytes(), key)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

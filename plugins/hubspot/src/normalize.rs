@@ -89,29 +89,6 @@ fn text(value: &Value) -> Option<String> {
     }
 }
 
-/// `contact.propertyChange` → `contact.property_change`; anything but letters, digits, `_`
-/// and `.` becomes `_`.
-fn snake_case(native: &str) -> String {
-    let mut out = String::with_capacity(native.len() + 4);
-    for c in native.chars() {
-        if c.is_ascii_uppercase() {
-            if out
-                .chars()
-                .last()
-                .is_some_and(|p| p.is_ascii_alphanumeric())
-            {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
-            out.push(c);
-        } else {
-            out.push('_');
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,20 +10,6 @@ use crate::verify::{CLIENT_STATE, items};
 use hookgate_sdk::prelude::*;
 use hookgate_sdk::serde_json::Value;
 
-/// `chatMessage` → `chat_message`.
-pub fn snake_case(native: &str) -> String {
-    let mut out = String::with_capacity(native.len() + 4);
-    let mut previous_lower = false;
-    for c in native.chars() {
-        if c.is_ascii_uppercase() && previous_lower {
-            out.push('_');
-        }
-        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        out.push(c.to_ascii_lowercase());
-    }
-    out
-}
-
 /// The resource type of `#Microsoft.Graph.Message` / `#microsoft.graph.chatMessage`:
 /// `message`, `chat_message`.
 pub fn resource_type(odata_type: &str) -> Option<String> {

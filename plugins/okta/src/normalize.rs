@@ -7,20 +7,6 @@
 use hookgate_sdk::prelude::*;
 use hookgate_sdk::serde_json::Value;
 
-/// `AppInstance` → `app_instance`: Okta's object types as entity types.
-pub fn snake_case(native: &str) -> String {
-    let mut out = String::with_capacity(native.len() + 4);
-    let mut previous_lower = false;
-    for c in native.chars() {
-        if c.is_ascii_uppercase() && previous_lower {
-            out.push('_');
-        }
-        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        out.push(c.to_ascii_lowercase());
-    }
-    out
-}
-
 /// The normalized type of an Okta event type. Okta's users are identities, not customers, so
 /// no neutral type fits: `okta.<eventType>` (`okta.user.lifecycle.create`).
 pub fn event_type(native: &str) -> String {

@@ -36,19 +36,6 @@ pub fn key(secret: &[u8]) -> Option<Vec<u8>> {
     (!key.is_empty()).then_some(key)
 }
 
-/// The integer JavaScript's `parseInt(text, 10)` reads: optional leading whitespace and sign,
-/// then the longest run of digits; `None` when there is no digit.
-pub fn parse_int_prefix(text: &str) -> Option<i64> {
-    let text = text.trim_start();
-    let (negative, rest) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.strip_prefix('+').unwrap_or(text)),
-    };
-    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    let value: i64 = rest.get(..digits).filter(|d| !d.is_empty())?.parse().ok()?;
-    Some(if negative { -value } else { value })
-}
-
 /// The decodable signatures of the header, `v1,` prefixes stripped.
 fn signatures(header: &str) -> Vec<Vec<u8>> {
     header

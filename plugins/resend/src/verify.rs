@@ -50,20 +50,6 @@ pub fn headers_of(req: &Request) -> Headers {
     if complete { SVIX } else { STANDARD }
 }
 
-/// The integer JavaScript's `parseInt(text, 10)` reads: optional leading whitespace and sign,
-/// then the longest run of digits (`1700000000.5` and `1700000000abc` read 1700000000); `None`
-/// when there is no digit.
-pub fn parse_int_prefix(text: &str) -> Option<i64> {
-    let text = text.trim_start();
-    let (negative, rest) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.strip_prefix('+').unwrap_or(text)),
-    };
-    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    let value: i64 = rest.get(..digits).filter(|d| !d.is_empty())?.parse().ok()?;
-    Some(if negative { -value } else { value })
-}
-
 /// The `v1` signature entries of a signature header, as base64 text.
 fn v1_signatures(header: &str) -> Vec<&str> {
     header

@@ -3,7 +3,7 @@
 //! `twitch.<subscription.type>` about the broadcaster's channel, a revocation
 //! `twitch.revocation.<reason>` about the subscription.
 
-use crate::verify::{MESSAGE_ID, MESSAGE_TYPE, TIMESTAMP, parse_rfc3339};
+use crate::verify::{MESSAGE_ID, MESSAGE_TYPE, TIMESTAMP};
 use hookgate_sdk::prelude::*;
 use serde_json::Value;
 
