@@ -56,6 +56,117 @@ pub fn headers(
     ])
 }
 
+/// The three header names of one naming scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeaderNames {
+    /// The message id (the event id of the platforms that use it).
+    pub id: &'static str,
+    /// The signed timestamp, Unix seconds.
+    pub timestamp: &'static str,
+    /// The signature list.
+    pub signature: &'static str,
+}
+
+/// The Standard Webhooks names.
+pub const WEBHOOK: HeaderNames = HeaderNames {
+    id: HEADER_ID,
+    timestamp: HEADER_TIMESTAMP,
+    signature: HEADER_SIGNATURE,
+};
+
+/// The names Svix (and so Clerk and Resend) sends.
+pub const SVIX: HeaderNames = HeaderNames {
+    id: "svix-id",
+    timestamp: "svix-timestamp",
+    signature: "svix-signature",
+};
+
+/// Verifies a request under `names` as the `standardwebhooks` libraries do (which Clerk's
+/// `verifyWebhook` and Resend's `webhooks.verify` wrap): the timestamp is the integer
+/// `parseInt` reads from its header, and that integer, not the header text, is what is signed;
+/// it must be within the tolerance either way; the key is the base64 after an optional
+/// `whsec_`; only `v1,` entries of the space-separated list count, any may match, each compared
+/// as base64 text with the expected one in constant time (a non-canonical encoding of the
+/// right bytes does not match).
+pub fn verify_as_library(
+    request: &crate::Request,
+    context: &crate::VerifyContext,
+    names: HeaderNames,
+) -> Result<(), crate::VerifyError> {
+    use crate::VerifyError;
+    let header = request
+        .header_str(names.signature)?
+        .filter(|s| !s.is_empty())
+        .ok_or(VerifyError::MissingSignature)?;
+    let id = request
+        .header_str(names.id)?
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| VerifyError::malformed(format!("missing {}", names.id)))?;
+    let timestamp = request
+        .header_str(names.timestamp)?
+        .filter(|s| !s.is_empty())
+        .and_then(crate::time::parse_int_prefix)
+        .ok_or(VerifyError::MissingTimestamp)?;
+    context.check_unix_secs(timestamp)?;
+    let signatures: Vec<&str> = header
+        .split(' ')
+        .filter_map(|entry| match entry.split_once(',') {
+            Some(("v1", sig)) if !sig.is_empty() => Some(sig),
+            _ => None,
+        })
+        .collect();
+    if signatures.is_empty() {
+        return Err(VerifyError::MissingSignature);
+    }
+    let prefix = format!("{id}.{timestamp}.");
+    context.verify_any_secret(|secret| {
+        // A secret that is not base64, or decodes to nothing, verifies nothing.
+        let Some(key) = std::str::from_utf8(secret)
+            .ok()
+            .and_then(|s| signing_key(s).ok())
+            .filter(|key| !key.is_empty())
+        else {
+            return false;
+        };
+        let expected = base64_encode(&hmac(
+            Hash::Sha256,
+            &key,
+            &[prefix.as_bytes(), &request.body],
+        ));
+        signatures.iter().fold(false, |ok, sig| {
+            ok | crate::crypto::constant_time_eq(sig.as_bytes(), expected.as_bytes())
+        })
+    })
+}
+
+/// The headers `hookgate send` adds under `names`: a fresh `msg_…` id unless the operator gave
+/// one, the timestamp (now) and the `v1,` signature.
+pub fn signed_headers_as_library(
+    request: &crate::Request,
+    context: &crate::SignContext,
+    names: HeaderNames,
+) -> Result<Vec<(String, String)>, crate::SignError> {
+    let given = request.header_text(names.id);
+    let id = given.map_or_else(|| format!("msg_{}", context.nonce), str::to_owned);
+    let signature = sign(
+        context.secret_str()?,
+        &id,
+        context.now_unix_secs,
+        &request.body,
+    )
+    .map_err(|_| crate::SignError::invalid("the secret is not base64 (expected whsec_<base64>)"))?;
+    let mut headers = Vec::new();
+    if given.is_none() {
+        headers.push((names.id.to_owned(), id));
+    }
+    headers.push((
+        names.timestamp.to_owned(),
+        context.now_unix_secs.to_string(),
+    ));
+    headers.push((names.signature.to_owned(), signature));
+    Ok(headers)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

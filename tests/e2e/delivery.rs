@@ -396,15 +396,18 @@ async fn circuit_breaker_opens_and_recovers() {
         (rx.received("/hook").len() >= 3).then_some(())
     })
     .await;
-    let routes = admin(&gw, "/admin/routes").await;
-    let crm = routes["routes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == "crm")
-        .unwrap()
-        .clone();
-    assert_eq!(crm["circuit"], "open", "{routes}");
+    // The receiver sees the third attempt before the gateway has read its answer: wait for
+    // the circuit itself.
+    eventually(WAIT, "the circuit to open", || async {
+        let routes = admin(&gw, "/admin/routes").await;
+        routes["routes"]
+            .as_array()?
+            .iter()
+            .find(|r| r["name"] == "crm")
+            .filter(|crm| crm["circuit"] == "open")
+            .map(drop)
+    })
+    .await;
     rx.set_default("/hook", Reply::status(200));
     job_with_status(&gw, &id, "crm", "delivered").await;
     let got = rx.received("/hook");

@@ -12,7 +12,7 @@
 //!   "too new").
 
 use hookgate_sdk::prelude::*;
-use hookgate_sdk::standard_webhooks::signing_key;
+use hookgate_sdk::standard_webhooks::{self, SVIX, signed_headers_as_library, verify_as_library};
 
 /// The message id header (also the event id).
 pub const ID: &str = "svix-id";
@@ -21,69 +21,15 @@ pub const TIMESTAMP: &str = "svix-timestamp";
 /// The signature header.
 pub const SIGNATURE: &str = "svix-signature";
 
-/// The `v1` signature entries of the signature header, as base64 text.
-fn v1_signatures(header: &str) -> Vec<&str> {
-    header
-        .split(' ')
-        .filter_map(|entry| {
-            let mut parts = entry.split(',');
-            match (parts.next(), parts.next()) {
-                (Some("v1"), Some(sig)) if !sig.is_empty() => Some(sig),
-                _ => None,
-            }
-        })
-        .collect()
-}
-
-/// The base64 HMAC a secret gives over `prefix` + body; `None` for a secret that is not
-/// base64 or decodes to nothing (which would let anyone sign).
-fn expected(secret: &[u8], prefix: &str, body: &[u8]) -> Option<String> {
-    let key = signing_key(std::str::from_utf8(secret).ok()?).ok()?;
-    if key.is_empty() {
-        return None;
-    }
-    Some(base64_encode(&hmac(
-        Hash::Sha256,
-        &key,
-        &[prefix.as_bytes(), body],
-    )))
-}
-
-/// Verifies a Clerk webhook.
+/// Verifies a Clerk webhook: the library's rules under the `svix-*` names only.
 pub fn verify(req: &Request, ctx: &VerifyContext) -> Result<(), VerifyError> {
-    let header = req
-        .header_str(SIGNATURE)?
-        .filter(|s| !s.is_empty())
-        .ok_or(VerifyError::MissingSignature)?;
-    let id = req
-        .header_str(ID)?
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| VerifyError::malformed("missing svix-id"))?;
-    let timestamp = req
-        .header_str(TIMESTAMP)?
-        .filter(|s| !s.is_empty())
-        .and_then(parse_int_prefix)
-        .ok_or(VerifyError::MissingTimestamp)?;
-    ctx.check_unix_secs(timestamp)?;
-    let signatures = v1_signatures(header);
-    if signatures.is_empty() {
-        return Err(VerifyError::MissingSignature);
-    }
-    let prefix = format!("{id}.{timestamp}.");
-    ctx.verify_any_secret(|secret| {
-        expected(secret, &prefix, &req.body).is_some_and(|mac| {
-            signatures.iter().fold(false, |ok, sig| {
-                ok | constant_time_eq(sig.as_bytes(), mac.as_bytes())
-            })
-        })
-    })
+    verify_as_library(req, ctx, SVIX)
 }
 
 /// The `svix-signature` value for one message (`v1,<base64>`), as Clerk signs it.
 pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<String, SignError> {
-    expected(secret.as_bytes(), &format!("{id}.{timestamp}."), body)
-        .map(|mac| format!("v1,{mac}"))
-        .ok_or_else(|| SignError::invalid("the secret is not base64 (expected whsec_<base64>)"))
+    standard_webhooks::sign(secret, id, timestamp, body)
+        .map_err(|_| SignError::invalid("the secret is not base64 (expected whsec_<base64>)"))
 }
 
 /// The headers `hookgate send` adds: `svix-id` (a fresh `msg_…` unless the operator gave one),
@@ -92,16 +38,7 @@ pub fn signed_headers(
     req: &Request,
     ctx: &SignContext,
 ) -> Result<Vec<(String, String)>, SignError> {
-    let given = req.header_text(ID);
-    let id = given.map_or_else(|| format!("msg_{}", ctx.nonce), str::to_owned);
-    let signature = sign(ctx.secret_str()?, &id, ctx.now_unix_secs, &req.body)?;
-    let mut headers = Vec::new();
-    if given.is_none() {
-        headers.push((ID.to_owned(), id));
-    }
-    headers.push((TIMESTAMP.to_owned(), ctx.now_unix_secs.to_string()));
-    headers.push((SIGNATURE.to_owned(), signature));
-    Ok(headers)
+    signed_headers_as_library(req, ctx, SVIX)
 }
 
 #[cfg(test)]
