@@ -233,7 +233,11 @@ async fn check(
         let mut tampered = body.clone();
         let middle = tampered.len() / 2;
         tampered[middle] ^= 0x01;
-        assert_eq!(post(&gw, name, &headers, &tampered).await, 401, "a tampered body");
+        assert_eq!(
+            post(&gw, name, &headers, &tampered).await,
+            401,
+            "a tampered body"
+        );
     }
     if !added.is_empty() {
         let unsigned: Vec<_> = headers
@@ -248,7 +252,11 @@ async fn check(
             added.join(", ")
         );
     }
-    assert_eq!(stored(&gw, name).await.len(), events.len(), "nothing more stored");
+    assert_eq!(
+        stored(&gw, name).await.len(),
+        events.len(),
+        "nothing more stored"
+    );
 
     let path = format!("/{name}");
     let delivered = eventually(Duration::from_secs(30), "the deliveries", || async {
