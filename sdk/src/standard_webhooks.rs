@@ -186,6 +186,41 @@ mod tests {
     }
 
     #[test]
+    fn the_library_rules_verify_the_specification_example_under_either_names() {
+        let request = |names: HeaderNames, ts: &str, sig: &str| {
+            crate::Request::post(BODY)
+                .with_header(names.id, MSG_ID)
+                .with_header(names.timestamp, ts)
+                .with_header(names.signature, sig)
+        };
+        let sig = "v2,abc v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+        let ctx = crate::VerifyContext::new(SECRET, TIMESTAMP);
+        for names in [WEBHOOK, SVIX] {
+            assert_eq!(
+                verify_as_library(&request(names, "1614265330", sig), &ctx, names),
+                Ok(())
+            );
+            // parseInt reads the integer that was signed.
+            assert_eq!(
+                verify_as_library(&request(names, "1614265330.75", sig), &ctx, names),
+                Ok(())
+            );
+        }
+        assert_eq!(
+            verify_as_library(&request(SVIX, "1614265330", sig), &ctx, WEBHOOK),
+            Err(crate::VerifyError::MissingSignature),
+            "the other names are not read"
+        );
+        let empty_key = crate::VerifyContext::new("whsec_", TIMESTAMP);
+        assert_eq!(
+            verify_as_library(&request(WEBHOOK, "1614265330", sig), &empty_key, WEBHOOK),
+            Err(crate::VerifyError::SignatureMismatch)
+        );
+        let late = crate::VerifyContext::new(SECRET, TIMESTAMP + 301);
+        assert!(verify_as_library(&request(WEBHOOK, "1614265330", sig), &late, WEBHOOK).is_err());
+    }
+
+    #[test]
     fn headers_carry_id_timestamp_and_signature() {
         let [id, ts, sig] = headers(SECRET, MSG_ID, TIMESTAMP, BODY).unwrap();
         assert_eq!(id, ("webhook-id", MSG_ID.to_owned()));

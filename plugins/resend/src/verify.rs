@@ -15,31 +15,8 @@
 //!   libraries (Resend's documented manual alternative) fall back.
 
 use hookgate_sdk::prelude::*;
-use hookgate_sdk::standard_webhooks::signing_key;
-
-/// The three headers of one naming scheme.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Headers {
-    /// Message id header.
-    pub id: &'static str,
-    /// Timestamp header.
-    pub timestamp: &'static str,
-    /// Signature header.
-    pub signature: &'static str,
-}
-
-/// The names Resend sends.
-pub const SVIX: Headers = Headers {
-    id: "svix-id",
-    timestamp: "svix-timestamp",
-    signature: "svix-signature",
-};
-/// The Standard Webhooks names, the Svix libraries' fallback.
-pub const STANDARD: Headers = Headers {
-    id: "webhook-id",
-    timestamp: "webhook-timestamp",
-    signature: "webhook-signature",
-};
+use hookgate_sdk::standard_webhooks::{self, signed_headers_as_library, verify_as_library};
+pub use hookgate_sdk::standard_webhooks::{HeaderNames as Headers, SVIX, WEBHOOK as STANDARD};
 
 /// The header set a request uses: `svix-*` when all three are present and non-empty, else
 /// `webhook-*`.
@@ -50,69 +27,15 @@ pub fn headers_of(req: &Request) -> Headers {
     if complete { SVIX } else { STANDARD }
 }
 
-/// The `v1` signature entries of a signature header, as base64 text.
-fn v1_signatures(header: &str) -> Vec<&str> {
-    header
-        .split(' ')
-        .filter_map(|entry| {
-            let mut parts = entry.split(',');
-            match (parts.next(), parts.next()) {
-                (Some("v1"), Some(sig)) if !sig.is_empty() => Some(sig),
-                _ => None,
-            }
-        })
-        .collect()
-}
-
-/// The base64 HMAC a secret gives over `prefix` + body; `None` for a secret that is not
-/// base64 or decodes to nothing (which would let anyone sign).
-fn expected(secret: &[u8], prefix: &str, body: &[u8]) -> Option<String> {
-    let key = signing_key(std::str::from_utf8(secret).ok()?).ok()?;
-    if key.is_empty() {
-        return None;
-    }
-    Some(base64_encode(&hmac(
-        Hash::Sha256,
-        &key,
-        &[prefix.as_bytes(), body],
-    )))
-}
-
-/// Verifies a Resend webhook.
+/// Verifies a Resend webhook: the library's rules under the names the request uses.
 pub fn verify(req: &Request, ctx: &VerifyContext) -> Result<(), VerifyError> {
-    let names = headers_of(req);
-    let header = req
-        .header_str(names.signature)?
-        .filter(|s| !s.is_empty())
-        .ok_or(VerifyError::MissingSignature)?;
-    let id = req
-        .header_str(names.id)?
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| VerifyError::malformed(format!("missing {}", names.id)))?;
-    let timestamp = req
-        .header_str(names.timestamp)?
-        .and_then(parse_int_prefix)
-        .ok_or(VerifyError::MissingTimestamp)?;
-    ctx.check_unix_secs(timestamp)?;
-    let signatures = v1_signatures(header);
-    if signatures.is_empty() {
-        return Err(VerifyError::MissingSignature);
-    }
-    let prefix = format!("{id}.{timestamp}.");
-    ctx.verify_any_secret(|secret| {
-        expected(secret, &prefix, &req.body).is_some_and(|mac| {
-            signatures.iter().fold(false, |ok, sig| {
-                ok | constant_time_eq(sig.as_bytes(), mac.as_bytes())
-            })
-        })
-    })
+    verify_as_library(req, ctx, headers_of(req))
 }
 
 /// The `svix-signature` value for one message (`v1,<base64>`), as Resend signs it.
 pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<String, SignError> {
-    expected(secret.as_bytes(), &format!("{id}.{timestamp}."), body)
-        .map(|mac| format!("v1,{mac}"))
-        .ok_or_else(|| SignError::invalid("the secret is not base64 (expected whsec_<base64>)"))
+    standard_webhooks::sign(secret, id, timestamp, body)
+        .map_err(|_| SignError::invalid("the secret is not base64 (expected whsec_<base64>)"))
 }
 
 /// The headers `hookgate send` adds: `svix-id` (a fresh `msg_…` unless the operator gave one),
@@ -121,16 +44,7 @@ pub fn signed_headers(
     req: &Request,
     ctx: &SignContext,
 ) -> Result<Vec<(String, String)>, SignError> {
-    let given = req.header_text(SVIX.id);
-    let id = given.map_or_else(|| format!("msg_{}", ctx.nonce), str::to_owned);
-    let signature = sign(ctx.secret_str()?, &id, ctx.now_unix_secs, &req.body)?;
-    let mut headers = Vec::new();
-    if given.is_none() {
-        headers.push((SVIX.id.to_owned(), id));
-    }
-    headers.push((SVIX.timestamp.to_owned(), ctx.now_unix_secs.to_string()));
-    headers.push((SVIX.signature.to_owned(), signature));
-    Ok(headers)
+    signed_headers_as_library(req, ctx, SVIX)
 }
 
 #[cfg(test)]
