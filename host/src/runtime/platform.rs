@@ -184,18 +184,10 @@ impl PlatformPlugin {
         runtime: &Runtime,
         label: Arc<str>,
     ) -> Result<bindings::PluginMetadata, PluginFault> {
-        let mut store = runtime.store(label.clone(), 0);
-        let backstop = backstop(store.data());
-        let result = async {
-            let instance = pre.instantiate_async(&mut store).await?;
-            store.data_mut().start_call();
-            instance
-                .hookgate_plugin_ingest()
-                .call_metadata(&mut store)
-                .await
-        };
-        let result = tokio::time::timeout(backstop, result).await;
-        let m = settle(result, store.data(), &label, runtime)?;
+        let m = in_fresh_instance(pre, runtime, &label, 0, async |store, instance| {
+            instance.hookgate_plugin_ingest().call_metadata(store).await
+        })
+        .await?;
         Ok(bindings::PluginMetadata {
             name: m.name,
             version: m.version,
@@ -232,23 +224,24 @@ impl PlatformPlugin {
                 }));
             }
         };
-        let mut store = runtime.store(self.info.name.clone(), config.len());
-        let backstop = backstop(store.data());
-        let call = async {
-            let instance = pre.instantiate_async(&mut store).await?;
-            store.data_mut().start_call();
-            instance
-                .hookgate_plugin_ingest()
-                .call_check_config(&mut store, config)
-                .await
-        };
-        let result = tokio::time::timeout(backstop, call).await;
-        Ok(
-            settle(result, store.data(), &self.info.name, runtime)?.map_err(|e| ConfigRefusal {
-                key: e.key,
-                message: e.message,
-            }),
+        let label = &self.info.name;
+        let checked = in_fresh_instance(
+            pre,
+            runtime,
+            label,
+            config.len(),
+            async |store, instance| {
+                instance
+                    .hookgate_plugin_ingest()
+                    .call_check_config(store, config)
+                    .await
+            },
         )
+        .await?;
+        Ok(checked.map_err(|e| ConfigRefusal {
+            key: e.key,
+            message: e.message,
+        }))
     }
 
     /// Calls a 1.0.0 to 1.2.0 plugin's `metadata` in a fresh, limited instance.
@@ -288,20 +281,23 @@ impl PlatformPlugin {
             plugin: self.info.name.to_string(),
             message,
         };
-        let mut store = runtime.store(self.info.name.clone(), request.body.len());
-        let backstop = backstop(store.data());
         match &self.interface {
             Interface::Single(pre) => {
-                let call = async {
-                    let instance = pre.instantiate_async(&mut store).await?;
-                    store.data_mut().start_call();
-                    instance
-                        .hookgate_plugin_ingest()
-                        .call_sign(&mut store, request, context)
-                        .await
-                };
-                let result = tokio::time::timeout(backstop, call).await;
-                match settle(result, store.data(), &self.info.name, runtime)? {
+                let label = &self.info.name;
+                let signed = in_fresh_instance(
+                    pre,
+                    runtime,
+                    label,
+                    request.body.len(),
+                    async |store, instance| {
+                        instance
+                            .hookgate_plugin_ingest()
+                            .call_sign(store, request, context)
+                            .await
+                    },
+                )
+                .await?;
+                match signed {
                     Ok(signed) => Ok(SignedRequest {
                         headers: signed
                             .headers
@@ -316,6 +312,8 @@ impl PlatformPlugin {
             }
             Interface::Split { pre, signer } => {
                 let indices = signer.as_ref().ok_or_else(unsupported)?;
+                let mut store = runtime.store(self.info.name.clone(), request.body.len());
+                let backstop = backstop(store.data());
                 // The 1.2.0 signer's own copies of the types; off the ingest path, so a copy.
                 let request = bindings::signer::Request {
                     method: request.method.clone(),
@@ -405,18 +403,21 @@ impl PlatformPlugin {
         request: Request,
         context: &SourceContext,
     ) -> Result<Outcome, PluginFault> {
-        let mut store = runtime.store(self.info.name.clone(), request.body.len());
-        let backstop = backstop(store.data());
-        let call = async {
-            let instance = pre.instantiate_async(&mut store).await?;
-            store.data_mut().start_call();
-            instance
-                .hookgate_plugin_ingest()
-                .call_process(&mut store, &request, context)
-                .await
-        };
-        let result = tokio::time::timeout(backstop, call).await;
-        let outcome = match settle(result, store.data(), &self.info.name, runtime) {
+        let label = &self.info.name;
+        let processed = in_fresh_instance(
+            pre,
+            runtime,
+            label,
+            request.body.len(),
+            async |store, instance| {
+                instance
+                    .hookgate_plugin_ingest()
+                    .call_process(store, &request, context)
+                    .await
+            },
+        )
+        .await;
+        let outcome = match processed {
             Ok(outcome) => outcome,
             Err(fault) if request.method == "POST" => {
                 return self
@@ -461,18 +462,21 @@ impl PlatformPlugin {
         context: &SourceContext,
         fault: PluginFault,
     ) -> Result<Outcome, PluginFault> {
-        let mut store = runtime.store(self.info.name.clone(), request.body.len());
-        let backstop = backstop(store.data());
-        let call = async {
-            let instance = pre.instantiate_async(&mut store).await?;
-            store.data_mut().start_call();
-            instance
-                .hookgate_plugin_ingest()
-                .call_verify(&mut store, &request, context)
-                .await
-        };
-        let result = tokio::time::timeout(backstop, call).await;
-        match settle(result, store.data(), &self.info.name, runtime) {
+        let label = &self.info.name;
+        let verified = in_fresh_instance(
+            pre,
+            runtime,
+            label,
+            request.body.len(),
+            async |store, instance| {
+                instance
+                    .hookgate_plugin_ingest()
+                    .call_verify(store, &request, context)
+                    .await
+            },
+        )
+        .await;
+        match verified {
             Ok(Ok(())) => {
                 self.failures.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(plugin = %self.info.name, kind = %fault.kind(), error = %fault, "plugin failed on a genuine request; payload dead-lettered");
@@ -542,6 +546,26 @@ impl PlatformPlugin {
             answer: None,
         }))
     }
+}
+
+/// Runs `call` on a fresh, limited instance of a 1.3.0 plugin, under the call's CPU deadline
+/// and its wall-clock backstop: every 1.3.0 call goes through here.
+async fn in_fresh_instance<T>(
+    pre: &v1_3::PlatformPluginPre<CallState>,
+    runtime: &Runtime,
+    label: &Arc<str>,
+    input_len: usize,
+    call: impl AsyncFnOnce(&mut wasmtime::Store<CallState>, v1_3::PlatformPlugin) -> wasmtime::Result<T>,
+) -> Result<T, PluginFault> {
+    let mut store = runtime.store(label.clone(), input_len);
+    let backstop = backstop(store.data());
+    let result = async {
+        let instance = pre.instantiate_async(&mut store).await?;
+        store.data_mut().start_call();
+        call(&mut store, instance).await
+    };
+    let result = tokio::time::timeout(backstop, result).await;
+    settle(result, store.data(), label, runtime)
 }
 
 /// A test request's signature, from [`PlatformPlugin::sign`].
