@@ -68,35 +68,48 @@ pub fn snake_case(native: &str) -> String {
 /// The first value of `key` in an `application/x-www-form-urlencoded` body, percent-decoded
 /// (`+` is a space). `None` when absent or not valid UTF-8 after decoding.
 pub fn form_value(body: &[u8], key: &str) -> Option<String> {
-    body.split(|&b| b == b'&')
-        .find_map(|pair| {
-            let (k, v) = match pair.iter().position(|&b| b == b'=') {
-                Some(i) => (&pair[..i], &pair[i + 1..]),
-                None => (pair, &b""[..]),
-            };
-            (percent_decode(k)? == key.as_bytes())
-                .then(|| percent_decode(v))
-                .flatten()
-        })
-        .and_then(|v| String::from_utf8(v).ok())
+    form_pairs(body)
+        .into_iter()
+        .find(|(k, _)| k == key.as_bytes())
+        .and_then(|(_, v)| String::from_utf8(v).ok())
 }
 
-fn percent_decode(input: &[u8]) -> Option<Vec<u8>> {
+/// Every `key=value` pair of an `application/x-www-form-urlencoded` body (or query string), in
+/// order, repeats kept, percent-decoded with `+` as a space. A `%` not followed by two hex
+/// digits stays as it is, as form parsers leave it (and as Twilio signs it).
+pub fn form_pairs(body: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    body.split(|&b| b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = match pair.iter().position(|&b| b == b'=') {
+                Some(at) => (&pair[..at], &pair[at + 1..]),
+                None => (pair, &[][..]),
+            };
+            (percent_decode(key), percent_decode(value))
+        })
+        .collect()
+}
+
+fn percent_decode(input: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(input.len());
     let mut i = 0;
-    while i < input.len() {
-        match input[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = input.get(i + 1..i + 3)?;
-                out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
-                i += 2;
+    while let Some(&b) = input.get(i) {
+        let hex = input
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b, hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+                continue;
             }
-            b => out.push(b),
+            (b'+', _) => out.push(b' '),
+            _ => out.push(b),
         }
         i += 1;
     }
-    Some(out)
+    out
 }
 
 #[cfg(test)]
@@ -123,7 +136,19 @@ mod tests {
         assert_eq!(form_value(body, "token").as_deref(), Some("abc"));
         assert_eq!(form_value(body, "empty").as_deref(), Some(""));
         assert_eq!(form_value(body, "missing"), None);
-        assert_eq!(form_value(b"a=%zz", "a"), None);
+        // A stray `%` stays as sent; bytes that are not UTF-8 are no text value.
+        assert_eq!(form_value(b"a=%zz%4", "a").as_deref(), Some("%zz%4"));
+        assert_eq!(form_value(b"a=%ff", "a"), None);
+        assert_eq!(form_value(b"flag", "flag").as_deref(), Some(""));
+        assert_eq!(
+            form_pairs(b"b=2&a=1&b=%32&&c"),
+            vec![
+                (b"b".to_vec(), b"2".to_vec()),
+                (b"a".to_vec(), b"1".to_vec()),
+                (b"b".to_vec(), b"2".to_vec()),
+                (b"c".to_vec(), Vec::new()),
+            ]
+        );
     }
 
     use super::*;

@@ -119,6 +119,7 @@ pub mod event;
 #[doc(hidden)]
 pub mod export;
 pub mod hmac_header;
+pub mod json;
 pub mod log;
 pub mod platform;
 pub mod request;
@@ -164,7 +165,8 @@ pub mod prelude {
         hmac, hmac_verify, sha256,
     };
     pub use crate::encoding::{
-        base64_decode, base64_encode, form_value, hex_decode, hex_encode, query_value, snake_case,
+        base64_decode, base64_encode, form_pairs, form_value, hex_decode, hex_encode, query_value,
+        snake_case,
     };
     pub use crate::event::{Event, NormalizeError};
     pub use crate::hmac_header::{Encoding, HmacHeader};

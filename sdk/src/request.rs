@@ -104,6 +104,15 @@ impl VerifyContext {
         }
     }
 
+    /// A context with these secrets (none, or several as during a rotation), otherwise as
+    /// [`VerifyContext::new`]; handy in tests.
+    pub fn with_secrets(secrets: &[&[u8]], now_unix_secs: i64) -> Self {
+        VerifyContext {
+            secrets: secrets.iter().map(|s| s.to_vec()).collect(),
+            ..Self::new(Vec::new(), now_unix_secs)
+        }
+    }
+
     /// The same context with `settings` (builder style, for tests).
     pub fn with_settings(mut self, settings: Settings) -> Self {
         self.settings = settings;
@@ -136,6 +145,19 @@ impl VerifyContext {
     pub fn check_timestamp(&self, timestamp: &str) -> Result<i64, VerifyError> {
         let ts = parse_unix_secs(timestamp).ok_or(VerifyError::MissingTimestamp)?;
         self.check_unix_secs(ts)
+    }
+
+    /// Refuses a signed Unix timestamp older than the tolerance and lets a future one pass: the
+    /// check of the platforms whose own SDKs refuse only stale requests (Paddle, Calendly,
+    /// Discord, SendGrid, Mailgun, Zoom), so a receiver whose clock runs behind the sender's
+    /// refuses nothing genuine.
+    pub fn check_not_stale(&self, ts: i64) -> Result<i64, VerifyError> {
+        let tolerance = i64::try_from(self.tolerance_secs).unwrap_or(i64::MAX);
+        if self.now_unix_secs.saturating_sub(ts) > tolerance {
+            Err(VerifyError::TimestampOutsideTolerance(ts))
+        } else {
+            Ok(ts)
+        }
     }
 
     /// Checks a signed Unix timestamp against `now` and the tolerance.

@@ -5,7 +5,7 @@
 //! The signature is `v1,` + base64 HMAC-SHA256 over `{msg_id}.{timestamp}.{body}`, sent with
 //! the message id and timestamp in [`HEADER_ID`] and [`HEADER_TIMESTAMP`].
 
-use crate::crypto::{Hash, hmac};
+use crate::crypto::{Hash, constant_time_eq, ed25519_verify, hmac};
 use crate::encoding::{DecodeError, base64_decode, base64_encode};
 
 /// The message id header: receivers use it to de-duplicate.
@@ -81,90 +81,293 @@ pub const SVIX: HeaderNames = HeaderNames {
     signature: "svix-signature",
 };
 
-/// Verifies a request under `names` as the `standardwebhooks` libraries do (which Clerk's
-/// `verifyWebhook` and Resend's `webhooks.verify` wrap): the timestamp is the integer
-/// `parseInt` reads from its header, and that integer, not the header text, is what is signed;
-/// it must be within the tolerance either way; the key is the base64 after an optional
-/// `whsec_`; only `v1,` entries of the space-separated list count, any may match, each compared
-/// as base64 text with the expected one in constant time (a non-canonical encoding of the
-/// right bytes does not match).
-pub fn verify_as_library(
-    request: &crate::Request,
-    context: &crate::VerifyContext,
-    names: HeaderNames,
-) -> Result<(), crate::VerifyError> {
-    use crate::VerifyError;
-    let header = request
-        .header_str(names.signature)?
-        .filter(|s| !s.is_empty())
-        .ok_or(VerifyError::MissingSignature)?;
-    let id = request
-        .header_str(names.id)?
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| VerifyError::malformed(format!("missing {}", names.id)))?;
-    let timestamp = request
-        .header_str(names.timestamp)?
-        .filter(|s| !s.is_empty())
-        .and_then(crate::time::parse_int_prefix)
-        .ok_or(VerifyError::MissingTimestamp)?;
-    context.check_unix_secs(timestamp)?;
-    let signatures: Vec<&str> = header
-        .split(' ')
-        .filter_map(|entry| match entry.split_once(',') {
-            Some(("v1", sig)) if !sig.is_empty() => Some(sig),
-            _ => None,
-        })
-        .collect();
-    if signatures.is_empty() {
-        return Err(VerifyError::MissingSignature);
-    }
-    let prefix = format!("{id}.{timestamp}.");
-    context.verify_any_secret(|secret| {
-        // A secret that is not base64, or decodes to nothing, verifies nothing.
-        let Some(key) = std::str::from_utf8(secret)
-            .ok()
-            .and_then(|s| signing_key(s).ok())
-            .filter(|key| !key.is_empty())
-        else {
-            return false;
-        };
-        let expected = base64_encode(&hmac(
-            Hash::Sha256,
-            &key,
-            &[prefix.as_bytes(), &request.body],
-        ));
-        signatures.iter().fold(false, |ok, sig| {
-            ok | crate::crypto::constant_time_eq(sig.as_bytes(), expected.as_bytes())
-        })
-    })
+/// How one sender's flavour of the scheme reads and signs a message. The senders built on
+/// Standard Webhooks agree on the shape (`{id}.{timestamp}.{body}`, HMAC-SHA256, a list of
+/// `version,base64` entries) and differ in the details an official SDK fixes: how the secret
+/// becomes a key, which timestamp text is signed, which entries count. One verifier reads all
+/// of them from this description, so each platform plugin states its differences as data.
+#[derive(Debug, Clone, Copy)]
+pub struct Dialect {
+    /// The header names.
+    pub names: HeaderNames,
+    /// How a configured secret becomes a key.
+    pub key: KeyFormat,
+    /// How the timestamp is read and which text of it is signed.
+    pub timestamp: Timestamp,
+    /// Which signature entries count, and how they are compared.
+    pub entries: Entries,
+    /// Whether an empty (but present) id header is allowed; the signed bytes are then
+    /// `{timestamp}.{body}` (OpenAI's SDK).
+    pub empty_id_allowed: bool,
+    /// The prefix of the fresh ids `hookgate send` makes (`msg_`, `wh_`).
+    pub id_prefix: &'static str,
 }
 
-/// The headers `hookgate send` adds under `names`: a fresh `msg_…` id unless the operator gave
-/// one, the timestamp (now) and the `v1,` signature.
-pub fn signed_headers_as_library(
-    request: &crate::Request,
-    context: &crate::SignContext,
-    names: HeaderNames,
-) -> Result<Vec<(String, String)>, crate::SignError> {
-    let given = request.header_text(names.id);
-    let id = given.map_or_else(|| format!("msg_{}", context.nonce), str::to_owned);
-    let signature = sign(
-        context.secret_str()?,
-        &id,
-        context.now_unix_secs,
-        &request.body,
-    )
-    .map_err(|_| crate::SignError::invalid("the secret is not base64 (expected whsec_<base64>)"))?;
-    let mut headers = Vec::new();
-    if given.is_none() {
-        headers.push((names.id.to_owned(), id));
+/// How a configured secret becomes a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFormat {
+    /// The base64 text after an optional `whsec_`; with `whpk_`, a base64 Ed25519 public key
+    /// that verifies `v1a` entries (the specification; every Standard Webhooks library).
+    Base64,
+    /// The base64 after `whsec_`; any other secret is its UTF-8 bytes, never decoded (OpenAI).
+    Base64OrRaw,
+    /// The base64 after the secret's last `_` (Replicate's SDKs).
+    Base64AfterLastUnderscore,
+}
+
+/// A decoded secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Key {
+    /// An HMAC-SHA256 key (never empty).
+    Hmac(Vec<u8>),
+    /// An Ed25519 public key.
+    Ed25519(Vec<u8>),
+}
+
+impl KeyFormat {
+    /// The key of a configured secret, surrounding whitespace (a secret file's newline) not
+    /// part of it. `None` when it does not decode or decodes to nothing: a `whsec_` with no
+    /// key after it must not become an empty HMAC key anyone can sign with.
+    pub fn key(self, secret: &[u8]) -> Option<Key> {
+        let text = std::str::from_utf8(secret).ok()?.trim();
+        let key = match self {
+            Self::Base64 => {
+                if let Some(public) = text.strip_prefix("whpk_") {
+                    return base64_decode(public)
+                        .ok()
+                        .filter(|key| !key.is_empty())
+                        .map(Key::Ed25519);
+                }
+                base64_decode(text.strip_prefix("whsec_").unwrap_or(text)).ok()?
+            }
+            Self::Base64OrRaw => match text.strip_prefix("whsec_") {
+                Some(encoded) => base64_decode(encoded).ok()?,
+                None => text.as_bytes().to_vec(),
+            },
+            Self::Base64AfterLastUnderscore => {
+                base64_decode(text.rsplit('_').next().unwrap_or(text)).ok()?
+            }
+        };
+        (!key.is_empty()).then_some(Key::Hmac(key))
     }
-    headers.push((
-        names.timestamp.to_owned(),
-        context.now_unix_secs.to_string(),
-    ));
-    headers.push((names.signature.to_owned(), signature));
-    Ok(headers)
+}
+
+/// How the timestamp header is read, and which text of it is signed.
+#[derive(Debug, Clone, Copy)]
+pub enum Timestamp {
+    /// The header text is signed as received; `seconds` reads the value checked against the
+    /// tolerance (`None`: unreadable).
+    AsSent {
+        /// Reads Unix seconds from the header text.
+        seconds: fn(&str) -> Option<i64>,
+    },
+    /// `parseInt` reads a numeric prefix and that integer, written back in decimal, is what
+    /// is signed (the `standardwebhooks` libraries: `1614265330.75` signs `1614265330`).
+    Reparsed,
+}
+
+/// Which entries of the space-separated signature list count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entries {
+    /// `v1,<base64>` entries, each compared as base64 text with the expected one in constant
+    /// time (the libraries: a non-canonical encoding of the right bytes does not match);
+    /// other versions are skipped.
+    V1Text,
+    /// `v1,<base64>` (HMAC) and `v1a,<base64>` (Ed25519) entries, decoded and compared as
+    /// bytes; other versions are skipped; an entry without a version is malformed.
+    V1,
+    /// Any `<version>,<base64>` entry, the version not checked (Replicate's SDKs).
+    AnyVersion,
+    /// `v1,<base64>` or bare base64 (OpenAI's SDK).
+    V1OrBare,
+}
+
+/// The `standardwebhooks` libraries (which Clerk's `verifyWebhook` and Resend's
+/// `webhooks.verify` wrap), under the `webhook-*` names.
+pub const LIBRARY: Dialect = Dialect {
+    names: WEBHOOK,
+    key: KeyFormat::Base64,
+    timestamp: Timestamp::Reparsed,
+    entries: Entries::V1Text,
+    empty_id_allowed: false,
+    id_prefix: "msg_",
+};
+
+impl Dialect {
+    /// The same rules under other header names.
+    pub const fn with_names(self, names: HeaderNames) -> Self {
+        Self { names, ..self }
+    }
+
+    /// The signed bytes before the body: `{id}.{timestamp}.`, or `{timestamp}.` for an
+    /// allowed empty id.
+    fn signed_prefix(&self, id: &str, timestamp: &str) -> String {
+        if id.is_empty() {
+            format!("{timestamp}.")
+        } else {
+            format!("{id}.{timestamp}.")
+        }
+    }
+
+    /// The signatures of the list this dialect counts, and whether any entry was unreadable.
+    fn entries<'a>(&self, header: &'a str) -> (Vec<Entry<'a>>, bool) {
+        let mut out = Vec::new();
+        let mut unreadable = false;
+        for entry in header.split_ascii_whitespace() {
+            let (version, text) = match (self.entries, entry.split_once(',')) {
+                (Entries::V1OrBare, None) => ("v1", entry),
+                (_, Some(pair)) => pair,
+                (Entries::V1 | Entries::AnyVersion, None) => {
+                    unreadable = true;
+                    continue;
+                }
+                (Entries::V1Text, None) => continue,
+            };
+            let entry = match (self.entries, version) {
+                (Entries::V1Text, "v1") if !text.is_empty() => Entry::Text(text),
+                (Entries::V1Text, _) => continue,
+                (Entries::V1 | Entries::V1OrBare, "v1") | (Entries::AnyVersion, _) => {
+                    match base64_decode(text) {
+                        Ok(bytes) if !bytes.is_empty() => Entry::Hmac(bytes),
+                        _ => {
+                            unreadable = true;
+                            continue;
+                        }
+                    }
+                }
+                (Entries::V1, "v1a") => match base64_decode(text) {
+                    Ok(bytes) if !bytes.is_empty() => Entry::Ed25519(bytes),
+                    _ => {
+                        unreadable = true;
+                        continue;
+                    }
+                },
+                _ => continue,
+            };
+            out.push(entry);
+        }
+        (out, unreadable)
+    }
+
+    /// Verifies a request under these rules: every entry against every configured secret
+    /// (rotation), the timestamp within the source's tolerance either way.
+    pub fn verify(
+        &self,
+        request: &crate::Request,
+        context: &crate::VerifyContext,
+    ) -> Result<(), crate::VerifyError> {
+        use crate::VerifyError;
+        let names = self.names;
+        let header = request
+            .header_str(names.signature)?
+            .filter(|s| !s.is_empty())
+            .ok_or(VerifyError::MissingSignature)?;
+        let id = request
+            .header_str(names.id)?
+            .filter(|s| self.empty_id_allowed || !s.is_empty())
+            .ok_or_else(|| VerifyError::malformed(format!("missing {}", names.id)))?;
+        let text = request
+            .header_str(names.timestamp)?
+            .filter(|s| !s.is_empty())
+            .ok_or(VerifyError::MissingTimestamp)?;
+        let reparsed;
+        let (seconds, signed_timestamp) = match self.timestamp {
+            Timestamp::AsSent { seconds } => (seconds(text), text),
+            Timestamp::Reparsed => {
+                let seconds = crate::time::parse_int_prefix(text);
+                reparsed = seconds.map(|s| s.to_string()).unwrap_or_default();
+                (seconds, reparsed.as_str())
+            }
+        };
+        context.check_unix_secs(seconds.ok_or(VerifyError::MissingTimestamp)?)?;
+        let (entries, unreadable) = self.entries(header);
+        if entries.is_empty() {
+            return Err(if unreadable {
+                VerifyError::malformed(format!("no {} entry is readable", names.signature))
+            } else {
+                VerifyError::MissingSignature
+            });
+        }
+        let prefix = self.signed_prefix(id, signed_timestamp);
+        let message: [&[u8]; 2] = [prefix.as_bytes(), &request.body];
+        context.verify_any_secret(|secret| match self.key.key(secret) {
+            Some(Key::Hmac(key)) => {
+                // Computed once per secret, whatever the number of entries.
+                let expected = hmac(Hash::Sha256, &key, &message);
+                let expected_text =
+                    matches!(self.entries, Entries::V1Text).then(|| base64_encode(&expected));
+                entries.iter().fold(false, |ok, entry| {
+                    ok | match (entry, &expected_text) {
+                        (Entry::Text(text), Some(expected)) => {
+                            constant_time_eq(text.as_bytes(), expected.as_bytes())
+                        }
+                        (Entry::Hmac(sig), _) => constant_time_eq(sig, &expected),
+                        _ => false,
+                    }
+                })
+            }
+            Some(Key::Ed25519(key)) => {
+                let signed = message.concat();
+                entries.iter().fold(false, |ok, entry| {
+                    ok | matches!(entry, Entry::Ed25519(sig) if ed25519_verify(&key, &signed, sig))
+                })
+            }
+            None => false,
+        })
+    }
+
+    /// The signature entry (`v1,<base64>`) for one message; `timestamp` is the header text.
+    pub fn sign(
+        &self,
+        secret: &str,
+        id: &str,
+        timestamp: &str,
+        body: &[u8],
+    ) -> Result<String, crate::SignError> {
+        let Some(Key::Hmac(key)) = self.key.key(secret.as_bytes()) else {
+            return Err(crate::SignError::invalid(match self.key {
+                KeyFormat::Base64 => {
+                    "the secret is not whsec_<base64> (a whpk_ public key only verifies)"
+                }
+                KeyFormat::Base64OrRaw => "the secret is empty, or whsec_ followed by no base64",
+                KeyFormat::Base64AfterLastUnderscore => "the secret is not whsec_<base64>",
+            }));
+        };
+        let prefix = self.signed_prefix(id, timestamp);
+        let mac = hmac(Hash::Sha256, &key, &[prefix.as_bytes(), body]);
+        Ok(format!("v1,{}", base64_encode(&mac)))
+    }
+
+    /// The headers `hookgate send` adds: the id (a fresh one unless the operator gave one),
+    /// the timestamp (now) and the signature.
+    pub fn signed_headers(
+        &self,
+        request: &crate::Request,
+        context: &crate::SignContext,
+    ) -> Result<Vec<(String, String)>, crate::SignError> {
+        let names = self.names;
+        let given = request.header_text(names.id);
+        let id = given.map_or_else(
+            || format!("{}{}", self.id_prefix, context.nonce),
+            str::to_owned,
+        );
+        let timestamp = context.now_unix_secs.to_string();
+        let signature = self.sign(context.secret_str()?, &id, &timestamp, &request.body)?;
+        let mut headers = Vec::with_capacity(3);
+        if given.is_none() {
+            headers.push((names.id.to_owned(), id));
+        }
+        headers.push((names.timestamp.to_owned(), timestamp));
+        headers.push((names.signature.to_owned(), signature));
+        Ok(headers)
+    }
+}
+
+/// One counted entry of a signature list.
+enum Entry<'a> {
+    Text(&'a str),
+    Hmac(Vec<u8>),
+    Ed25519(Vec<u8>),
 }
 
 #[cfg(test)]
@@ -197,27 +400,183 @@ mod tests {
         let ctx = crate::VerifyContext::new(SECRET, TIMESTAMP);
         for names in [WEBHOOK, SVIX] {
             assert_eq!(
-                verify_as_library(&request(names, "1614265330", sig), &ctx, names),
+                LIBRARY
+                    .with_names(names)
+                    .verify(&request(names, "1614265330", sig), &ctx),
                 Ok(())
             );
             // parseInt reads the integer that was signed.
             assert_eq!(
-                verify_as_library(&request(names, "1614265330.75", sig), &ctx, names),
+                LIBRARY
+                    .with_names(names)
+                    .verify(&request(names, "1614265330.75", sig), &ctx),
                 Ok(())
             );
         }
         assert_eq!(
-            verify_as_library(&request(SVIX, "1614265330", sig), &ctx, WEBHOOK),
+            LIBRARY
+                .with_names(WEBHOOK)
+                .verify(&request(SVIX, "1614265330", sig), &ctx),
             Err(crate::VerifyError::MissingSignature),
             "the other names are not read"
         );
         let empty_key = crate::VerifyContext::new("whsec_", TIMESTAMP);
         assert_eq!(
-            verify_as_library(&request(WEBHOOK, "1614265330", sig), &empty_key, WEBHOOK),
+            LIBRARY
+                .with_names(WEBHOOK)
+                .verify(&request(WEBHOOK, "1614265330", sig), &empty_key),
             Err(crate::VerifyError::SignatureMismatch)
         );
         let late = crate::VerifyContext::new(SECRET, TIMESTAMP + 301);
-        assert!(verify_as_library(&request(WEBHOOK, "1614265330", sig), &late, WEBHOOK).is_err());
+        assert!(
+            LIBRARY
+                .with_names(WEBHOOK)
+                .verify(&request(WEBHOOK, "1614265330", sig), &late)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn key_formats_decode_as_their_sdks_do() {
+        let hmac = |bytes: &[u8]| Some(Key::Hmac(bytes.to_vec()));
+        assert_eq!(KeyFormat::Base64.key(b"whsec_eA=="), hmac(b"x"));
+        assert_eq!(KeyFormat::Base64.key(b"eA==\n"), hmac(b"x"));
+        assert_eq!(
+            KeyFormat::Base64.key(b"whpk_eA=="),
+            Some(Key::Ed25519(b"x".to_vec()))
+        );
+        assert_eq!(
+            KeyFormat::Base64OrRaw.key(b"raw secret"),
+            hmac(b"raw secret")
+        );
+        assert_eq!(KeyFormat::Base64OrRaw.key(b"whsec_eA=="), hmac(b"x"));
+        assert_eq!(
+            KeyFormat::Base64AfterLastUnderscore.key(b"whsec_a_eA=="),
+            hmac(b"x")
+        );
+        // Nothing decodes to an empty key, and undecodable text is no key at all.
+        for format in [
+            KeyFormat::Base64,
+            KeyFormat::Base64OrRaw,
+            KeyFormat::Base64AfterLastUnderscore,
+        ] {
+            for secret in [&b"whsec_"[..], b"whsec_=", b"  ", b"whsec_***"] {
+                assert_eq!(format.key(secret), None, "{format:?} {secret:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn entry_rules_and_timestamps_of_the_dialects() {
+        let strict = Dialect {
+            timestamp: Timestamp::AsSent {
+                seconds: crate::time::parse_unix_secs,
+            },
+            entries: Entries::V1,
+            ..LIBRARY
+        };
+        let bare = Dialect {
+            entries: Entries::V1OrBare,
+            empty_id_allowed: true,
+            ..strict
+        };
+        let any = Dialect {
+            entries: Entries::AnyVersion,
+            ..strict
+        };
+        let ctx = crate::VerifyContext::new(SECRET, TIMESTAMP);
+        let request = |id: &str, ts: &str, sig: &str| {
+            crate::Request::post(BODY)
+                .with_header(HEADER_ID, id)
+                .with_header(HEADER_TIMESTAMP, ts)
+                .with_header(HEADER_SIGNATURE, sig)
+        };
+        let good = strict.sign(SECRET, MSG_ID, "1614265330", BODY).unwrap();
+        assert_eq!(good, sign(SECRET, MSG_ID, TIMESTAMP, BODY).unwrap());
+        let unprefixed = good.trim_start_matches("v1,");
+        let relabelled = good.replacen("v1,", "v9,", 1);
+        for (dialect, sig, ok) in [
+            (strict, good.as_str(), true),
+            (strict, unprefixed, false),
+            (strict, relabelled.as_str(), false),
+            (bare, unprefixed, true),
+            (any, relabelled.as_str(), true),
+            (LIBRARY, relabelled.as_str(), false),
+        ] {
+            let result = dialect.verify(&request(MSG_ID, "1614265330", sig), &ctx);
+            assert_eq!(
+                result.is_ok(),
+                ok,
+                "{:?} {sig}: {result:?}",
+                dialect.entries
+            );
+        }
+        // Signed as sent: the fraction is part of the signed text, unlike the libraries'.
+        let fractional = strict.sign(SECRET, MSG_ID, "1614265330.5", BODY).unwrap();
+        assert_eq!(
+            strict.verify(&request(MSG_ID, "1614265330.5", &fractional), &ctx),
+            Ok(())
+        );
+        assert!(
+            LIBRARY
+                .verify(&request(MSG_ID, "1614265330.5", &fractional), &ctx)
+                .is_err()
+        );
+        // An empty id is signed without it where allowed, and malformed elsewhere.
+        let no_id = bare.sign(SECRET, "", "1614265330", BODY).unwrap();
+        assert_eq!(
+            bare.verify(&request("", "1614265330", &no_id), &ctx),
+            Ok(())
+        );
+        assert!(matches!(
+            strict.verify(&request("", "1614265330", &no_id), &ctx),
+            Err(crate::VerifyError::MalformedSignature(_))
+        ));
+        // Entries nobody can read are malformed; a list of other versions only is missing.
+        assert!(matches!(
+            strict.verify(&request(MSG_ID, "1614265330", "garbage v1,***"), &ctx),
+            Err(crate::VerifyError::MalformedSignature(_))
+        ));
+        assert_eq!(
+            strict.verify(&request(MSG_ID, "1614265330", "v2,abc"), &ctx),
+            Err(crate::VerifyError::MissingSignature)
+        );
+    }
+
+    #[test]
+    fn send_adds_a_fresh_id_unless_one_is_given() {
+        let context = crate::SignContext {
+            secret: SECRET.as_bytes().to_vec(),
+            now_unix_secs: TIMESTAMP,
+            nonce: "n0nce".into(),
+            settings: Default::default(),
+        };
+        let openai = Dialect {
+            id_prefix: "wh_",
+            ..LIBRARY
+        };
+        let headers = openai
+            .signed_headers(&crate::Request::post(BODY), &context)
+            .unwrap();
+        assert_eq!(headers[0], (HEADER_ID.to_owned(), "wh_n0nce".to_owned()));
+        assert_eq!(headers.len(), 3);
+        let given = crate::Request::post(BODY).with_header(HEADER_ID, MSG_ID);
+        let headers = LIBRARY.signed_headers(&given, &context).unwrap();
+        assert_eq!(
+            headers,
+            vec![
+                (HEADER_TIMESTAMP.to_owned(), "1614265330".to_owned()),
+                (
+                    HEADER_SIGNATURE.to_owned(),
+                    "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=".to_owned()
+                ),
+            ]
+        );
+        let public = crate::SignContext {
+            secret: b"whpk_eA==".to_vec(),
+            ..context
+        };
+        assert!(LIBRARY.signed_headers(&given, &public).is_err());
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //!   "too new").
 
 use hookgate_sdk::prelude::*;
-use hookgate_sdk::standard_webhooks::{self, SVIX, signed_headers_as_library, verify_as_library};
+use hookgate_sdk::standard_webhooks::{self, LIBRARY, SVIX};
 
 /// The message id header (also the event id).
 pub const ID: &str = "svix-id";
@@ -23,7 +23,7 @@ pub const SIGNATURE: &str = "svix-signature";
 
 /// Verifies a Clerk webhook: the library's rules under the `svix-*` names only.
 pub fn verify(req: &Request, ctx: &VerifyContext) -> Result<(), VerifyError> {
-    verify_as_library(req, ctx, SVIX)
+    LIBRARY.with_names(SVIX).verify(req, ctx)
 }
 
 /// The `svix-signature` value for one message (`v1,<base64>`), as Clerk signs it.
@@ -38,7 +38,7 @@ pub fn signed_headers(
     req: &Request,
     ctx: &SignContext,
 ) -> Result<Vec<(String, String)>, SignError> {
-    signed_headers_as_library(req, ctx, SVIX)
+    LIBRARY.with_names(SVIX).signed_headers(req, ctx)
 }
 
 #[cfg(test)]

@@ -29,24 +29,11 @@ pub fn verify(req: &Request, ctx: &VerifyContext) -> Result<(), VerifyError> {
         .header_str(TIMESTAMP)?
         .filter(|t| !t.is_empty())
         .ok_or(VerifyError::MissingTimestamp)?;
-    check_not_stale(
-        ctx,
-        parse_unix_secs(timestamp).ok_or(VerifyError::MissingTimestamp)?,
-    )?;
+    ctx.check_not_stale(parse_unix_secs(timestamp).ok_or(VerifyError::MissingTimestamp)?)?;
     let message = [timestamp.as_bytes(), &req.body].concat();
     ctx.verify_any_secret(|key| {
         public_key(key).is_some_and(|key| ed25519_verify(&key, &message, &signature))
     })
-}
-
-/// Refuses a timestamp older than the tolerance; a future one passes (see the module doc).
-fn check_not_stale(ctx: &VerifyContext, ts: i64) -> Result<(), VerifyError> {
-    let tolerance = i64::try_from(ctx.tolerance_secs).unwrap_or(i64::MAX);
-    if ctx.now_unix_secs.saturating_sub(ts) > tolerance {
-        Err(VerifyError::TimestampOutsideTolerance(ts))
-    } else {
-        Ok(())
-    }
 }
 
 /// A configured public key: 64 hex characters. Anything else verifies nothing.

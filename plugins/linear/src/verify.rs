@@ -11,7 +11,6 @@
 
 use hookgate_sdk::prelude::*;
 use serde_json::Value;
-use std::ops::Range;
 
 /// The signature header and scheme.
 pub const SCHEME: HmacHeader<'static> = HmacHeader::hex("linear-signature", Hash::Sha256);
@@ -50,82 +49,10 @@ pub fn webhook_timestamp_ms(body: &[u8]) -> Option<i64> {
 /// The body to send instead of the operator's: the same bytes with `webhookTimestamp` set to
 /// `now` (inserted first when absent), so that it passes the window. Only that value changes.
 pub fn sign_body(req: &Request, ctx: &SignContext) -> Result<Option<Vec<u8>>, SignError> {
-    let members = object_members(&req.body)
-        .ok_or_else(|| SignError::invalid("a Linear webhook body is a JSON object"))?;
     let stamp = (i128::from(ctx.now_unix_secs) * 1000).to_string();
-    let body = match members.iter().find(|(key, _)| key == TIMESTAMP_FIELD) {
-        Some((_, range)) => splice(&req.body, range.clone(), stamp.as_bytes()),
-        None => {
-            let open = key_start(&req.body);
-            let comma = if members.is_empty() { "" } else { "," };
-            let member = format!("\"{TIMESTAMP_FIELD}\":{stamp}{comma}");
-            splice(&req.body, open..open, member.as_bytes())
-        }
-    };
-    Ok(Some(body))
-}
-
-/// Where the first member of the object starts (just after its `{`).
-fn key_start(body: &[u8]) -> usize {
-    body.iter().position(|&b| b == b'{').map_or(0, |at| at + 1)
-}
-
-fn splice(body: &[u8], range: Range<usize>, with: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len() + with.len());
-    out.extend_from_slice(body.get(..range.start).unwrap_or_default());
-    out.extend_from_slice(with);
-    out.extend_from_slice(body.get(range.end..).unwrap_or_default());
-    out
-}
-
-/// The top-level members of a JSON object: each key and the byte range of its value, found
-/// with serde_json's own parser so strings, escapes and nesting are read exactly. `None` when
-/// the body is not one JSON object.
-pub fn object_members(body: &[u8]) -> Option<Vec<(String, Range<usize>)>> {
-    let mut at = skip_whitespace(body, 0);
-    if body.get(at) != Some(&b'{') {
-        return None;
-    }
-    at = skip_whitespace(body, at + 1);
-    let mut members = Vec::new();
-    if body.get(at) == Some(&b'}') {
-        return (skip_whitespace(body, at + 1) == body.len()).then_some(members);
-    }
-    loop {
-        let (key, end) = json_value_at(body, at)?;
-        let Value::String(key) = key else {
-            return None;
-        };
-        at = skip_whitespace(body, end);
-        if body.get(at) != Some(&b':') {
-            return None;
-        }
-        let start = skip_whitespace(body, at + 1);
-        let (_, end) = json_value_at(body, start)?;
-        members.push((key, start..end));
-        at = skip_whitespace(body, end);
-        match body.get(at) {
-            Some(b',') => at = skip_whitespace(body, at + 1),
-            Some(b'}') => {
-                return (skip_whitespace(body, at + 1) == body.len()).then_some(members);
-            }
-            _ => return None,
-        }
-    }
-}
-
-/// The JSON value starting at `start`, and where it ends.
-fn json_value_at(body: &[u8], start: usize) -> Option<(Value, usize)> {
-    let mut stream = serde_json::Deserializer::from_slice(body.get(start..)?).into_iter::<Value>();
-    let value = stream.next()?.ok()?;
-    Some((value, start + stream.byte_offset()))
-}
-
-fn skip_whitespace(body: &[u8], mut at: usize) -> usize {
-    while matches!(body.get(at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-        at += 1;
-    }
-    at
+    hookgate_sdk::json::set_member(&req.body, TIMESTAMP_FIELD, stamp.as_bytes())
+        .map(Some)
+        .ok_or_else(|| SignError::invalid("a Linear webhook body is a JSON object"))
 }
 
 /// The headers `hookgate send` adds: the signature over the (re-stamped) body, and a fresh

@@ -15,7 +15,6 @@
 
 use hookgate_sdk::prelude::*;
 use serde_json::Value;
-use std::ops::Range;
 
 /// The member of the body that carries the signature.
 pub const SIGNATURE: &str = "signature";
@@ -71,10 +70,7 @@ fn signed(body: &[u8]) -> Result<Signed, VerifyError> {
 pub fn verify(req: &Request, ctx: &VerifyContext) -> Result<(), VerifyError> {
     let signed = signed(&req.body)?;
     let ts = parse_unix_secs(&signed.timestamp).ok_or(VerifyError::MissingTimestamp)?;
-    let tolerance = i64::try_from(ctx.tolerance_secs).unwrap_or(i64::MAX);
-    if ctx.now_unix_secs.saturating_sub(ts) > tolerance {
-        return Err(VerifyError::TimestampOutsideTolerance(ts));
-    }
+    ctx.check_not_stale(ts)?;
     let message: [&[u8]; 2] = [signed.timestamp.as_bytes(), signed.token.as_bytes()];
     ctx.verify_any_secret(|secret| {
         signed
@@ -97,9 +93,6 @@ pub fn sign(key: &[u8], timestamp: &str, token: &str) -> String {
 /// now, the nonce as token) in place of any it had, or first when it had none. Nothing else
 /// changes.
 pub fn sign_body(req: &Request, ctx: &SignContext) -> Result<Option<Vec<u8>>, SignError> {
-    let members = object_members(&req.body).ok_or_else(|| {
-        SignError::invalid("a Mailgun webhook body is a JSON object with event-data")
-    })?;
     let timestamp = ctx.now_unix_secs.to_string();
     let token = ctx.nonce.as_str();
     // Written by hand to keep Mailgun's member order; the token is quoted as JSON.
@@ -108,77 +101,11 @@ pub fn sign_body(req: &Request, ctx: &SignContext) -> Result<Option<Vec<u8>>, Si
         Value::String(token.to_owned()),
         sign(ctx.secret_str()?.as_bytes(), &timestamp, token),
     );
-    let body = match members.iter().find(|(key, _)| key == SIGNATURE) {
-        Some((_, range)) => splice(&req.body, range.clone(), object.as_bytes()),
-        None => {
-            let open = req
-                .body
-                .iter()
-                .position(|&b| b == b'{')
-                .map_or(0, |at| at + 1);
-            let comma = if members.is_empty() { "" } else { "," };
-            let member = format!("\"{SIGNATURE}\":{object}{comma}");
-            splice(&req.body, open..open, member.as_bytes())
-        }
-    };
-    Ok(Some(body))
-}
-
-fn splice(body: &[u8], range: Range<usize>, with: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len() + with.len());
-    out.extend_from_slice(body.get(..range.start).unwrap_or_default());
-    out.extend_from_slice(with);
-    out.extend_from_slice(body.get(range.end..).unwrap_or_default());
-    out
-}
-
-/// The top-level members of a JSON object: each key and the byte range of its value, found
-/// with serde_json's own parser so strings, escapes and nesting are read exactly. `None` when
-/// the body is not one JSON object.
-fn object_members(body: &[u8]) -> Option<Vec<(String, Range<usize>)>> {
-    let mut at = skip_whitespace(body, 0);
-    if body.get(at) != Some(&b'{') {
-        return None;
-    }
-    at = skip_whitespace(body, at + 1);
-    let mut members = Vec::new();
-    if body.get(at) == Some(&b'}') {
-        return (skip_whitespace(body, at + 1) == body.len()).then_some(members);
-    }
-    loop {
-        let (Value::String(key), end) = json_value_at(body, at)? else {
-            return None;
-        };
-        at = skip_whitespace(body, end);
-        if body.get(at) != Some(&b':') {
-            return None;
-        }
-        let start = skip_whitespace(body, at + 1);
-        let (_, end) = json_value_at(body, start)?;
-        members.push((key, start..end));
-        at = skip_whitespace(body, end);
-        match body.get(at) {
-            Some(b',') => at = skip_whitespace(body, at + 1),
-            Some(b'}') => {
-                return (skip_whitespace(body, at + 1) == body.len()).then_some(members);
-            }
-            _ => return None,
-        }
-    }
-}
-
-/// The JSON value starting at `start`, and where it ends.
-fn json_value_at(body: &[u8], start: usize) -> Option<(Value, usize)> {
-    let mut stream = serde_json::Deserializer::from_slice(body.get(start..)?).into_iter::<Value>();
-    let value = stream.next()?.ok()?;
-    Some((value, start + stream.byte_offset()))
-}
-
-fn skip_whitespace(body: &[u8], mut at: usize) -> usize {
-    while matches!(body.get(at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-        at += 1;
-    }
-    at
+    hookgate_sdk::json::set_member(&req.body, SIGNATURE, object.as_bytes())
+        .map(Some)
+        .ok_or_else(|| {
+            SignError::invalid("a Mailgun webhook body is a JSON object with event-data")
+        })
 }
 
 #[cfg(test)]

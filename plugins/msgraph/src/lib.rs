@@ -94,13 +94,6 @@ mod tests {
         }
     }
 
-    fn context(secrets: &[&[u8]]) -> VerifyContext {
-        VerifyContext {
-            secrets: secrets.iter().map(|s| s.to_vec()).collect(),
-            ..VerifyContext::new("", NOW)
-        }
-    }
-
     /// The request with the last item's clientState replaced (`None`: removed).
     fn with_last_state(request: &Request, state: Option<&str>) -> Request {
         let mut body: Value = serde_json::from_slice(&request.body).unwrap();
@@ -117,10 +110,13 @@ mod tests {
     }
 
     fn refusals(genuine: &Request) {
-        let right = context(&[SECRET]);
+        let right = VerifyContext::with_secrets(&[SECRET], NOW);
         assert_eq!(MsGraph::verify(genuine, &right), Ok(()));
         assert_eq!(
-            MsGraph::verify(genuine, &context(&[b"anotherClientState", SECRET])),
+            MsGraph::verify(
+                genuine,
+                &VerifyContext::with_secrets(&[b"anotherClientState", SECRET], NOW)
+            ),
             Ok(())
         );
         for (what, forged) in [
@@ -138,11 +134,14 @@ mod tests {
             assert!(MsGraph::verify(&forged, &right).is_err(), "accepted {what}");
         }
         assert_eq!(
-            MsGraph::verify(genuine, &context(&[b"secretClientValuf"])),
+            MsGraph::verify(
+                genuine,
+                &VerifyContext::with_secrets(&[b"secretClientValuf"], NOW)
+            ),
             Err(VerifyError::SignatureMismatch)
         );
         assert_eq!(
-            MsGraph::verify(genuine, &context(&[])),
+            MsGraph::verify(genuine, &VerifyContext::with_secrets(&[], NOW)),
             Err(VerifyError::NoSecretConfigured)
         );
         // What Graph does not protect: the rest of an item may change unnoticed.
@@ -162,7 +161,8 @@ mod tests {
             headers: vec![("content-type".into(), b"text/plain; charset=utf-8".to_vec())],
             ..Request::post("")
         };
-        let answer = MsGraph::handshake(&request, &context(&[SECRET])).unwrap();
+        let answer =
+            MsGraph::handshake(&request, &VerifyContext::with_secrets(&[SECRET], NOW)).unwrap();
         assert_eq!(answer.status, 200);
         assert_eq!(
             answer.body,
@@ -177,7 +177,10 @@ mod tests {
         );
         // An ordinary notification is not a handshake.
         assert_eq!(
-            MsGraph::handshake(&Request::post(r#"{"value":[]}"#), &context(&[SECRET])),
+            MsGraph::handshake(
+                &Request::post(r#"{"value":[]}"#),
+                &VerifyContext::with_secrets(&[SECRET], NOW)
+            ),
             None
         );
     }

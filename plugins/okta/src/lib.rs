@@ -87,13 +87,6 @@ mod tests {
         }
     }
 
-    fn context(secrets: &[&[u8]]) -> VerifyContext {
-        VerifyContext {
-            secrets: secrets.iter().map(|s| s.to_vec()).collect(),
-            ..VerifyContext::new("", NOW)
-        }
-    }
-
     fn with_header(request: &Request, value: Option<&str>) -> Request {
         let mut out = request.clone();
         out.headers.retain(|(name, _)| name != "authorization");
@@ -104,10 +97,13 @@ mod tests {
     }
 
     fn refusals(genuine: &Request) {
-        let right = context(&[SECRET]);
+        let right = VerifyContext::with_secrets(&[SECRET], NOW);
         assert_eq!(Okta::verify(genuine, &right), Ok(()));
         assert_eq!(
-            Okta::verify(genuine, &context(&[b"Basic other", SECRET])),
+            Okta::verify(
+                genuine,
+                &VerifyContext::with_secrets(&[b"Basic other", SECRET], NOW)
+            ),
             Ok(())
         );
         for (what, forged) in [
@@ -125,11 +121,14 @@ mod tests {
             assert!(Okta::verify(&forged, &right).is_err(), "accepted {what}");
         }
         assert_eq!(
-            Okta::verify(genuine, &context(&[b"Basic YWRtaW46c3VwZXJzZWNyZXR="])),
+            Okta::verify(
+                genuine,
+                &VerifyContext::with_secrets(&[b"Basic YWRtaW46c3VwZXJzZWNyZXR="], NOW)
+            ),
             Err(VerifyError::SignatureMismatch)
         );
         assert_eq!(
-            Okta::verify(genuine, &context(&[])),
+            Okta::verify(genuine, &VerifyContext::with_secrets(&[], NOW)),
             Err(VerifyError::NoSecretConfigured)
         );
         // What Okta does not protect: a changed body with the right header is accepted.
@@ -159,7 +158,8 @@ mod tests {
             ),
             ("Authorization", secret),
         ]);
-        let answer = Okta::handshake(&request, &context(&[SECRET])).unwrap();
+        let answer =
+            Okta::handshake(&request, &VerifyContext::with_secrets(&[SECRET], NOW)).unwrap();
         assert_eq!(answer.status, 200);
         assert_eq!(
             answer.headers,
@@ -173,7 +173,7 @@ mod tests {
 
     #[test]
     fn an_unauthenticated_or_incomplete_verification_is_refused() {
-        let ctx = context(&[SECRET]);
+        let ctx = VerifyContext::with_secrets(&[SECRET], NOW);
         let challenge = ("X-Okta-Verification-Challenge", "c-1");
         assert_eq!(Okta::handshake(&verification(&[challenge]), &ctx), None);
         assert_eq!(

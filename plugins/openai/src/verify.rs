@@ -16,83 +16,31 @@
 //!   ("too new"), both boundaries inclusive.
 
 use hookgate_sdk::prelude::*;
+use hookgate_sdk::standard_webhooks::{Dialect, Entries, KeyFormat, Timestamp, WEBHOOK};
 
 /// The message id header.
-pub const ID: &str = "webhook-id";
-/// The signed timestamp header, Unix seconds.
-pub const TIMESTAMP: &str = "webhook-timestamp";
-/// The signature header.
-pub const SIGNATURE: &str = "webhook-signature";
+pub const ID: &str = WEBHOOK.id;
 
-/// The HMAC key of a configured secret: base64 after `whsec_`, else the secret's bytes.
-/// Surrounding whitespace (a secret file's newline) is not part of it. `None` when the key
-/// would be empty or a `whsec_` secret is not base64.
-pub fn key(secret: &[u8]) -> Option<Vec<u8>> {
-    let secret = secret.trim_ascii();
-    let key = match secret.strip_prefix(b"whsec_") {
-        Some(encoded) => base64_decode(std::str::from_utf8(encoded).ok()?).ok()?,
-        None => secret.to_vec(),
-    };
-    (!key.is_empty()).then_some(key)
-}
-
-/// The decodable signatures of the header, `v1,` prefixes stripped.
-fn signatures(header: &str) -> Vec<Vec<u8>> {
-    header
-        .split(' ')
-        .filter_map(|entry| base64_decode(entry.strip_prefix("v1,").unwrap_or(entry)).ok())
-        .filter(|sig| !sig.is_empty())
-        .collect()
-}
-
-/// The signed prefix before the body: `{id}.{timestamp}.`, or `{timestamp}.` without an id.
-fn signed_prefix(id: &str, timestamp: &str) -> String {
-    if id.is_empty() {
-        format!("{timestamp}.")
-    } else {
-        format!("{id}.{timestamp}.")
-    }
-}
+/// OpenAI's rules, as above.
+pub const DIALECT: Dialect = Dialect {
+    names: WEBHOOK,
+    key: KeyFormat::Base64OrRaw,
+    timestamp: Timestamp::AsSent {
+        seconds: parse_int_prefix,
+    },
+    entries: Entries::V1OrBare,
+    empty_id_allowed: true,
+    id_prefix: "wh_",
+};
 
 /// Verifies an OpenAI webhook.
 pub fn verify(req: &Request, ctx: &VerifyContext) -> Result<(), VerifyError> {
-    let header = req
-        .header_str(SIGNATURE)?
-        .filter(|s| !s.is_empty())
-        .ok_or(VerifyError::MissingSignature)?;
-    let timestamp = req
-        .header_str(TIMESTAMP)?
-        .ok_or(VerifyError::MissingTimestamp)?;
-    let id = req
-        .header_str(ID)?
-        .ok_or_else(|| VerifyError::malformed("missing webhook-id"))?;
-    let seconds = parse_int_prefix(timestamp).ok_or(VerifyError::MissingTimestamp)?;
-    ctx.check_unix_secs(seconds)?;
-    let signatures = signatures(header);
-    if signatures.is_empty() {
-        return Err(VerifyError::malformed(
-            "no webhook-signature entry is base64",
-        ));
-    }
-    let prefix = signed_prefix(id, timestamp);
-    let message: [&[u8]; 2] = [prefix.as_bytes(), &req.body];
-    ctx.verify_any_secret(|secret| {
-        key(secret).is_some_and(|key| {
-            signatures.iter().fold(false, |ok, sig| {
-                ok | hmac_verify(Hash::Sha256, &key, &message, sig)
-            })
-        })
-    })
+    DIALECT.verify(req, ctx)
 }
 
 /// The `webhook-signature` value for one message (`v1,<base64>`).
 pub fn sign(secret: &str, id: &str, timestamp: &str, body: &[u8]) -> Result<String, SignError> {
-    let key = key(secret.as_bytes()).ok_or_else(|| {
-        SignError::invalid("the secret is empty, or whsec_ followed by no base64")
-    })?;
-    let prefix = signed_prefix(id, timestamp);
-    let mac = hmac(Hash::Sha256, &key, &[prefix.as_bytes(), body]);
-    Ok(format!("v1,{}", base64_encode(&mac)))
+    DIALECT.sign(secret, id, timestamp, body)
 }
 
 /// The headers `hookgate send` adds: `webhook-id` (a fresh `wh_…` unless the operator gave
@@ -101,22 +49,20 @@ pub fn signed_headers(
     req: &Request,
     ctx: &SignContext,
 ) -> Result<Vec<(String, String)>, SignError> {
-    let given = req.header_text(ID);
-    let id = given.map_or_else(|| format!("wh_{}", ctx.nonce), str::to_owned);
-    let timestamp = ctx.now_unix_secs.to_string();
-    let signature = sign(ctx.secret_str()?, &id, &timestamp, &req.body)?;
-    let mut headers = Vec::new();
-    if given.is_none() {
-        headers.push((ID.to_owned(), id));
-    }
-    headers.push((TIMESTAMP.to_owned(), timestamp));
-    headers.push((SIGNATURE.to_owned(), signature));
-    Ok(headers)
+    DIALECT.signed_headers(req, ctx)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hookgate_sdk::standard_webhooks::Key;
+
+    fn key(secret: &[u8]) -> Option<Vec<u8>> {
+        match DIALECT.key.key(secret) {
+            Some(Key::Hmac(key)) => Some(key),
+            _ => None,
+        }
+    }
 
     // openai-node tests/lib/webhooks.test.ts.
     const SECRET: &str = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c=";

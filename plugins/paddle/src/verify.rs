@@ -61,10 +61,7 @@ pub fn verify(req: &Request, ctx: &VerifyContext) -> Result<(), VerifyError> {
         return Err(VerifyError::malformed("no h1 signature is hex"));
     }
     let ts = parse_unix_secs(signature.ts).ok_or(VerifyError::MissingTimestamp)?;
-    let tolerance = i64::try_from(ctx.tolerance_secs).unwrap_or(i64::MAX);
-    if ctx.now_unix_secs.saturating_sub(ts) > tolerance {
-        return Err(VerifyError::TimestampOutsideTolerance(ts));
-    }
+    ctx.check_not_stale(ts)?;
     let message: [&[u8]; 3] = [signature.ts.as_bytes(), b":", &req.body];
     ctx.verify_any_secret(|secret| {
         macs.iter()

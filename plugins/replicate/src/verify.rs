@@ -14,21 +14,22 @@
 //!   (Python's `int()`: a fractional or suffixed value is refused).
 
 use hookgate_sdk::prelude::*;
+use hookgate_sdk::standard_webhooks::{Dialect, Entries, KeyFormat, Timestamp, WEBHOOK};
 
 /// The message id header (also the event id).
-pub const ID: &str = "webhook-id";
-/// The signed timestamp header, Unix seconds.
-pub const TIMESTAMP: &str = "webhook-timestamp";
-/// The signature header.
-pub const SIGNATURE: &str = "webhook-signature";
+pub const ID: &str = WEBHOOK.id;
 
-/// The HMAC key of the secret: the base64 after its last `_` (`whsec_…`), decoded; `None` when
-/// it is not base64 or decodes to nothing.
-pub fn key(secret: &[u8]) -> Option<Vec<u8>> {
-    let text = std::str::from_utf8(secret).ok()?.trim();
-    let encoded = text.rsplit('_').next().unwrap_or(text);
-    base64_decode(encoded).ok().filter(|key| !key.is_empty())
-}
+/// Replicate's rules, as above.
+pub const DIALECT: Dialect = Dialect {
+    names: WEBHOOK,
+    key: KeyFormat::Base64AfterLastUnderscore,
+    timestamp: Timestamp::AsSent {
+        seconds: parse_integer,
+    },
+    entries: Entries::AnyVersion,
+    empty_id_allowed: false,
+    id_prefix: "msg_",
+};
 
 /// A whole integer, as Python's `int()` reads a timestamp: optional sign and digits only.
 pub fn parse_integer(text: &str) -> Option<i64> {
@@ -40,56 +41,14 @@ pub fn parse_integer(text: &str) -> Option<i64> {
     text.parse().ok()
 }
 
-/// The decodable signatures of the header: the part after each entry's first comma.
-fn signatures(header: &str) -> Vec<Vec<u8>> {
-    header
-        .split(' ')
-        .filter_map(|entry| entry.split(',').nth(1))
-        .filter_map(|sig| base64_decode(sig).ok())
-        .filter(|sig| !sig.is_empty())
-        .collect()
-}
-
 /// Verifies a Replicate webhook.
 pub fn verify(req: &Request, ctx: &VerifyContext) -> Result<(), VerifyError> {
-    let header = req
-        .header_str(SIGNATURE)?
-        .filter(|s| !s.is_empty())
-        .ok_or(VerifyError::MissingSignature)?;
-    let id = req
-        .header_str(ID)?
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| VerifyError::malformed("missing webhook-id"))?;
-    let timestamp = req
-        .header_str(TIMESTAMP)?
-        .filter(|s| !s.is_empty())
-        .ok_or(VerifyError::MissingTimestamp)?;
-    let seconds = parse_integer(timestamp).ok_or(VerifyError::MissingTimestamp)?;
-    ctx.check_unix_secs(seconds)?;
-    let signatures = signatures(header);
-    if signatures.is_empty() {
-        return Err(VerifyError::malformed(
-            "no webhook-signature entry is <version>,<base64>",
-        ));
-    }
-    let prefix = format!("{id}.{timestamp}.");
-    let message: [&[u8]; 2] = [prefix.as_bytes(), &req.body];
-    ctx.verify_any_secret(|secret| {
-        key(secret).is_some_and(|key| {
-            signatures.iter().fold(false, |ok, sig| {
-                ok | hmac_verify(Hash::Sha256, &key, &message, sig)
-            })
-        })
-    })
+    DIALECT.verify(req, ctx)
 }
 
 /// The `webhook-signature` value for one message (`v1,<base64>`).
 pub fn sign(secret: &str, id: &str, timestamp: &str, body: &[u8]) -> Result<String, SignError> {
-    let key = key(secret.as_bytes())
-        .ok_or_else(|| SignError::invalid("the secret is not whsec_<base64>"))?;
-    let prefix = format!("{id}.{timestamp}.");
-    let mac = hmac(Hash::Sha256, &key, &[prefix.as_bytes(), body]);
-    Ok(format!("v1,{}", base64_encode(&mac)))
+    DIALECT.sign(secret, id, timestamp, body)
 }
 
 /// The headers `hookgate send` adds: `webhook-id` (a fresh `msg_…` unless the operator gave
@@ -98,22 +57,20 @@ pub fn signed_headers(
     req: &Request,
     ctx: &SignContext,
 ) -> Result<Vec<(String, String)>, SignError> {
-    let given = req.header_text(ID);
-    let id = given.map_or_else(|| format!("msg_{}", ctx.nonce), str::to_owned);
-    let timestamp = ctx.now_unix_secs.to_string();
-    let signature = sign(ctx.secret_str()?, &id, &timestamp, &req.body)?;
-    let mut headers = Vec::new();
-    if given.is_none() {
-        headers.push((ID.to_owned(), id));
-    }
-    headers.push((TIMESTAMP.to_owned(), timestamp));
-    headers.push((SIGNATURE.to_owned(), signature));
-    Ok(headers)
+    DIALECT.signed_headers(req, ctx)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hookgate_sdk::standard_webhooks::Key;
+
+    fn key(secret: &[u8]) -> Option<Vec<u8>> {
+        match DIALECT.key.key(secret) {
+            Some(Key::Hmac(key)) => Some(key),
+            _ => None,
+        }
+    }
 
     // The vector both official SDKs test with (index.test.ts, tests/test_webhooks.py), from
     // Svix's test suite.

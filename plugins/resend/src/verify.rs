@@ -15,7 +15,7 @@
 //!   libraries (Resend's documented manual alternative) fall back.
 
 use hookgate_sdk::prelude::*;
-use hookgate_sdk::standard_webhooks::{self, signed_headers_as_library, verify_as_library};
+use hookgate_sdk::standard_webhooks::{self, LIBRARY};
 pub use hookgate_sdk::standard_webhooks::{HeaderNames as Headers, SVIX, WEBHOOK as STANDARD};
 
 /// The header set a request uses: `svix-*` when all three are present and non-empty, else
@@ -29,7 +29,7 @@ pub fn headers_of(req: &Request) -> Headers {
 
 /// Verifies a Resend webhook: the library's rules under the names the request uses.
 pub fn verify(req: &Request, ctx: &VerifyContext) -> Result<(), VerifyError> {
-    verify_as_library(req, ctx, headers_of(req))
+    LIBRARY.with_names(headers_of(req)).verify(req, ctx)
 }
 
 /// The `svix-signature` value for one message (`v1,<base64>`), as Resend signs it.
@@ -44,7 +44,7 @@ pub fn signed_headers(
     req: &Request,
     ctx: &SignContext,
 ) -> Result<Vec<(String, String)>, SignError> {
-    signed_headers_as_library(req, ctx, SVIX)
+    LIBRARY.with_names(SVIX).signed_headers(req, ctx)
 }
 
 #[cfg(test)]

@@ -30,10 +30,7 @@ pub fn verify(req: &Request, ctx: &VerifyContext) -> Result<(), VerifyError> {
         .filter(|t| !t.is_empty())
         .ok_or(VerifyError::MissingTimestamp)?;
     let secs = parse_unix_secs(timestamp).ok_or(VerifyError::MissingTimestamp)?;
-    let tolerance = i64::try_from(ctx.tolerance_secs).unwrap_or(i64::MAX);
-    if ctx.now_unix_secs.saturating_sub(secs) > tolerance {
-        return Err(VerifyError::TimestampOutsideTolerance(secs));
-    }
+    ctx.check_not_stale(secs)?;
     let message = [timestamp.as_bytes(), &req.body].concat();
     ctx.verify_any_secret(|key| {
         public_key(key).is_some_and(|key| ecdsa_p256_verify(&key, &message, &signature))

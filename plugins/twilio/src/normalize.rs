@@ -5,7 +5,7 @@
 //! Conversations send. JSON bodies (Event Streams, signed through `bodySHA256`) are CloudEvents,
 //! one or an array of them, each with its own `id` and `type`.
 
-use crate::verify::{IDEMPOTENCY_TOKEN, body_hash_param, body_sha256, form_pairs};
+use crate::verify::{IDEMPOTENCY_TOKEN, body_hash_param, body_sha256};
 use hookgate_sdk::prelude::*;
 use serde_json::{Map, Value};
 

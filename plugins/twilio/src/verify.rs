@@ -83,13 +83,7 @@ pub fn body_sha256(body: &[u8]) -> String {
 /// The `bodySHA256` query parameter of `url`, decoded, if it has one: then the body is JSON
 /// and signed through it.
 pub fn body_hash_param(url: &str) -> Option<String> {
-    let query = url.split('#').next()?.split_once('?')?.1;
-    query.split('&').find_map(|pair| {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        (percent_decode(key.as_bytes(), true) == BODY_HASH_PARAM.as_bytes())
-            .then(|| String::from_utf8(percent_decode(value.as_bytes(), true)).ok())
-            .flatten()
-    })
+    query_value(url, BODY_HASH_PARAM)
 }
 
 /// The POST parameters as Twilio signs them: form-decoded, keys in byte order, each key
@@ -103,47 +97,6 @@ pub fn signed_params(body: &[u8]) -> Vec<u8> {
         out.extend_from_slice(&value);
         out
     })
-}
-
-/// Every `key=value` pair of a form body, percent-decoded (`+` is a space), repeats kept.
-pub fn form_pairs(body: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
-    body.split(|&b| b == b'&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (key, value) = match pair.iter().position(|&b| b == b'=') {
-                Some(at) => (
-                    pair.get(..at).unwrap_or_default(),
-                    pair.get(at + 1..).unwrap_or_default(),
-                ),
-                None => (pair, &[][..]),
-            };
-            (percent_decode(key, true), percent_decode(value, true))
-        })
-        .collect()
-}
-
-/// Percent-decodes `input`, `+` as a space when `plus` is set; a `%` not followed by two hex
-/// digits stays as it is, as form parsers leave it.
-fn percent_decode(input: &[u8], plus: bool) -> Vec<u8> {
-    let mut out = Vec::with_capacity(input.len());
-    let mut i = 0;
-    while let Some(&b) = input.get(i) {
-        let hex = input
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (b, hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-                continue;
-            }
-            (b'+', _) if plus => out.push(b' '),
-            _ => out.push(b),
-        }
-        i += 1;
-    }
-    out
 }
 
 /// The forms of `url` a signature may have been made over, without repeats: the URL as given,

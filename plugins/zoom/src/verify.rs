@@ -48,10 +48,7 @@ fn timestamp<'r>(req: &'r Request, ctx: &VerifyContext) -> Result<&'r str, Verif
         .filter(|t| !t.is_empty())
         .ok_or(VerifyError::MissingTimestamp)?;
     let secs = parse_unix_secs(ts).ok_or(VerifyError::MissingTimestamp)?;
-    let tolerance = i64::try_from(ctx.tolerance_secs).unwrap_or(i64::MAX);
-    if ctx.now_unix_secs.saturating_sub(secs) > tolerance {
-        return Err(VerifyError::TimestampOutsideTolerance(secs));
-    }
+    ctx.check_not_stale(secs)?;
     Ok(ts)
 }
 

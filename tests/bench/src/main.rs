@@ -12,6 +12,10 @@
 //! on SQLite, and on Redis when `REDIS_URL` is set; acknowledgement latency at a fixed rate;
 //! end to end to a loopback receiver; plugin call overhead against the same code run
 //! natively; hot reload under load; cold and warm start. Peak RSS of every server.
+//!
+//! `HOOKGATE_BENCH_BEFORE_PLUGINS=DIR` adds DIR's `stripe.wasm` and `github.wasm` (for example
+//! built from an earlier commit, for an earlier plugin interface) to the overhead scenario,
+//! timed in the same rounds as the current plugins, so an interface change is an A/B in one run.
 
 mod baseline;
 mod load;

@@ -18,6 +18,10 @@ pub struct Overhead {
     pub native_us: f64,
     /// Fresh instance + verify + normalize in wasm.
     pub wasm_us: f64,
+    /// The same with the plugin built for an earlier interface, from the directory named by
+    /// `HOOKGATE_BENCH_BEFORE_PLUGINS` (for example 1.2's two calls against 1.3's one), timed
+    /// in the same rounds, alternating.
+    pub before_us: Option<f64>,
 }
 
 impl Overhead {
@@ -81,22 +85,12 @@ pub async fn measure(
             native(&sdk_request),
             "the native plugin accepts the payload"
         );
-        let mut native_samples = Vec::new();
-        for _ in 0..7 {
-            let started = Instant::now();
-            for _ in 0..iterations {
-                // The wasm path receives its request by value each time: so does this one.
-                let request = sdk_request.clone();
-                std::hint::black_box(native(&request));
+        let plugin = load_platform(&runtime, &plugins_dir.join(file)).await?;
+        let before = match std::env::var_os("HOOKGATE_BENCH_BEFORE_PLUGINS") {
+            Some(dir) => {
+                Some(load_platform(&runtime, &std::path::Path::new(&dir).join(file)).await?)
             }
-            native_samples.push(started.elapsed());
-        }
-
-        let plugin = match load_file(&runtime, &plugins_dir.join(file)).await? {
-            hookgate::runtime::Loaded::Platform(p) => p,
-            hookgate::runtime::Loaded::Action(_) => {
-                anyhow::bail!("{file} is not a platform plugin")
-            }
+            None => None,
         };
         let request = Request {
             method: "POST".into(),
@@ -117,25 +111,65 @@ pub async fn measure(
             now_unix_secs: now,
             config: "{}".into(),
         };
-        match plugin.process(&runtime, request.clone(), &context).await? {
-            Outcome::Verified(_) => {}
-            other => anyhow::bail!("{file} did not verify the payload: {other:?}"),
+        for plugin in std::iter::once(&plugin).chain(&before) {
+            match plugin.process(&runtime, request.clone(), &context).await? {
+                Outcome::Verified(_) => {}
+                other => anyhow::bail!("{file} did not verify the payload: {other:?}"),
+            }
         }
-        let mut wasm_samples = Vec::new();
+        // The three are timed in the same rounds, one after the other, so a noisy stretch of
+        // the machine falls on all of them.
+        let (mut native_samples, mut wasm_samples, mut before_samples) =
+            (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..7 {
             let started = Instant::now();
             for _ in 0..iterations {
-                let outcome = plugin.process(&runtime, request.clone(), &context).await?;
-                std::hint::black_box(outcome);
+                // The wasm path receives its request by value each time: so does this one.
+                let request = sdk_request.clone();
+                std::hint::black_box(native(&request));
             }
-            wasm_samples.push(started.elapsed());
+            native_samples.push(started.elapsed());
+            wasm_samples.push(time_calls(&runtime, &plugin, &request, &context, iterations).await?);
+            if let Some(before) = &before {
+                before_samples
+                    .push(time_calls(&runtime, before, &request, &context, iterations).await?);
+            }
         }
         out.push(Overhead {
             payload: shape.label(),
             body_bytes: hook.body.len(),
             native_us: median_us(native_samples, iterations),
             wasm_us: median_us(wasm_samples, iterations),
+            before_us: (!before_samples.is_empty()).then(|| median_us(before_samples, iterations)),
         });
     }
     Ok(out)
+}
+
+async fn load_platform(
+    runtime: &std::sync::Arc<Runtime>,
+    file: &std::path::Path,
+) -> anyhow::Result<hookgate::runtime::PlatformPlugin> {
+    match load_file(runtime, file).await? {
+        hookgate::runtime::Loaded::Platform(p) => Ok(p),
+        hookgate::runtime::Loaded::Action(_) => {
+            anyhow::bail!("{} is not a platform plugin", file.display())
+        }
+    }
+}
+
+/// The time of `iterations` calls of `plugin`, one after the other.
+async fn time_calls(
+    runtime: &Runtime,
+    plugin: &hookgate::runtime::PlatformPlugin,
+    request: &Request,
+    context: &SourceContext,
+    iterations: u32,
+) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    for _ in 0..iterations {
+        let outcome = plugin.process(runtime, request.clone(), context).await?;
+        std::hint::black_box(outcome);
+    }
+    Ok(started.elapsed())
 }

@@ -81,13 +81,16 @@ pub fn markdown(results: &Results) -> String {
     let _ = writeln!(
         out,
         "\n**Plugin call overhead** (one call at a time; median per call):\n\n\
-         | payload | native verify + normalize µs | fresh instance + verify + normalize µs | ratio |\n\
-         | --- | ---: | ---: | ---: |"
+         | payload | native verify + normalize µs | fresh instance + verify + normalize µs | ratio | earlier interface's plugin µs |\n\
+         | --- | ---: | ---: | ---: | ---: |"
     );
     for o in &results.overhead {
+        let before = o
+            .before_us
+            .map_or_else(|| "–".to_owned(), |us| format!("{us:.1}"));
         let _ = writeln!(
             out,
-            "| {} ({} B) | {:.1} | {:.1} | {:.2} |",
+            "| {} ({} B) | {:.1} | {:.1} | {:.2} | {before} |",
             o.payload,
             o.body_bytes,
             o.native_us,
