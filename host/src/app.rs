@@ -298,11 +298,14 @@ async fn action_problems(config: &Config, registry: &Registry) -> (Vec<String>, 
             continue;
         };
         match plugin
-            .check_config(registry.runtime(), &action_config.to_string())
+            .check_config(registry.runtime(), &action_config.check_json())
             .await
         {
             Ok(Ok(())) => {}
-            Ok(Err(message)) => problems.push(format!("{path}.config: {message}")),
+            // The action may quote what it refused; a credential is not printed with it.
+            Ok(Err(message)) => {
+                problems.push(format!("{path}.config: {}", action_config.redact(&message)))
+            }
             Err(fault) => {
                 problems.push(format!("{path}.config: the action plugin failed: {fault}"))
             }

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 /// Top-level modules, lowest layer first; a module may use only those of lower layers.
 const LAYERS: &[&[&str]] = &[
     &["model"],
+    &["template"],
     &["config", "metrics"],
     &["store", "egress"],
     &["runtime", "cluster"],

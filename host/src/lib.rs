@@ -32,7 +32,8 @@
 //!     (attempts recorded in batches: delivery::recorder; cron ticks: delivery::scheduler)
 //! ```
 //!
-//! Layers, lowest first: [`model`] (the event, ids, names, time) ← [`config`], [`metrics`] ←
+//! Layers, lowest first: [`model`] (the event, ids, names, time) ← [`template`] (route
+//! templates and conditions) ← [`config`], [`metrics`] ←
 //! [`store`], [`egress`] ← [`runtime`], [`cluster`] ← [`ingest`] ← [`delivery`] ← [`server`]
 //! ← [`app`] (the composition root) ← [`cli`].
 //!
@@ -56,6 +57,7 @@ pub mod model;
 pub mod runtime;
 pub mod server;
 pub mod store;
+pub mod template;
 
 #[cfg(test)]
 mod layers;

@@ -12,12 +12,14 @@
 //! - `types`: the validated configuration the rest of the gateway reads;
 //! - `raw`: the file's shape as read from TOML (`deny_unknown_fields`, the defaults);
 //! - `validate`: raw sections to validated ones, gathering every problem with its path;
+//! - `action`: an action's `config` table: secret references resolved, templates compiled;
 //! - `routes`: the same for `[[routes]]` and `[[schedules]]`.
 //!
 //! This module is the public surface: [`Config::load`] and [`Config::parse`], and the types
 //! re-exported from the files above. Refused configs and their exact messages are pinned by
 //! the golden files in `golden/` (see `golden.rs`).
 
+mod action;
 mod error;
 mod parse;
 mod raw;
@@ -26,6 +28,7 @@ mod secret;
 mod types;
 mod validate;
 
+pub use action::{ActionConfig, ConfigRenderError, REDACTED};
 pub use error::{ConfigError, Problem};
 pub use parse::{Cidr, parse_duration};
 pub use secret::{Secret, SecretSpec};

@@ -182,6 +182,7 @@ pub(super) struct RawRoute {
     pub(super) config: toml::Table,
     #[serde(default)]
     pub(super) filter: toml::Table,
+    pub(super) when: Option<String>,
     pub(super) retry: Option<RawRetry>,
     pub(super) signing_secret: Option<SecretSpec>,
     pub(super) rate_limit: Option<RateLimit>,

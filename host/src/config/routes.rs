@@ -2,12 +2,14 @@
 //! action with its config, a retry schedule and a signing secret, and both have a stable name
 //! that jobs in the store refer to, so duplicate names are refused.
 
+use super::action::ActionConfig;
 use super::parse::{parse_cron, parse_duration, toml_to_json, valid_name};
 use super::raw::{RawRoute, RawSchedule};
 use super::types::{
     BreakerConfig, FILTER_FIELDS, MAX_IN_FLIGHT_TOTAL, RouteConfig, ScheduleConfig, SourceConfig,
 };
 use super::validate::Validator;
+use crate::template::Condition;
 use sha2::Digest as _;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -104,7 +106,15 @@ fn route(
             }
         }
     };
-    let config = toml_to_json(r.config);
+    // The name is derived from the config as written (secret references and templates as
+    // text), so it never depends on a secret's value.
+    let identity_config = toml_to_json(r.config.clone());
+    let config = action_config(v, &path, r.config, base);
+    let when = r.when.as_deref().and_then(|expression| {
+        Condition::compile(expression)
+            .map_err(|e| v.problem(format!("{path}.when"), format!("does not parse: {e}")))
+            .ok()
+    });
     let filter: BTreeMap<String, serde_json::Value> = r
         .filter
         .into_iter()
@@ -128,8 +138,12 @@ fn route(
             );
         }
     }
-    let name = name(v, &path, "route", r.name, || {
-        serde_json::json!([r.source, r.events, r.action, config, filter])
+    let name = name(v, &path, "route", r.name, || match &r.when {
+        // Routes without `when` keep the names they had before it existed.
+        None => serde_json::json!([r.source, r.events, r.action, identity_config, filter]),
+        Some(when) => {
+            serde_json::json!([r.source, r.events, r.action, identity_config, filter, when])
+        }
     });
     RouteConfig {
         name,
@@ -138,6 +152,7 @@ fn route(
         action: r.action,
         config,
         filter,
+        when,
         retry_schedule,
         signing_secret,
         rate_limit: r.rate_limit,
@@ -154,9 +169,10 @@ fn schedule(v: &mut Validator, i: usize, s: RawSchedule, base: &Path) -> Schedul
     if s.action.is_empty() {
         v.problem(format!("{path}.action"), "must name an action plugin");
     }
-    let config = toml_to_json(s.config);
+    let identity_config = toml_to_json(s.config.clone());
+    let config = action_config(v, &path, s.config, base);
     let name = name(v, &path, "schedule", s.name, || {
-        serde_json::json!([s.cron, s.action, config])
+        serde_json::json!([s.cron, s.action, identity_config])
     });
     ScheduleConfig {
         name,
@@ -167,6 +183,15 @@ fn schedule(v: &mut Validator, i: usize, s: RawSchedule, base: &Path) -> Schedul
         retry_schedule: v.retry_schedule(&path, s.retry),
         signing_secret: v.signing_secret(&path, s.signing_secret, base),
     }
+}
+
+/// The compiled `PATH.config`, its problems filed.
+fn action_config(v: &mut Validator, path: &str, table: toml::Table, base: &Path) -> ActionConfig {
+    let (config, problems) = ActionConfig::compile(&format!("{path}.config"), table, base);
+    for (field, message) in problems {
+        v.problem(field, message);
+    }
+    config
 }
 
 /// The name of a route or schedule (`kind`): the configured one, which must be `[a-z0-9_-]+`

@@ -197,10 +197,12 @@ pub struct RouteConfig {
     pub events: Vec<String>,
     /// Action plugin name.
     pub action: String,
-    /// Action configuration, passed to the action as JSON.
-    pub config: serde_json::Value,
+    /// Action configuration: rendered for each delivery into the JSON the action receives.
+    pub config: super::action::ActionConfig,
     /// Equality filters on normalized fields (`currency = "USD"`, `"metadata.livemode" = "false"`).
     pub filter: BTreeMap<String, serde_json::Value>,
+    /// `when = "…"`: the route matches only events for which it is true.
+    pub when: Option<crate::template::Condition>,
     /// Retry delays.
     pub retry_schedule: Option<Vec<Duration>>,
     /// Standard Webhooks signing secret for forwarded events.
@@ -225,8 +227,8 @@ pub struct ScheduleConfig {
     pub cron: Option<croner::Cron>,
     /// Action plugin name.
     pub action: String,
-    /// Action configuration.
-    pub config: serde_json::Value,
+    /// Action configuration: rendered for each tick into the JSON the action receives.
+    pub config: super::action::ActionConfig,
     /// Delays between attempts; `None` means the default schedule.
     pub retry_schedule: Option<Vec<Duration>>,
     /// Standard Webhooks signing secret for what the action sends.

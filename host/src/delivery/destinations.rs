@@ -18,7 +18,7 @@
 use super::breaker::{Breaker, CircuitState};
 use crate::cluster::Cluster;
 use crate::cluster::TokenBucket;
-use crate::config::{BreakerConfig, Config, RateLimit, Secret};
+use crate::config::{ActionConfig, BreakerConfig, Config, RateLimit, Secret};
 use crate::model::names::schedule_source;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -32,8 +32,8 @@ pub struct Destination {
     pub name: String,
     /// Action plugin name.
     pub action: String,
-    /// The action's config as JSON.
-    pub config_json: String,
+    /// The action's config, rendered per delivery.
+    pub config: ActionConfig,
     /// Standard Webhooks signing secret (its `Debug` is redacted, like every [`Secret`]).
     pub signing_secret: Option<Secret>,
     /// Delays between attempts.
@@ -61,7 +61,7 @@ pub fn from_config(config: &Config) -> HashMap<String, Destination> {
     let routes = config.routes.iter().map(|r| Destination {
         name: r.name.clone(),
         action: r.action.clone(),
-        config_json: r.config.to_string(),
+        config: r.config.clone(),
         signing_secret: r.signing_secret.clone(),
         retry_schedule: schedule(&r.retry_schedule),
         rate_limit: r.rate_limit,
@@ -71,7 +71,7 @@ pub fn from_config(config: &Config) -> HashMap<String, Destination> {
     let schedules = config.schedules.iter().map(|s| Destination {
         name: schedule_source(&s.name),
         action: s.action.clone(),
-        config_json: s.config.to_string(),
+        config: s.config.clone(),
         signing_secret: s.signing_secret.clone(),
         retry_schedule: schedule(&s.retry_schedule),
         rate_limit: None,
@@ -451,7 +451,7 @@ mod tests {
         let d = Destination {
             name: "crm".into(),
             action: "forward".into(),
-            config_json: "{}".into(),
+            config: ActionConfig::default(),
             signing_secret: None,
             retry_schedule: vec![],
             rate_limit,

@@ -93,7 +93,8 @@ impl Dlq {
         } else {
             let envelope: Envelope = serde_json::from_str(&event.envelope)
                 .map_err(|e| StoreError::Corrupt(format!("envelope of {event_id}: {e}")))?;
-            self.routes.routes_for(&envelope)
+            self.routes
+                .routes_for(&envelope, &event.envelope, &event.payload)
         };
         let routes: Vec<String> = match only_route {
             Some(only) => routes.into_iter().filter(|r| r == only).collect(),

@@ -273,27 +273,42 @@ impl Deliverer {
         let number = job.attempts + 1;
         let started = self.clock.now();
         let timer = Instant::now();
-        let request = DeliveryRequest {
-            event_json: delivery_json(&job.envelope, &job.payload),
-            event_id: job.event_id.to_string(),
-            event_type: job.event_type.clone(),
-            route: job.route.clone(),
-            config_json: destination.config_json.clone(),
-            signing_secret: destination.signing_secret.clone(),
-            attempt: number,
-            now_unix_ms: u64::try_from(unix_ms(started)).unwrap_or(0),
-        };
-        let outcome = match plugin
-            .run(self.registry.runtime(), self.egress.clone(), request)
-            .await
-        {
-            Ok(run) => run.outcome,
-            Err(fault) => ActionOutcome::Retryable {
-                reason: format!("action plugin fault ({}): {fault}", fault.kind()),
+        let event_json = delivery_json(&job.envelope, &job.payload);
+        let outcome = match destination.config.render(&event_json, &job.route) {
+            // A template that cannot render for this event will not render on a retry
+            // either: dead-lettered with the route, key and expression, replayable once the
+            // config is fixed.
+            Err(e) => ActionOutcome::Permanent {
+                reason: format!("route {}: {e}", job.route),
                 http_status: None,
-                after: None,
             },
+            Ok(config_json) => {
+                let request = DeliveryRequest {
+                    event_json,
+                    event_id: job.event_id.to_string(),
+                    event_type: job.event_type.clone(),
+                    route: job.route.clone(),
+                    config_json: config_json.to_string(),
+                    signing_secret: destination.signing_secret.clone(),
+                    attempt: number,
+                    now_unix_ms: u64::try_from(unix_ms(started)).unwrap_or(0),
+                };
+                match plugin
+                    .run(self.registry.runtime(), self.egress.clone(), request)
+                    .await
+                {
+                    Ok(run) => run.outcome,
+                    Err(fault) => ActionOutcome::Retryable {
+                        reason: format!("action plugin fault ({}): {fault}", fault.kind()),
+                        http_status: None,
+                        after: None,
+                    },
+                }
+            }
         };
+        // Whatever the action wrote, no secret of its config reaches the attempt history,
+        // the dead-letter queue or a log line.
+        let outcome = outcome.redacted(|reason| destination.config.redact(reason).into_owned());
         let elapsed = timer.elapsed();
         crate::metrics::metrics().attempt(&job.route, outcome.kind(), elapsed);
         let now = Instant::now();

@@ -241,7 +241,7 @@ mod tests {
             cron_text: "* * * * *".into(),
             cron: Some(croner::Cron::from_str("* * * * *").unwrap()),
             action: "forward".into(),
-            config: serde_json::Value::Null,
+            config: Default::default(),
             retry_schedule: None,
             signing_secret: None,
         };

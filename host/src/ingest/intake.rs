@@ -84,7 +84,8 @@ fn record(
         currency: e.currency.map(|c| c.to_ascii_uppercase()),
         metadata: e.metadata.into_iter().collect(),
     };
-    let routes = table.routes_for(&envelope);
+    let envelope_json = serde_json::to_string(&envelope).expect("envelopes always serialize");
+    let routes = table.routes_for(&envelope, &envelope_json, &payload);
     let record = EventRecord {
         id,
         source: source.to_owned(),
@@ -93,7 +94,7 @@ fn record(
         status: EventStatus::Pending,
         error: None,
         received_at_ms,
-        envelope: serde_json::to_string(&envelope).expect("envelopes always serialize"),
+        envelope: envelope_json,
         payload,
     };
     (record, routes)

@@ -1,10 +1,13 @@
 //! Routes an event to every `[[routes]]` entry that matches it: source (or `*`), a glob on the
-//! normalized type, and equality filters on normalized fields. One event fans out to every
+//! normalized type, equality filters on normalized fields, and a `when` condition over the
+//! whole event (payload included), checked last and only when the rest matched. One event fans out to every
 //! matching route; each (event, route) pair becomes its own delivery job, created in the same
 //! transaction that stores the event.
 
 use crate::config::RouteConfig;
-use crate::model::Envelope;
+use crate::model::{Envelope, delivery_json};
+use crate::template::Condition;
+use std::cell::OnceCell;
 
 /// A field a filter tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +22,7 @@ struct Route {
     source: Option<String>,
     events: Vec<String>,
     filter: Vec<(Field, serde_json::Value)>,
+    when: Option<Condition>,
 }
 
 /// The compiled routes of a config.
@@ -47,6 +51,7 @@ impl RouteTable {
                         (field, v.clone())
                     })
                     .collect(),
+                when: r.when.clone(),
             })
             .collect();
         RouteTable { routes }
@@ -57,8 +62,11 @@ impl RouteTable {
         self.routes.is_empty()
     }
 
-    /// Names of every route `event` goes to, in config order.
-    pub fn routes_for(&self, event: &Envelope) -> Vec<String> {
+    /// Names of every route `event` goes to, in config order. `envelope_json` and `payload`
+    /// are the event as stored; a `when` condition sees them joined, as actions do.
+    pub fn routes_for(&self, event: &Envelope, envelope_json: &str, payload: &[u8]) -> Vec<String> {
+        // Built at most once, and only when a route with a condition is still in the running.
+        let value: OnceCell<Option<minijinja::Value>> = OnceCell::new();
         self.routes
             .iter()
             .filter(|r| r.source.as_deref().is_none_or(|s| s == event.source))
@@ -67,6 +75,20 @@ impl RouteTable {
                 r.filter
                     .iter()
                     .all(|(field, expected)| field_matches(event, field, expected))
+            })
+            .filter(|r| {
+                let Some(when) = &r.when else {
+                    return true;
+                };
+                let Some(value) = value.get_or_init(|| {
+                    serde_json::from_slice(&delivery_json(envelope_json, payload)).ok()
+                }) else {
+                    return false;
+                };
+                when.matches(value).unwrap_or_else(|e| {
+                    tracing::warn!(route = %r.name, event_id = %event.id, error = %e, "the route's when condition failed on this event; it does not match");
+                    false
+                })
             })
             .map(|r| r.name.clone())
             .collect()
@@ -197,18 +219,63 @@ action = "forward"
         let config = Config::parse(text, Path::new("t.toml")).unwrap();
         let table = RouteTable::new(&config.routes);
         assert_eq!(
-            table.routes_for(&envelope("stripe", "payment.completed")),
+            routes(&table, &envelope("stripe", "payment.completed"), b"{}"),
             vec!["all-payments", "stripe-usd-test"]
         );
         assert_eq!(
-            table.routes_for(&envelope("shop", "payment.completed")),
+            routes(&table, &envelope("shop", "payment.completed"), b"{}"),
             vec!["all-payments", "shop-only"]
         );
-        assert!(
-            table
-                .routes_for(&envelope("stripe", "customer.created"))
-                .is_empty()
+        assert!(routes(&table, &envelope("stripe", "customer.created"), b"{}").is_empty());
+    }
+
+    fn routes(table: &RouteTable, event: &Envelope, payload: &[u8]) -> Vec<String> {
+        let json = serde_json::to_string(event).unwrap();
+        table.routes_for(event, &json, payload)
+    }
+
+    #[test]
+    fn when_conditions_see_the_whole_event_and_missing_fields_are_false() {
+        let text = r#"
+[sources.stripe]
+plugin = "stripe"
+
+[[routes]]
+name = "big-usd"
+source = "stripe"
+action = "forward"
+when = 'event.amount >= 10000 and event.currency == "USD"'
+
+[[routes]]
+name = "vip"
+source = "stripe"
+action = "forward"
+when = "event.payload.customer.vip"
+
+[[routes]]
+name = "all"
+source = "stripe"
+action = "forward"
+"#;
+        let config = Config::parse(text, Path::new("t.toml")).unwrap();
+        let table = RouteTable::new(&config.routes);
+        let mut big = envelope("stripe", "payment.completed");
+        big.amount = Some(25_000);
+        big.currency = Some("USD".into());
+        assert_eq!(
+            routes(&table, &big, br#"{"customer": {"vip": true}}"#),
+            vec!["big-usd", "vip", "all"]
         );
+        assert_eq!(routes(&table, &big, b"{}"), vec!["big-usd", "all"]);
+        assert_eq!(routes(&table, &big, b"not json"), vec!["big-usd", "all"]);
+        let small = envelope("stripe", "payment.completed");
+        assert_eq!(routes(&table, &small, br#"{"customer": 1}"#), vec!["all"]);
+
+        let bad = text.replace("event.payload.customer.vip", "event.payload.(");
+        let err = Config::parse(&bad, Path::new("t.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("routes[1].when"), "{err}");
     }
 
     #[test]

@@ -111,6 +111,45 @@ impl ActionOutcome {
         }
     }
 
+    /// The same outcome with its reason passed through `redact`.
+    pub fn redacted(self, redact: impl FnOnce(&str) -> String) -> ActionOutcome {
+        match self {
+            ActionOutcome::Delivered { .. } => self,
+            ActionOutcome::Retryable {
+                reason,
+                http_status,
+                after,
+            } => ActionOutcome::Retryable {
+                reason: redact(&reason),
+                http_status,
+                after,
+            },
+            ActionOutcome::RateLimited {
+                reason,
+                http_status,
+                after,
+            } => ActionOutcome::RateLimited {
+                reason: redact(&reason),
+                http_status,
+                after,
+            },
+            ActionOutcome::Permanent {
+                reason,
+                http_status,
+            } => ActionOutcome::Permanent {
+                reason: redact(&reason),
+                http_status,
+            },
+            ActionOutcome::Gone {
+                reason,
+                http_status,
+            } => ActionOutcome::Gone {
+                reason: redact(&reason),
+                http_status,
+            },
+        }
+    }
+
     fn from_guest(result: Result<act::Delivered, act::ActionError>) -> ActionOutcome {
         let after = |ms: Option<u64>| ms.map(Duration::from_millis);
         match result {
