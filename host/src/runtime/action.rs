@@ -112,42 +112,15 @@ impl ActionOutcome {
     }
 
     /// The same outcome with its reason passed through `redact`.
-    pub fn redacted(self, redact: impl FnOnce(&str) -> String) -> ActionOutcome {
-        match self {
-            ActionOutcome::Delivered { .. } => self,
-            ActionOutcome::Retryable {
-                reason,
-                http_status,
-                after,
-            } => ActionOutcome::Retryable {
-                reason: redact(&reason),
-                http_status,
-                after,
-            },
-            ActionOutcome::RateLimited {
-                reason,
-                http_status,
-                after,
-            } => ActionOutcome::RateLimited {
-                reason: redact(&reason),
-                http_status,
-                after,
-            },
-            ActionOutcome::Permanent {
-                reason,
-                http_status,
-            } => ActionOutcome::Permanent {
-                reason: redact(&reason),
-                http_status,
-            },
-            ActionOutcome::Gone {
-                reason,
-                http_status,
-            } => ActionOutcome::Gone {
-                reason: redact(&reason),
-                http_status,
-            },
+    pub fn redacted(mut self, redact: impl FnOnce(&str) -> String) -> ActionOutcome {
+        match &mut self {
+            ActionOutcome::Delivered { .. } => {}
+            ActionOutcome::Retryable { reason, .. }
+            | ActionOutcome::RateLimited { reason, .. }
+            | ActionOutcome::Permanent { reason, .. }
+            | ActionOutcome::Gone { reason, .. } => *reason = redact(reason),
         }
+        self
     }
 
     fn from_guest(result: Result<act::Delivered, act::ActionError>) -> ActionOutcome {

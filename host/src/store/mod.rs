@@ -13,6 +13,7 @@
 
 pub(crate) mod batch;
 pub mod conformance;
+mod page;
 pub mod queue;
 pub mod redis;
 mod roles;

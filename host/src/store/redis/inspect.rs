@@ -12,6 +12,7 @@ use super::error::Error;
 use super::reply::{Cells, rows};
 use super::scripts::{self, SCRIPTS};
 use crate::model::{AttemptOutcome, EventId, EventStatus, JobStatus};
+use crate::store::page;
 use crate::store::queue::{
     Attempt, DeadLetter, DlqFilter, DlqPage, EventFilter, EventPage, EventSummary, QueueStats,
 };
@@ -107,18 +108,40 @@ impl DescScan {
         }
         Ok(Vec::new())
     }
-}
 
-fn parse_cursor(cursor: Option<&str>) -> Result<Option<(i64, String)>, StoreError> {
-    match cursor {
-        None | Some("") => Ok(None),
-        Some(text) => text
-            .split_once('.')
-            .and_then(|(score, member)| {
-                Some((score.parse().ok()?, member.to_owned())).filter(|_| !member.is_empty())
-            })
-            .map(Some)
-            .ok_or_else(|| StoreError::Corrupt(format!("invalid cursor {text:?}"))),
+    /// Up to `limit + 1` rows past the cursor (one more than a page, so the caller knows
+    /// whether another follows): each chunk of members is read by `script` (called with the
+    /// key prefix and the members), and `row` turns a member, its score and its cells into a
+    /// listed item, or `None` when a filter the index does not cover leaves it out.
+    async fn page<T>(
+        mut self,
+        conn: &mut ConnectionManager,
+        prefix: &str,
+        script: &scripts::Lua,
+        limit: usize,
+        mut row: impl FnMut(&str, i64, Cells) -> Result<Option<T>, StoreError>,
+    ) -> Result<Vec<(T, String)>, StoreError> {
+        let mut items = Vec::new();
+        while items.len() <= limit {
+            let chunk = self.next(conn, limit + 1).await?;
+            if chunk.is_empty() {
+                break;
+            }
+            let mut cmd = script.call();
+            cmd.arg(prefix);
+            for (member, _) in &chunk {
+                cmd.arg(member);
+            }
+            let reply: redis::Value = scripts::run(conn, script, &cmd)
+                .await
+                .map_err(Error::from)?;
+            for ((member, score), cells) in chunk.into_iter().zip(rows(reply)?) {
+                if let Some(item) = row(&member, score, Cells::new(cells))? {
+                    items.push((item, member));
+                }
+            }
+        }
+        Ok(items)
     }
 }
 
@@ -198,7 +221,7 @@ impl Inspection for RedisStore {
         cursor: Option<String>,
         limit: usize,
     ) -> Result<DlqPage, StoreError> {
-        let after = parse_cursor(cursor.as_deref())?;
+        let after = page::parse_cursor::<String>(cursor.as_deref())?;
         let limit = limit.clamp(1, MAX_PAGE);
         let keys = self.keys();
         let (index, check_source) = match (&filter.route, &filter.source) {
@@ -206,54 +229,35 @@ impl Inspection for RedisStore {
             (None, Some(source)) => (keys.dlq_of_source(source), None),
             (None, None) => (keys.dlq(), None),
         };
-        let mut scan = DescScan::new(index, filter.since_ms, filter.until_ms, after);
-        let mut conn = self.conn();
-        let mut items: Vec<(DeadLetter, String)> = Vec::new();
-        while items.len() <= limit {
-            let chunk = scan.next(&mut conn, limit + 1).await?;
-            if chunk.is_empty() {
-                break;
-            }
-            let script = &SCRIPTS.dlq_items;
-            let mut cmd = script.call();
-            cmd.arg(keys.prefix());
-            for (member, _) in &chunk {
-                cmd.arg(member);
-            }
-            let reply: redis::Value = scripts::run(&mut conn, script, &cmd)
-                .await
-                .map_err(Error::from)?;
-            for ((member, score), row) in chunk.into_iter().zip(rows(reply)?) {
-                let mut c = Cells::new(row);
-                let event_id = c.text()?;
-                let route = c.text()?;
-                let d = DeadLetter {
-                    event_id: EventId::stored(event_id),
-                    route: Some(route).filter(|r| !r.is_empty()),
-                    source: c.text()?,
-                    event_type: c.text()?,
-                    attempts: c.u32()?,
-                    error: c.opt_text()?,
-                    received_at_ms: c.int()?,
-                    dead_lettered_at_ms: score,
-                };
-                if check_source.as_ref().is_none_or(|s| *s == d.source) {
-                    items.push((d, member));
-                }
-            }
-        }
-        let next_cursor = if items.len() > limit {
-            items.truncate(limit);
-            items
-                .last()
-                .map(|(d, member)| format!("{}.{member}", d.dead_lettered_at_ms))
-        } else {
-            None
-        };
-        Ok(DlqPage {
-            items: items.into_iter().map(|(d, _)| d).collect(),
-            next_cursor,
-        })
+        let scan = DescScan::new(index, filter.since_ms, filter.until_ms, after);
+        let items = scan
+            .page(
+                &mut self.conn(),
+                keys.prefix(),
+                &SCRIPTS.dlq_items,
+                limit,
+                |_, score, mut c| {
+                    let event_id = c.text()?;
+                    let route = c.text()?;
+                    let d = DeadLetter {
+                        event_id: EventId::stored(event_id),
+                        route: Some(route).filter(|r| !r.is_empty()),
+                        source: c.text()?,
+                        event_type: c.text()?,
+                        attempts: c.u32()?,
+                        error: c.opt_text()?,
+                        received_at_ms: c.int()?,
+                        dead_lettered_at_ms: score,
+                    };
+                    Ok(check_source
+                        .as_ref()
+                        .is_none_or(|s| *s == d.source)
+                        .then_some(d))
+                },
+            )
+            .await?;
+        let (items, next_cursor) = page::cut(items, limit, |d| d.dead_lettered_at_ms);
+        Ok(DlqPage { items, next_cursor })
     }
 
     async fn list_events(
@@ -262,7 +266,7 @@ impl Inspection for RedisStore {
         cursor: Option<String>,
         limit: usize,
     ) -> Result<EventPage, StoreError> {
-        let after = parse_cursor(cursor.as_deref())?;
+        let after = page::parse_cursor::<String>(cursor.as_deref())?;
         let limit = limit.clamp(1, MAX_PAGE);
         let keys = self.keys();
         let (index, check_type) = match (&filter.source, &filter.event_type) {
@@ -270,48 +274,32 @@ impl Inspection for RedisStore {
             (None, Some(event_type)) => (keys.events_of_type(event_type), None),
             (None, None) => (keys.events(), None),
         };
-        let mut scan = DescScan::new(index, filter.since_ms, filter.until_ms, after);
-        let mut conn = self.conn();
-        let mut items: Vec<EventSummary> = Vec::new();
-        while items.len() <= limit {
-            let chunk = scan.next(&mut conn, limit + 1).await?;
-            if chunk.is_empty() {
-                break;
-            }
-            let script = &SCRIPTS.event_items;
-            let mut cmd = script.call();
-            cmd.arg(keys.prefix());
-            for (member, _) in &chunk {
-                cmd.arg(member);
-            }
-            let reply: redis::Value = scripts::run(&mut conn, script, &cmd)
-                .await
-                .map_err(Error::from)?;
-            for ((id, _), row) in chunk.into_iter().zip(rows(reply)?) {
-                let mut c = Cells::new(row);
-                let e = EventSummary {
-                    id: EventId::stored(id),
-                    source: c.text()?,
-                    event_type: c.text()?,
-                    status: c.word(EventStatus::parse)?,
-                    received_at_ms: c.int()?,
-                    jobs: c.u32()?,
-                    delivered: c.u32()?,
-                    dead_lettered: c.u32()?,
-                };
-                if check_type.as_ref().is_none_or(|t| *t == e.event_type) {
-                    items.push(e);
-                }
-            }
-        }
-        let next_cursor = if items.len() > limit {
-            items.truncate(limit);
-            items
-                .last()
-                .map(|e| format!("{}.{}", e.received_at_ms, e.id))
-        } else {
-            None
-        };
+        let scan = DescScan::new(index, filter.since_ms, filter.until_ms, after);
+        let items = scan
+            .page(
+                &mut self.conn(),
+                keys.prefix(),
+                &SCRIPTS.event_items,
+                limit,
+                |id, _, mut c| {
+                    let e = EventSummary {
+                        id: EventId::stored(id.to_owned()),
+                        source: c.text()?,
+                        event_type: c.text()?,
+                        status: c.word(EventStatus::parse)?,
+                        received_at_ms: c.int()?,
+                        jobs: c.u32()?,
+                        delivered: c.u32()?,
+                        dead_lettered: c.u32()?,
+                    };
+                    Ok(check_type
+                        .as_ref()
+                        .is_none_or(|t| *t == e.event_type)
+                        .then_some(e))
+                },
+            )
+            .await?;
+        let (items, next_cursor) = page::cut(items, limit, |e| e.received_at_ms);
         Ok(EventPage { items, next_cursor })
     }
 
@@ -338,22 +326,5 @@ impl Inspection for RedisStore {
             oldest_due_ms,
             dead_letters: dead,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_cursor;
-
-    #[test]
-    fn cursors_round_trip_and_reject_garbage() {
-        assert_eq!(
-            parse_cursor(Some("1700000000000.j:42")).unwrap(),
-            Some((1_700_000_000_000, "j:42".to_owned()))
-        );
-        assert_eq!(parse_cursor(None).unwrap(), None);
-        assert!(parse_cursor(Some("x.1")).is_err());
-        assert!(parse_cursor(Some("12")).is_err());
-        assert!(parse_cursor(Some("12.")).is_err());
     }
 }

@@ -2,6 +2,7 @@
 
 use super::SqliteStore;
 use crate::model::EventId;
+use crate::store::page;
 use crate::store::queue::{
     Attempt, DeadLetter, DlqFilter, DlqPage, EventFilter, EventPage, EventSummary, QueueStats,
 };
@@ -79,13 +80,9 @@ impl Inspection for SqliteStore {
         cursor: Option<String>,
         limit: usize,
     ) -> Result<DlqPage, StoreError> {
-        let after = match cursor.as_deref() {
-            None | Some("") => None,
-            Some(text) => Some(
-                parse_cursor(text)
-                    .ok_or_else(|| StoreError::Corrupt(format!("invalid cursor {text:?}")))?,
-            ),
-        };
+        // `{time}.{key}` of the last row of the previous page; the key is a job id, a negated
+        // event rowid (dead letters), or an event rowid (events).
+        let after = page::parse_cursor::<i64>(cursor.as_deref())?;
         let limit = limit.clamp(1, 1000);
         self.read(move |c| {
             // Jobs that gave up, and payloads that could not be normalized (no job; keyed by
@@ -111,7 +108,7 @@ impl Inspection for SqliteStore {
             sql.push_str(" ORDER BY at DESC, key DESC LIMIT ?");
             args.push(Value::Integer(limit as i64 + 1));
             let mut stmt = c.prepare(&sql)?;
-            let mut rows: Vec<(DeadLetter, i64)> = stmt
+            let rows: Vec<(DeadLetter, i64)> = stmt
                 .query_map(params_from_iter(args), |r| {
                     Ok((
                         DeadLetter {
@@ -128,17 +125,8 @@ impl Inspection for SqliteStore {
                     ))
                 })?
                 .collect::<rusqlite::Result<_>>()?;
-            let next_cursor = if rows.len() > limit {
-                rows.truncate(limit);
-                rows.last()
-                    .map(|(d, id)| format!("{}.{id}", d.dead_lettered_at_ms))
-            } else {
-                None
-            };
-            Ok(DlqPage {
-                items: rows.into_iter().map(|(d, _)| d).collect(),
-                next_cursor,
-            })
+            let (items, next_cursor) = page::cut(rows, limit, |d| d.dead_lettered_at_ms);
+            Ok(DlqPage { items, next_cursor })
         })
         .await
     }
@@ -149,13 +137,9 @@ impl Inspection for SqliteStore {
         cursor: Option<String>,
         limit: usize,
     ) -> Result<EventPage, StoreError> {
-        let after = match cursor.as_deref() {
-            None | Some("") => None,
-            Some(text) => Some(
-                parse_cursor(text)
-                    .ok_or_else(|| StoreError::Corrupt(format!("invalid cursor {text:?}")))?,
-            ),
-        };
+        // `{time}.{key}` of the last row of the previous page; the key is a job id, a negated
+        // event rowid (dead letters), or an event rowid (events).
+        let after = page::parse_cursor::<i64>(cursor.as_deref())?;
         let limit = limit.clamp(1, 1000);
         self.read(move |c| {
             let mut sql = String::from(
@@ -191,7 +175,7 @@ impl Inspection for SqliteStore {
             sql.push_str(" ORDER BY e.received_at_ms DESC, e.rowid DESC LIMIT ?");
             args.push(Value::Integer(limit as i64 + 1));
             let mut stmt = c.prepare(&sql)?;
-            let mut rows: Vec<(EventSummary, i64)> = stmt
+            let rows: Vec<(EventSummary, i64)> = stmt
                 .query_map(params_from_iter(args), |r| {
                     Ok((
                         EventSummary {
@@ -208,17 +192,8 @@ impl Inspection for SqliteStore {
                     ))
                 })?
                 .collect::<rusqlite::Result<_>>()?;
-            let next_cursor = if rows.len() > limit {
-                rows.truncate(limit);
-                rows.last()
-                    .map(|(e, rowid)| format!("{}.{rowid}", e.received_at_ms))
-            } else {
-                None
-            };
-            Ok(EventPage {
-                items: rows.into_iter().map(|(e, _)| e).collect(),
-                next_cursor,
-            })
+            let (items, next_cursor) = page::cut(rows, limit, |e| e.received_at_ms);
+            Ok(EventPage { items, next_cursor })
         })
         .await
     }
@@ -264,26 +239,4 @@ fn filter_sql(filter: &DlqFilter, sql: &mut String) -> Vec<Value> {
         args.push(Value::Integer(until));
     }
     args
-}
-
-/// Cursors are `<dead-lettered-at ms>.<key>` of the last entry of the previous page (the key
-/// is a job id, or a negated event rowid).
-fn parse_cursor(text: &str) -> Option<(i64, i64)> {
-    let (at, id) = text.split_once('.')?;
-    Some((at.parse().ok()?, id.parse().ok()?))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_cursor;
-
-    #[test]
-    fn cursors_round_trip_and_reject_garbage() {
-        assert_eq!(
-            parse_cursor("1700000000000.42"),
-            Some((1_700_000_000_000, 42))
-        );
-        assert_eq!(parse_cursor("x.1"), None);
-        assert_eq!(parse_cursor("12"), None);
-    }
 }
