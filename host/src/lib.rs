@@ -16,7 +16,8 @@
 //!     verify(secrets, now) ─▶ 401, nothing stored
 //!     normalize ─▶ events (or the error: stored dead-lettered, never dropped)
 //!     ▼
-//! ingest::intake — records (model::event), each with the routes it matches (ingest::routes)
+//! ingest::intake — records (model::event), each with the routes it matches (ingest::routes,
+//!     `when` conditions: template::Condition)
 //!     ▼
 //! store — idempotent insert + one job per route, one transaction, group-committed
 //!     (store::batch: one batcher for SQLite, Redis and the attempt recorder)
@@ -25,7 +26,7 @@
 //!
 //! ── delivery half ──────────────────────────────────────────────────────────────────────────
 //! delivery::engine — lease due jobs (skipping paused routes: delivery::destinations)
-//!     ▼
+//!     ▼ the route's config rendered for this event (config::ActionConfig, template)
 //! runtime — the route's action plugin ─▶ egress (host-policed HTTP)
 //!     ▼
 //! delivered · retry later (delivery::retry, Retry-After) · dead-lettered ─▶ delivery::dlq

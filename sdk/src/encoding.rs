@@ -90,6 +90,20 @@ pub fn form_pairs(body: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
         .collect()
 }
 
+/// `text` percent-encoded for a URL query component or path segment: every byte but RFC
+/// 3986's unreserved characters (`A-Z a-z 0-9 - . _ ~`) as `%XX`.
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for &b in text.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn percent_decode(input: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(input.len());
     let mut i = 0;
@@ -136,6 +150,12 @@ mod tests {
         assert_eq!(form_value(body, "token").as_deref(), Some("abc"));
         assert_eq!(form_value(body, "empty").as_deref(), Some(""));
         assert_eq!(form_value(body, "missing"), None);
+        assert_eq!(percent_encode("a b&c=ü~"), "a%20b%26c%3D%C3%BC~");
+        let round_trip = format!("k={}", percent_encode("x y+z&="));
+        assert_eq!(
+            form_value(round_trip.as_bytes(), "k").as_deref(),
+            Some("x y+z&=")
+        );
         // A stray `%` stays as sent; bytes that are not UTF-8 are no text value.
         assert_eq!(form_value(b"a=%zz%4", "a").as_deref(), Some("%zz%4"));
         assert_eq!(form_value(b"a=%ff", "a"), None);

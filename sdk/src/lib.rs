@@ -111,6 +111,7 @@ pub mod action;
 #[doc(hidden)]
 pub mod action_export;
 pub mod amount;
+pub mod api;
 #[doc(hidden)]
 pub mod bindings;
 pub mod crypto;

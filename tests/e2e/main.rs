@@ -34,6 +34,7 @@ mod platforms;
 mod recovery;
 mod redis;
 mod sandbox;
+mod templates;
 
 use hookgate_testkit::{Backend, Gateway, GatewayConfig};
 use std::path::{Path, PathBuf};

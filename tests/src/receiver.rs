@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 pub struct Reply {
     status: u16,
     headers: Vec<(String, String)>,
+    body: Vec<u8>,
     delay: Duration,
 }
 
@@ -25,6 +26,7 @@ impl Reply {
         Reply {
             status,
             headers: Vec::new(),
+            body: Vec::new(),
             delay: Duration::ZERO,
         }
     }
@@ -32,6 +34,12 @@ impl Reply {
     /// Adds a response header.
     pub fn header(mut self, name: &str, value: &str) -> Reply {
         self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Answers with this body (a service double's JSON answer).
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Reply {
+        self.body = body.into();
         self
     }
 
@@ -180,9 +188,12 @@ async fn answer(
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
     }
-    let mut response = StatusCode::from_u16(reply.status)
-        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-        .into_response();
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = if reply.body.is_empty() {
+        status.into_response()
+    } else {
+        (status, reply.body).into_response()
+    };
     for (name, value) in reply.headers {
         response.headers_mut().insert(
             axum::http::HeaderName::from_bytes(name.as_bytes()).expect("header name"),

@@ -5,7 +5,8 @@
 //! config = { url = "https://example.com/hooks", headers = { x-tenant = "acme" } }
 //! ```
 
-use hookgate_sdk::http::{Url, is_valid_header_name, is_valid_header_value};
+use hookgate_sdk::api::{header, is_template};
+use hookgate_sdk::http::Url;
 use serde_json::Value;
 
 /// The keys a `forward` config may have; anything else is a typo.
@@ -23,21 +24,6 @@ const OWN_HEADERS: [&str; 9] = [
     "webhook-signature",
     "host",
     "date",
-];
-
-/// Hop-by-hop headers (RFC 9110 section 7.6.1, plus the ones the host forbids): they describe
-/// one connection, not the message, and the host manages the connection.
-const HOP_BY_HOP: [&str; 10] = [
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "http2-settings",
 ];
 
 /// A checked `forward` config.
@@ -72,7 +58,10 @@ impl ForwardConfig {
                 String::new()
             }
             Some(Value::String(url)) => {
-                if let Err(e) = Url::parse(url) {
+                // A templated URL is checked once rendered, before each attempt.
+                if !is_template(url)
+                    && let Err(e) = Url::parse(url)
+                {
                     errors.push(format!("url {url:?}: {e}"));
                 }
                 url.clone()
@@ -87,7 +76,7 @@ impl ForwardConfig {
             None => {}
             Some(Value::Object(map)) => {
                 for (name, value) in map {
-                    match header(name, value) {
+                    match header(name, value, &OWN_HEADERS) {
                         Ok(h) => headers.push(h),
                         Err(e) => errors.push(format!("headers.{name}: {e}")),
                     }
@@ -101,26 +90,6 @@ impl ForwardConfig {
             Err(errors.join("; "))
         }
     }
-}
-
-fn header(name: &str, value: &Value) -> Result<(String, String), &'static str> {
-    let lower = name.to_ascii_lowercase();
-    if !is_valid_header_name(name) {
-        return Err("not a valid header name");
-    }
-    if OWN_HEADERS.contains(&lower.as_str()) {
-        return Err("set by the forward action itself");
-    }
-    if HOP_BY_HOP.contains(&lower.as_str()) {
-        return Err("a hop-by-hop header, which cannot be forwarded");
-    }
-    let Value::String(value) = value else {
-        return Err("the value must be a string");
-    };
-    if !is_valid_header_value(value) {
-        return Err("the value contains a line break or control character");
-    }
-    Ok((lower, value.clone()))
 }
 
 #[cfg(test)]
