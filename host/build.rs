@@ -16,7 +16,13 @@ use std::process::Command;
 /// plugin, named after its directory (`plugins/stripe` → `stripe.wasm`), so adding a plugin is
 /// adding its folder (the workspace lists the same folders by glob). Test-only plugins go to
 /// `target/test-plugins`, which the sample config does not serve.
-const PLUGIN_DIRS: &[(&str, bool)] = &[("plugins", false), ("tests/plugins", true)];
+const PLUGIN_DIRS: &[(&str, &str, bool)] = &[
+    ("plugins", "", false),
+    // `actions/slack` → `slack-action.wasm`: an action may share its name with a platform
+    // (Slack, Discord, HubSpot are both), and the plugins directory is one flat folder.
+    ("actions", "-action", false),
+    ("tests/plugins", "", true),
+];
 /// Plugin crates elsewhere: (directory, output name, test-only).
 const MORE_PLUGINS: &[(&str, &str, bool)] = &[("examples/acme-plugin", "acme", true)];
 
@@ -30,7 +36,7 @@ struct Plugin {
 /// Every plugin crate, in a stable order.
 fn plugins(root: &Path) -> Vec<Plugin> {
     let mut found = Vec::new();
-    for (dir, test_only) in PLUGIN_DIRS {
+    for (dir, suffix, test_only) in PLUGIN_DIRS {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
             .unwrap_or_else(|e| panic!("{dir}: {e}"))
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -38,11 +44,10 @@ fn plugins(root: &Path) -> Vec<Plugin> {
             .collect();
         entries.sort();
         for path in entries {
-            let name = path
-                .file_name()
-                .expect("a directory")
-                .to_string_lossy()
-                .into_owned();
+            let name = format!(
+                "{}{suffix}",
+                path.file_name().expect("a directory").to_string_lossy()
+            );
             found.push(Plugin {
                 package: package_name(&path),
                 name,

@@ -57,6 +57,31 @@ pub struct Delivery {
     pub now_unix_ms: u64,
 }
 
+impl Delivery {
+    /// The Standard Webhooks headers (`webhook-id` = the event id, `webhook-timestamp` = this
+    /// attempt's time, `webhook-signature` over `body`) when the route has a signing secret;
+    /// none without one. The timestamp is the attempt's, not the event's: a receiver checks it
+    /// against its clock to refuse replays, so a retry hours later carries a fresh one.
+    pub fn signature_headers(
+        &self,
+        body: &[u8],
+    ) -> Result<Vec<(&'static str, String)>, ActionError> {
+        let Some(secret) = &self.signing_secret else {
+            return Ok(Vec::new());
+        };
+        let timestamp = i64::try_from(self.now_unix_ms / 1000).unwrap_or(i64::MAX);
+        crate::standard_webhooks::headers(secret, &self.event_id, timestamp, body)
+            .map(Vec::from)
+            // Permanent: the same secret fails the same way on every retry; the operator fixes
+            // it and replays the dead letter. The secret itself is never quoted.
+            .map_err(|_| {
+                ActionError::permanent(
+                    "the route's signing secret starts with whsec_ but is not base64",
+                )
+            })
+    }
+}
+
 impl fmt::Debug for Delivery {
     /// Redacts the signing secret and shows only the size of the event, so a delivery can be
     /// logged or shown in a failed assertion without leaking either.

@@ -181,6 +181,76 @@ pub fn quota_spent_ms(response: &HttpResponse, now_unix_ms: u64) -> Option<u64> 
         .flatten()
 }
 
+/// The check of an action's `config` table: every problem is collected, so an operator fixes
+/// the table in one go (`finish` joins them with `; `).
+pub struct ConfigCheck<'a> {
+    /// The table.
+    pub table: &'a serde_json::Map<String, Value>,
+    errors: Vec<String>,
+}
+
+impl<'a> ConfigCheck<'a> {
+    /// Starts checking `config`, which must be a table of `allowed` keys (`example` shows one
+    /// in the error when it is not a table).
+    pub fn new(config: &'a Value, allowed: &[&str], example: &str) -> Result<Self, String> {
+        let table = config
+            .as_object()
+            .ok_or_else(|| format!("config must be a table such as {example}"))?;
+        let mut check = ConfigCheck {
+            table,
+            errors: Vec::new(),
+        };
+        for key in table.keys() {
+            if !allowed.contains(&key.as_str()) {
+                check.error(format!(
+                    "unknown key {key:?} (allowed: {})",
+                    allowed.join(", ")
+                ));
+            }
+        }
+        Ok(check)
+    }
+
+    /// Records a problem.
+    pub fn error(&mut self, message: impl Into<String>) {
+        self.errors.push(message.into());
+    }
+
+    /// The value at `key`.
+    pub fn get(&self, key: &str) -> Option<&'a Value> {
+        self.table.get(key)
+    }
+
+    /// The `headers` table at `key`, each checked by [`header`] against the action's `own`
+    /// headers. Before rendering (`rendered` false) a templated value is accepted as written.
+    pub fn headers(&mut self, key: &str, own: &[&str], rendered: bool) -> Vec<(String, String)> {
+        let mut headers = Vec::new();
+        match self.table.get(key) {
+            None => {}
+            Some(Value::Object(map)) => {
+                for (name, value) in map {
+                    match header(name, value, own) {
+                        Ok(h) => headers.push(h),
+                        Err(_) if !rendered && value.as_str().is_some_and(is_template) => {}
+                        Err(e) => self.error(format!("{key}.{name}: {e}")),
+                    }
+                }
+            }
+            Some(_) => self.error(format!("{key} must be a table of header names to strings")),
+        }
+        headers
+    }
+
+    /// `value` when no problem was found, else every problem.
+    pub fn finish<T>(self, value: T) -> Result<T, String> {
+        if self.errors.is_empty() {
+            Ok(value)
+        } else {
+            Err(self.errors.join("; "))
+        }
+    }
+}
+
 /// Hop-by-hop headers (RFC 9110 section 7.6.1, plus the ones the host forbids): they describe
 /// one connection, not the message, and the host manages the connection.
 pub const HOP_BY_HOP: [&str; 10] = [

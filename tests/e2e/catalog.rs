@@ -324,7 +324,7 @@ async fn every_platform_plugin_verifies_stores_once_and_delivers() {
     assert!(entries.len() >= 6, "the catalog: {} plugins", entries.len());
     let receiver = Arc::new(Receiver::start().await);
     let mut plugin_files: Vec<PathBuf> = entries.iter().map(|e| crate::plugin(&e.name)).collect();
-    plugin_files.push(crate::plugin("forward"));
+    plugin_files.push(crate::plugin("forward-action"));
     let gw = Arc::new(
         crate::start_with(GatewayConfig {
             plugin_files,

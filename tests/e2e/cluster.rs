@@ -29,7 +29,7 @@ async fn two_nodes(redis: &RedisServer, body: impl Fn(&str) -> String) -> (Gatew
     );
     let node = |path: &str| {
         start_with(GatewayConfig {
-            plugin_files: vec![plugin("stripe"), plugin("forward")],
+            plugin_files: vec![plugin("stripe"), plugin("forward-action")],
             storage: storage.clone(),
             body: format!(
                 "[egress]\nallow_private = [\"127.0.0.1/32\"]\ntimeout_ms = 5000\n\n{}",

@@ -26,7 +26,7 @@ pub async fn gateway_on(backend: Backend, routes: &str, allow_loopback: bool) ->
         "[egress]\ntimeout_ms = 5000\n"
     };
     start_with(GatewayConfig {
-        plugin_files: vec![plugin("stripe"), plugin("forward")],
+        plugin_files: vec![plugin("stripe"), plugin("forward-action")],
         backend,
         body: format!(
             "{egress}\n[sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"{SECRET}\"]\n\n{routes}"

@@ -299,7 +299,7 @@ async fn a_warm_cache_restarts_faster_than_a_cold_start() {
         "shopify",
         "slack",
         "standard-webhooks",
-        "forward",
+        "forward-action",
     ])
     .await;
     let cold = started.elapsed();

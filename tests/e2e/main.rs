@@ -21,6 +21,7 @@ macro_rules! on_both_backends {
     )+};
 }
 
+mod actions;
 mod admin;
 mod catalog;
 mod cluster;

@@ -18,7 +18,7 @@ fn metric(text: &str, series: &str) -> f64 {
 async fn metrics_count_what_happened_and_json_logs_carry_event_ids() {
     let rx = Receiver::start().await;
     let gw = start_with(GatewayConfig {
-        plugin_files: vec![plugin("stripe"), plugin("forward")],
+        plugin_files: vec![plugin("stripe"), plugin("forward-action")],
         body: format!(
             "[egress]\nallow_private = [\"127.0.0.1/32\"]\n\n\
              [sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"{SECRET}\"]\n\n\
@@ -164,7 +164,7 @@ async fn send_signs_through_the_plugin_and_drives_an_event_end_to_end() {
         plugin_files: vec![
             plugin("stripe"),
             plugin("github"),
-            plugin("forward"),
+            plugin("forward-action"),
             crate::test_plugin("acme"),
         ],
         body: format!(

@@ -176,7 +176,7 @@ async fn only_genuine_requests_are_stored_for_every_platform() {
             "shopify",
             "slack",
             "standard-webhooks",
-            "forward",
+            "forward-action",
         ],
         &(config() + &forward_all),
     )

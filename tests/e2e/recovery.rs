@@ -79,7 +79,7 @@ async fn kill_9_mid_delivery_burst_loses_nothing() {
 async fn a_schedule_fires_on_time_and_never_twice_across_a_restart() {
     let rx = Receiver::start().await;
     let mut gw = start_with(GatewayConfig {
-        plugin_files: vec![plugin("forward")],
+        plugin_files: vec![plugin("forward-action")],
         body: format!(
             "[egress]\nallow_private = [\"127.0.0.1/32\"]\n\n\
              [[schedules]]\nname = \"heartbeat\"\ncron = \"* * * * * *\"\naction = \"forward\"\n\
@@ -181,7 +181,7 @@ async fn sigterm_mid_burst_drains_within_the_deadline_and_resumes_after_restart(
         rx.url("/hook")
     );
     let mut gw = start_with(GatewayConfig {
-        plugin_files: vec![plugin("stripe"), plugin("forward")],
+        plugin_files: vec![plugin("stripe"), plugin("forward-action")],
         server: "shutdown_timeout_ms = 3000".into(),
         body: format!(
             "[egress]\nallow_private = [\"127.0.0.1/32\"]\n\n\

@@ -35,7 +35,7 @@ async fn cluster(redis: &RedisServer, rx: &Receiver, nodes: usize) -> Vec<Gatewa
     for _ in 0..nodes {
         gateways.push(
             start_with(GatewayConfig {
-                plugin_files: vec![plugin("stripe"), plugin("forward")],
+                plugin_files: vec![plugin("stripe"), plugin("forward-action")],
                 storage: storage_with_prefix(redis, &prefix),
                 body: format!(
                     "[egress]\nallow_private = [\"127.0.0.1/32\"]\ntimeout_ms = 1000\n\n\

@@ -4,12 +4,11 @@
 //! event dead-letters it with the route, key and expression; a secret the destination echoes
 //! never reaches the attempt history.
 
-use crate::delivery::{TOKEN, admin, job_with_status, send};
-use crate::{plugin, start_with};
-use hookgate_testkit::{Backend, GatewayConfig, Receiver, Reply, eventually};
+use crate::delivery::{admin, job_with_status, send};
+use crate::plugin;
+use hookgate_testkit::{Receiver, Reply, eventually};
 use std::time::Duration;
 
-const SECRET: &str = "whsec_delivery";
 const ERP_TOKEN: &str = "erp-token-6b1f0c9d2e";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -51,19 +50,7 @@ config = {{ url = "{echo}", headers = {{ authorization = {{ env = "ERP_TOKEN" }}
         never = receiver.url("/never"),
         echo = receiver.url("/echo"),
     );
-    let gw = start_with(GatewayConfig {
-        plugin_files: vec![plugin("stripe"), plugin("http")],
-        backend: Backend::Sqlite,
-        body: format!(
-            "[egress]\nallow_private = [\"127.0.0.1/32\"]\ntimeout_ms = 5000\n\n[sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"{SECRET}\"]\n{routes}"
-        ),
-        env: vec![
-            ("HOOKGATE_ADMIN_TOKEN".into(), TOKEN.into()),
-            ("ERP_TOKEN".into(), ERP_TOKEN.into()),
-        ],
-        ..Default::default()
-    })
-    .await;
+    let gw = crate::actions::gateway("http-action", &routes, &[("ERP_TOKEN", ERP_TOKEN)]).await;
 
     let id = send(&gw, "evt_tpl").await;
     job_with_status(&gw, &id, "erp", "delivered").await;
@@ -114,7 +101,7 @@ config = {{ url = "{echo}", headers = {{ authorization = {{ env = "ERP_TOKEN" }}
 fn bad_templates_and_conditions_are_refused_at_start() {
     let body = "[sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"whsec_x\"]\n\n[[routes]]\nsource = \"stripe\"\naction = \"http\"\nwhen = \"event.amount >=\"\nconfig = { url = \"https://e.com/\", body = { text = \"{{ event.id \" } }\n";
     let (code, output) =
-        crate::config::check_with_plugins(body, &[plugin("stripe"), plugin("http")]);
+        crate::config::check_with_plugins(body, &[plugin("stripe"), plugin("http-action")]);
     assert_ne!(code, 0);
     assert!(output.contains("routes[0].when"), "{output}");
     assert!(output.contains("routes[0].config.body.text"), "{output}");

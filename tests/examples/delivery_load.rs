@@ -48,7 +48,10 @@ async fn main() {
             Gateway::start(
                 &binary,
                 GatewayConfig {
-                    plugin_files: vec![plugins.join("stripe.wasm"), plugins.join("forward.wasm")],
+                    plugin_files: vec![
+                        plugins.join("stripe.wasm"),
+                        plugins.join("forward-action.wasm"),
+                    ],
                     storage: storage.clone(),
                     body: format!(
                         "[egress]\nallow_private = [\"127.0.0.1/32\"]\n\n\

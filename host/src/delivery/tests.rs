@@ -84,7 +84,7 @@ async fn a_retry_runs_when_the_engines_clock_reaches_its_due_time() {
     })
     .unwrap();
     let registry = Arc::new(Registry::new(runtime));
-    let forward = Path::new(env!("HOOKGATE_BUILT_PLUGINS_DIR")).join("forward.wasm");
+    let forward = Path::new(env!("HOOKGATE_BUILT_PLUGINS_DIR")).join("forward-action.wasm");
     let plugin = crate::runtime::load_file(registry.runtime(), &forward)
         .await
         .unwrap();

@@ -490,7 +490,7 @@ mod tests {
             ("shopify", false),
             ("slack", false),
             ("standard-webhooks", false),
-            ("forward", true),
+            ("forward-action", true),
         ] {
             let loaded = load_file(&runtime, &dir.join(format!("{name}.wasm")))
                 .await

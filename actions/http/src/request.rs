@@ -31,17 +31,8 @@ pub fn build(delivery: &Delivery, config: &HttpConfig) -> Result<HttpRequest, Ac
     if let Some(content_type) = content_type {
         request = request.header("content-type", content_type);
     }
-    if let Some(secret) = &delivery.signing_secret {
-        let timestamp = i64::try_from(delivery.now_unix_ms / 1000).unwrap_or(i64::MAX);
-        let signed = standard_webhooks::headers(secret, &delivery.event_id, timestamp, &body)
-            .map_err(|_| {
-                ActionError::permanent(
-                    "the route's signing secret starts with whsec_ but is not base64",
-                )
-            })?;
-        for (name, value) in signed {
-            request = request.header(name, value);
-        }
+    for (name, value) in delivery.signature_headers(&body)? {
+        request = request.header(name, value);
     }
     Ok(request.body(body))
 }

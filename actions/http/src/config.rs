@@ -9,7 +9,7 @@
 //!            body = { order = "{{ event.entity_id }}", total = "{{ event.amount }}" } }
 //! ```
 
-use hookgate_sdk::api::{header, is_template};
+use hookgate_sdk::api::{ConfigCheck, is_template};
 use hookgate_sdk::http::{Method, Url};
 use serde_json::Value;
 
@@ -74,33 +74,23 @@ impl HttpConfig {
     /// says whether templates have been rendered (then the URL must parse); header values are
     /// never quoted.
     pub fn parse(config: &Value, rendered: bool) -> Result<HttpConfig, String> {
-        let Some(table) = config.as_object() else {
-            return Err("config must be a table such as { url = \"https://...\" }".into());
-        };
-        let mut errors = Vec::new();
-        for key in table.keys() {
-            if !ALLOWED_KEYS.contains(&key.as_str()) {
-                errors.push(format!(
-                    "unknown key {key:?} (allowed: {})",
-                    ALLOWED_KEYS.join(", ")
-                ));
-            }
-        }
+        let mut check = ConfigCheck::new(config, &ALLOWED_KEYS, "{ url = \"https://...\" }")?;
+        let table = check.table;
         let url = match table.get("url") {
             None => {
-                errors.push("url is required".into());
+                check.error("url is required");
                 String::new()
             }
             Some(Value::String(url)) => {
                 if (rendered || !is_template(url))
                     && let Err(e) = Url::parse(url)
                 {
-                    errors.push(format!("url: {e}"));
+                    check.error(format!("url: {e}"));
                 }
                 url.clone()
             }
             Some(_) => {
-                errors.push("url must be a string".into());
+                check.error("url must be a string");
                 String::new()
             }
         };
@@ -108,31 +98,17 @@ impl HttpConfig {
             None => Method::Post,
             Some(Value::String(m)) if !rendered && is_template(m) => Method::Post,
             Some(Value::String(m)) => method(m).unwrap_or_else(|| {
-                errors.push(format!(
+                check.error(format!(
                     "method {m:?}: expected GET, POST, PUT, PATCH, DELETE or HEAD"
                 ));
                 Method::Post
             }),
             Some(_) => {
-                errors.push("method must be a string".into());
+                check.error("method must be a string");
                 Method::Post
             }
         };
-        let mut headers = Vec::new();
-        match table.get("headers") {
-            None => {}
-            Some(Value::Object(map)) => {
-                for (name, value) in map {
-                    match header(name, value, &OWN_HEADERS) {
-                        Ok(h) => headers.push(h),
-                        // A templated value is checked once rendered.
-                        Err(_) if !rendered && value.as_str().is_some_and(is_template) => {}
-                        Err(e) => errors.push(format!("headers.{name}: {e}")),
-                    }
-                }
-            }
-            Some(_) => errors.push("headers must be a table of header names to strings".into()),
-        }
+        let headers = check.headers("headers", &OWN_HEADERS, rendered);
         let mut query = Vec::new();
         match table.get("query") {
             None => {}
@@ -143,17 +119,17 @@ impl HttpConfig {
                         Value::Number(_) | Value::Bool(_) => {
                             query.push((name.clone(), value.to_string()))
                         }
-                        _ => errors.push(format!(
+                        _ => check.error(format!(
                             "query.{name}: must be a string, a number or a boolean"
                         )),
                     }
                 }
             }
-            Some(_) => errors.push("query must be a table of names to values".into()),
+            Some(_) => check.error("query must be a table of names to values"),
         }
         let body = match (table.get("body"), table.get("body_text")) {
             (Some(_), Some(_)) => {
-                errors.push("body and body_text exclude each other".into());
+                check.error("body and body_text exclude each other");
                 Body::Event
             }
             (Some(value), None) => Body::Json(value.clone()),
@@ -167,31 +143,27 @@ impl HttpConfig {
                         ct.clone()
                     }
                     Some(_) => {
-                        errors.push("content_type must be a media type string".into());
+                        check.error("content_type must be a media type string");
                         String::new()
                     }
                 },
             },
             (None, Some(_)) => {
-                errors.push("body_text must be a string".into());
+                check.error("body_text must be a string");
                 Body::Event
             }
             (None, None) => Body::Event,
         };
         if table.contains_key("content_type") && !matches!(body, Body::Text { .. }) {
-            errors.push("content_type goes with body_text".into());
+            check.error("content_type goes with body_text");
         }
-        if errors.is_empty() {
-            Ok(HttpConfig {
-                url,
-                method,
-                headers,
-                query,
-                body,
-            })
-        } else {
-            Err(errors.join("; "))
-        }
+        check.finish(HttpConfig {
+            url,
+            method,
+            headers,
+            query,
+            body,
+        })
     }
 }
 

@@ -5,7 +5,7 @@
 //! config = { url = "https://example.com/hooks", headers = { x-tenant = "acme" } }
 //! ```
 
-use hookgate_sdk::api::{header, is_template};
+use hookgate_sdk::api::{ConfigCheck, is_template};
 use hookgate_sdk::http::Url;
 use serde_json::Value;
 
@@ -40,21 +40,10 @@ impl ForwardConfig {
     /// so an operator fixes the table in one go. Header values are never quoted in errors:
     /// they often hold credentials.
     pub fn parse(config: &Value) -> Result<ForwardConfig, String> {
-        let Some(table) = config.as_object() else {
-            return Err("config must be a table such as { url = \"https://...\" }".into());
-        };
-        let mut errors = Vec::new();
-        for key in table.keys() {
-            if !ALLOWED_KEYS.contains(&key.as_str()) {
-                errors.push(format!(
-                    "unknown key {key:?} (allowed: {})",
-                    ALLOWED_KEYS.join(", ")
-                ));
-            }
-        }
-        let url = match table.get("url") {
+        let mut check = ConfigCheck::new(config, &ALLOWED_KEYS, "{ url = \"https://...\" }")?;
+        let url = match check.get("url") {
             None => {
-                errors.push("url is required".into());
+                check.error("url is required");
                 String::new()
             }
             Some(Value::String(url)) => {
@@ -62,33 +51,17 @@ impl ForwardConfig {
                 if !is_template(url)
                     && let Err(e) = Url::parse(url)
                 {
-                    errors.push(format!("url {url:?}: {e}"));
+                    check.error(format!("url {url:?}: {e}"));
                 }
                 url.clone()
             }
             Some(_) => {
-                errors.push("url must be a string".into());
+                check.error("url must be a string");
                 String::new()
             }
         };
-        let mut headers = Vec::new();
-        match table.get("headers") {
-            None => {}
-            Some(Value::Object(map)) => {
-                for (name, value) in map {
-                    match header(name, value, &OWN_HEADERS) {
-                        Ok(h) => headers.push(h),
-                        Err(e) => errors.push(format!("headers.{name}: {e}")),
-                    }
-                }
-            }
-            Some(_) => errors.push("headers must be a table of header names to strings".into()),
-        }
-        if errors.is_empty() {
-            Ok(ForwardConfig { url, headers })
-        } else {
-            Err(errors.join("; "))
-        }
+        let headers = check.headers("headers", &OWN_HEADERS, true);
+        check.finish(ForwardConfig { url, headers })
     }
 }
 

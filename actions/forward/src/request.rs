@@ -22,20 +22,8 @@ pub fn build(delivery: &Delivery, config: &ForwardConfig) -> Result<HttpRequest,
     for (name, value) in &config.headers {
         request = request.header(name.as_str(), value.as_str());
     }
-    if let Some(secret) = &delivery.signing_secret {
-        let timestamp = i64::try_from(delivery.now_unix_ms / 1000).unwrap_or(i64::MAX);
-        let signed =
-            standard_webhooks::headers(secret, &delivery.event_id, timestamp, &delivery.event_json)
-                // Permanent: the same secret fails the same way on every retry; the operator fixes
-                // it and replays the dead letter. The secret itself is never quoted.
-                .map_err(|_| {
-                    ActionError::permanent(
-                        "the route's signing secret starts with whsec_ but is not base64",
-                    )
-                })?;
-        for (name, value) in signed {
-            request = request.header(name, value);
-        }
+    for (name, value) in delivery.signature_headers(&delivery.event_json)? {
+        request = request.header(name, value);
     }
     Ok(request.body(delivery.event_json.clone()))
 }

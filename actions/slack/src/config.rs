@@ -1,0 +1,223 @@
+//! The route `config` of a `slack` route: an incoming webhook, or the Web API with a bot token.
+//!
+//! ```toml
+//! config = { webhook_url = { env = "SLACK_WEBHOOK_URL" }, text = "Paid: {{ event.amount | money(event.currency) }}" }
+//! config = { token = { env = "SLACK_BOT_TOKEN" }, channel = "C0123456789", text = "…",
+//!            blocks = [{ type = "section", text = { type = "mrkdwn", text = "*{{ event.type }}*" } }] }
+//! ```
+
+use hookgate_sdk::api::{ConfigCheck, is_template};
+use hookgate_sdk::http::{Url, is_valid_header_value};
+use serde_json::{Map, Value};
+
+/// The keys a `slack` config may have.
+pub const ALLOWED_KEYS: [&str; 10] = [
+    "webhook_url",
+    "token",
+    "channel",
+    "base_url",
+    "text",
+    "blocks",
+    "thread_ts",
+    "username",
+    "icon_emoji",
+    "icon_url",
+];
+
+/// The Web API's public address.
+pub const DEFAULT_BASE_URL: &str = "https://slack.com";
+
+/// Where a message goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// An incoming webhook URL (it is the credential: redacted like a token).
+    Webhook(String),
+    /// `chat.postMessage` with a bot or user token.
+    Api {
+        /// `xoxb-…` / `xoxp-…`.
+        token: String,
+        /// A channel id (or name) to post to.
+        channel: String,
+        /// The API's base URL (a test double or proxy), without a trailing slash.
+        base_url: String,
+    },
+}
+
+/// A checked `slack` config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlackConfig {
+    /// Where it goes.
+    pub target: Target,
+    /// The message fields Slack reads (`text`, `blocks`, `thread_ts`, `username`,
+    /// `icon_emoji`, `icon_url`), as configured.
+    pub message: Map<String, Value>,
+}
+
+impl SlackConfig {
+    /// Checks and extracts the config; every problem at once, separated by `; `. With
+    /// `rendered` false (at load) templated values are accepted as written.
+    pub fn parse(config: &Value, rendered: bool) -> Result<SlackConfig, String> {
+        let mut check =
+            ConfigCheck::new(config, &ALLOWED_KEYS, "{ webhook_url = …, text = \"…\" }")?;
+        let table = check.table;
+        let text = |key: &str, check: &mut ConfigCheck| -> Option<String> {
+            match table.get(key) {
+                None => None,
+                Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+                Some(_) => {
+                    check.error(format!("{key} must be a non-empty string"));
+                    None
+                }
+            }
+        };
+        let webhook_url = text("webhook_url", &mut check);
+        let token = text("token", &mut check);
+        let channel = text("channel", &mut check);
+        let base_url = text("base_url", &mut check);
+        let url_ok = |url: &str| (!rendered && is_template(url)) || Url::parse(url).is_ok();
+        let target = match (webhook_url, token, channel) {
+            (Some(url), None, None) => {
+                if base_url.is_some() {
+                    check.error("base_url goes with token (the webhook URL is complete)");
+                }
+                if !url_ok(&url) {
+                    // The URL is a credential: never quoted.
+                    check.error("webhook_url is not an http(s) URL");
+                }
+                Target::Webhook(url)
+            }
+            (None, Some(token), Some(channel)) => {
+                if (rendered || !is_template(&token)) && !is_valid_header_value(&token) {
+                    check.error("token contains a line break or control character");
+                }
+                let base_url = base_url.unwrap_or_else(|| DEFAULT_BASE_URL.into());
+                if !url_ok(&base_url) {
+                    check.error(format!("base_url {base_url:?} is not an http(s) URL"));
+                }
+                Target::Api {
+                    token,
+                    channel,
+                    base_url: base_url.trim_end_matches('/').to_owned(),
+                }
+            }
+            (None, Some(_), None) => {
+                check.error("channel is required with token");
+                Target::Webhook(String::new())
+            }
+            (None, None, Some(_)) => {
+                check.error("token is required with channel");
+                Target::Webhook(String::new())
+            }
+            (None, None, None) => {
+                check.error("either webhook_url, or token and channel, is required");
+                Target::Webhook(String::new())
+            }
+            (Some(_), _, _) => {
+                check.error("webhook_url excludes token and channel");
+                Target::Webhook(String::new())
+            }
+        };
+        let mut message = Map::new();
+        for key in ["text", "thread_ts", "username", "icon_emoji", "icon_url"] {
+            if let Some(value) = text(key, &mut check) {
+                message.insert(key.into(), Value::String(value));
+            }
+        }
+        match table.get("blocks") {
+            None => {}
+            Some(Value::Array(blocks)) if !blocks.is_empty() => {
+                message.insert("blocks".into(), Value::Array(blocks.clone()));
+            }
+            // A single `{{ expr }}` rendering to the list (from the payload, say).
+            Some(Value::String(s)) if !rendered && is_template(s) => {
+                message.insert("blocks".into(), Value::String(s.clone()));
+            }
+            Some(_) => check.error("blocks must be a non-empty list of Block Kit blocks"),
+        }
+        if !message.contains_key("text") && !message.contains_key("blocks") {
+            check.error("text or blocks is required");
+        }
+        check.finish(SlackConfig { target, message })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_webhook_and_an_api_target() {
+        let hook = SlackConfig::parse(
+            &json!({"webhook_url": "https://hooks.slack.com/services/T/B/X", "text": "hi", "username": "bot"}),
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            hook.target,
+            Target::Webhook("https://hooks.slack.com/services/T/B/X".into())
+        );
+        assert_eq!(
+            hook.message,
+            json!({"text": "hi", "username": "bot"})
+                .as_object()
+                .unwrap()
+                .clone()
+        );
+        let api = SlackConfig::parse(
+            &json!({"token": "xoxb-1", "channel": "C1", "base_url": "http://127.0.0.1:9/", "blocks": [{"type": "divider"}]}),
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            api.target,
+            Target::Api {
+                token: "xoxb-1".into(),
+                channel: "C1".into(),
+                base_url: "http://127.0.0.1:9".into()
+            }
+        );
+    }
+
+    #[test]
+    fn mistakes_are_listed_without_quoting_credentials() {
+        let err = SlackConfig::parse(
+            &json!({"webhook_url": "not-a-url-secret", "token": "xoxb-secret", "colour": 1}),
+            true,
+        )
+        .unwrap_err();
+        assert!(err.contains("unknown key \"colour\""), "{err}");
+        assert!(
+            err.contains("webhook_url excludes token and channel"),
+            "{err}"
+        );
+        assert!(err.contains("text or blocks is required"), "{err}");
+        assert!(!err.contains("secret"), "{err}");
+        let err = SlackConfig::parse(&json!({"webhook_url": "nope-secret", "text": "x"}), true)
+            .unwrap_err();
+        assert_eq!(err, "webhook_url is not an http(s) URL");
+        assert!(SlackConfig::parse(&json!({"token": "t", "text": "x"}), true).is_err());
+        assert!(
+            SlackConfig::parse(
+                &json!({"webhook_url": "https://h/", "text": "x", "blocks": []}),
+                true
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn templates_are_accepted_at_load() {
+        let templated = json!({"webhook_url": {"not": "a template"}, "text": "x"});
+        assert!(SlackConfig::parse(&templated, false).is_err());
+        let templated = json!({"token": "{{ x }}", "channel": "{{ event.metadata.channel }}", "text": "{{ event.id }}", "blocks": "{{ event.payload.blocks }}"});
+        assert!(SlackConfig::parse(&templated, false).is_ok());
+        assert!(
+            SlackConfig::parse(
+                &json!({"webhook_url": "https://h/", "blocks": "{{ x }}"}),
+                true
+            )
+            .is_err()
+        );
+    }
+}

@@ -1,0 +1,112 @@
+//! The service actions against loopback doubles written from each service's documentation,
+//! through `base_url` (or the webhook URL), on the real gateway: what is sent, and how the
+//! service's answers (its errors, its rate limits) become outcomes.
+
+use crate::delivery::{TOKEN, admin, job_with_status, send};
+use crate::{plugin, start_with};
+use hookgate_testkit::{Backend, Gateway, GatewayConfig, Receiver, Reply, eventually};
+use std::time::Duration;
+
+const SECRET: &str = "whsec_delivery";
+const SLACK_TOKEN: &str = "xoxb-1234-5678-secretvalue";
+
+/// A gateway on SQLite with Stripe in, the `action` plugin out (loopback allowed), the admin
+/// API on, `routes` (TOML) and `env` for the gateway process.
+pub async fn gateway(action: &str, routes: &str, env: &[(&str, &str)]) -> Gateway {
+    let mut env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    env.push(("HOOKGATE_ADMIN_TOKEN".into(), TOKEN.into()));
+    start_with(GatewayConfig {
+        plugin_files: vec![plugin("stripe"), plugin(action)],
+        backend: Backend::Sqlite,
+        body: format!(
+            "[egress]\nallow_private = [\"127.0.0.1/32\"]\ntimeout_ms = 5000\n\n[sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"{SECRET}\"]\n{routes}"
+        ),
+        env,
+        ..Default::default()
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slack_web_api_and_webhook_answers_are_classified_as_slack_documents_them() {
+    let slack = Receiver::start().await;
+    // chat.postMessage: a transient error inside an HTTP 200, then success.
+    slack.script(
+        "/api/chat.postMessage",
+        [
+            Reply::status(200).body(r#"{"ok":false,"error":"internal_error"}"#),
+            Reply::status(200).body(r#"{"ok":true,"channel":"C123","ts":"1700000000.000100"}"#),
+        ],
+    );
+    // An incoming webhook whose channel was archived: 410, the route is disabled.
+    slack.set_default(
+        "/services/T0/B0/archived",
+        Reply::status(410).body("channel_is_archived"),
+    );
+    let routes = format!(
+        r#"
+[[routes]]
+name = "slack-api"
+source = "stripe"
+action = "slack"
+retry = {{ schedule = ["1s"] }}
+config = {{ token = {{ env = "SLACK_TOKEN" }}, channel = "C123", base_url = "{base}", text = "Paid {{{{ event.amount | money(event.currency) }}}}", blocks = [{{ type = "section", text = {{ type = "mrkdwn", text = "*{{{{ event.type }}}}*" }} }}] }}
+
+[[routes]]
+name = "slack-archived"
+source = "stripe"
+action = "slack"
+config = {{ webhook_url = "{archived}", text = "x" }}
+"#,
+        base = slack.url(""),
+        archived = slack.url("/services/T0/B0/archived"),
+    );
+    let gw = gateway("slack-action", &routes, &[("SLACK_TOKEN", SLACK_TOKEN)]).await;
+    let id = send(&gw, "evt_slack").await;
+
+    let job = job_with_status(&gw, &id, "slack-api", "delivered").await;
+    assert_eq!(job["attempts"], 2, "internal_error was retried: {job}");
+    let posts = slack.received("/api/chat.postMessage");
+    assert_eq!(posts.len(), 2);
+    let post = &posts[1];
+    assert_eq!(
+        post.header("authorization"),
+        Some(format!("Bearer {SLACK_TOKEN}").as_str())
+    );
+    assert!(
+        post.header("content-type")
+            .unwrap_or_default()
+            .starts_with("application/json")
+    );
+    assert_eq!(
+        post.json(),
+        serde_json::json!({
+            "channel": "C123",
+            "text": "Paid $12.50",
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "*payment.completed*"}}],
+        })
+    );
+    let detail = admin(&gw, &format!("/admin/events/{id}")).await;
+    assert!(
+        detail.to_string().contains("Slack: internal_error"),
+        "{detail}"
+    );
+
+    job_with_status(&gw, &id, "slack-archived", "dead_lettered").await;
+    let routes = eventually(
+        Duration::from_secs(20),
+        "the archived route disabled",
+        || async {
+            let routes = admin(&gw, "/admin/routes").await;
+            routes
+                .to_string()
+                .contains("channel_is_archived")
+                .then_some(routes)
+        },
+    )
+    .await;
+    assert!(!routes.to_string().contains(SLACK_TOKEN));
+}
