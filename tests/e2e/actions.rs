@@ -110,3 +110,106 @@ config = {{ webhook_url = "{archived}", text = "x" }}
     .await;
     assert!(!routes.to_string().contains(SLACK_TOKEN));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_waits_for_its_retry_after_and_a_deleted_webhook_disables_the_route() {
+    let discord = Receiver::start().await;
+    discord.script(
+        "/api/webhooks/1/tok",
+        [
+            Reply::status(429).body(
+                r#"{"message":"You are being rate limited.","retry_after":0.3,"global":false}"#,
+            ),
+            Reply::status(200).body(r#"{"id":"1","content":"x"}"#),
+        ],
+    );
+    discord.set_default(
+        "/api/webhooks/2/deleted",
+        Reply::status(404).body(r#"{"message":"Unknown Webhook","code":10015}"#),
+    );
+    let routes = format!(
+        r#"
+[[routes]]
+name = "discord-ok"
+source = "stripe"
+action = "discord"
+config = {{ webhook_url = "{ok}", content = "Paid {{{{ event.amount | money(event.currency) }}}}", embeds = [{{ title = "{{{{ event.type }}}}" }}] }}
+
+[[routes]]
+name = "discord-deleted"
+source = "stripe"
+action = "discord"
+config = {{ webhook_url = "{deleted}", content = "x" }}
+"#,
+        ok = discord.url("/api/webhooks/1/tok"),
+        deleted = discord.url("/api/webhooks/2/deleted"),
+    );
+    let gw = gateway("discord-action", &routes, &[]).await;
+    let id = send(&gw, "evt_discord").await;
+    let job = job_with_status(&gw, &id, "discord-ok", "delivered").await;
+    assert_eq!(job["attempts"], 2, "{job}");
+    let posts = discord.received("/api/webhooks/1/tok");
+    assert_eq!(posts.len(), 2);
+    assert!(
+        posts[1].at - posts[0].at >= Duration::from_millis(300),
+        "retry_after honoured"
+    );
+    assert_eq!(
+        posts[1].json(),
+        serde_json::json!({"content": "Paid $12.50", "embeds": [{"title": "payment.completed"}]})
+    );
+    job_with_status(&gw, &id, "discord-deleted", "dead_lettered").await;
+    eventually(
+        Duration::from_secs(20),
+        "the deleted webhook's route disabled",
+        || async {
+            let routes = admin(&gw, "/admin/routes").await;
+            routes.to_string().contains("Unknown Webhook").then_some(())
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn telegram_sends_with_the_token_in_the_path_and_never_shows_it() {
+    const BOT_TOKEN: &str = "123456:AAHsecretBotToken";
+    let telegram = Receiver::start().await;
+    let path = format!("/bot{BOT_TOKEN}/sendMessage");
+    telegram.script(
+        &path,
+        [
+            Reply::status(429).body(r#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1","parameters":{"retry_after":1}}"#),
+            Reply::status(200).body(r#"{"ok":true,"result":{"message_id":7}}"#),
+        ],
+    );
+    let routes = format!(
+        r#"
+[[routes]]
+name = "telegram"
+source = "stripe"
+action = "telegram"
+config = {{ token = {{ env = "BOT_TOKEN" }}, chat_id = -100123, base_url = "{base}", text = "Paid <b>{{{{ event.amount | money(event.currency) }}}}</b>", parse_mode = "HTML", disable_notification = true }}
+"#,
+        base = telegram.url(""),
+    );
+    let gw = gateway("telegram-action", &routes, &[("BOT_TOKEN", BOT_TOKEN)]).await;
+    let id = send(&gw, "evt_telegram").await;
+    job_with_status(&gw, &id, "telegram", "delivered").await;
+    let posts = telegram.received(&path);
+    assert_eq!(posts.len(), 2);
+    assert!(
+        posts[1].at - posts[0].at >= Duration::from_secs(1),
+        "parameters.retry_after honoured"
+    );
+    assert_eq!(
+        posts[1].json(),
+        serde_json::json!({"chat_id": -100123, "text": "Paid <b>$12.50</b>", "parse_mode": "HTML", "disable_notification": true})
+    );
+    let detail = admin(&gw, &format!("/admin/events/{id}")).await;
+    assert!(detail.to_string().contains("Too Many Requests"), "{detail}");
+    assert!(
+        !detail.to_string().contains("AAHsecretBotToken"),
+        "{detail}"
+    );
+    assert!(gw.leaked_secrets().is_empty());
+}
