@@ -68,8 +68,11 @@ pub struct Limits {
 
 /// CPU time granted per MiB of request body on top of the call timeout: merely scanning a
 /// 25 MB GitHub push as JSON takes over 100 ms inside wasm, and a genuine large payload must
-/// not be cut off for its size.
-pub const CPU_PER_BODY_MIB: Duration = Duration::from_millis(10);
+/// not be cut off for its size. The deadline counts epoch ticks while the guest runs, so a
+/// busy machine that deschedules the call spends its budget too: 20 ms a MiB leaves a 20 MB
+/// push twice the time it needs on a quiet core. Only verified requests are parsed (platform
+/// plugins verify before they normalize), so a sender cannot buy CPU with a large forged body.
+pub const CPU_PER_BODY_MIB: Duration = Duration::from_millis(20);
 
 impl Limits {
     /// The CPU budget of one call on a request with `body_bytes` of body.
@@ -253,7 +256,7 @@ mod tests {
             memory_limit_bytes: 64 << 20,
         };
         assert_eq!(limits.call_budget(0), Duration::from_millis(100));
-        assert_eq!(limits.call_budget(2048), Duration::from_millis(110));
-        assert_eq!(limits.call_budget(25 << 20), Duration::from_millis(350));
+        assert_eq!(limits.call_budget(2048), Duration::from_millis(120));
+        assert_eq!(limits.call_budget(25 << 20), Duration::from_millis(600));
     }
 }
