@@ -70,8 +70,8 @@ pub struct Limits {
 /// 25 MB GitHub push as JSON takes over 100 ms inside wasm, and a genuine large payload must
 /// not be cut off for its size. The deadline counts epoch ticks while the guest runs, so a
 /// busy machine that deschedules the call spends its budget too: 20 ms a MiB leaves a 20 MB
-/// push twice the time it needs on a quiet core. Only verified requests are parsed (platform
-/// plugins verify before they normalize), so a sender cannot buy CPU with a large forged body.
+/// push twice the time it needs on a quiet core. The budget is still bounded by the source's
+/// body limit, and normalizing (the expensive part) only follows a verified signature.
 pub const CPU_PER_BODY_MIB: Duration = Duration::from_millis(20);
 
 impl Limits {
