@@ -221,6 +221,32 @@ impl<'a> ConfigCheck<'a> {
         self.table.get(key)
     }
 
+    /// The non-empty string at `key`, if present; anything else there is a problem.
+    pub fn text(&mut self, key: &str) -> Option<String> {
+        match self.table.get(key) {
+            None => None,
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            Some(_) => {
+                self.error(format!("{key} must be a non-empty string"));
+                None
+            }
+        }
+    }
+
+    /// The non-empty list at `key` (`what` names its items in the error), or before rendering
+    /// a template string that will render to one (`"{{ event.payload.blocks }}"`).
+    pub fn list(&mut self, key: &str, rendered: bool, what: &str) -> Option<Value> {
+        match self.table.get(key) {
+            None => None,
+            Some(Value::Array(items)) if !items.is_empty() => Some(Value::Array(items.clone())),
+            Some(Value::String(s)) if !rendered && is_template(s) => Some(Value::String(s.clone())),
+            Some(_) => {
+                self.error(format!("{key} must be a non-empty list of {what}"));
+                None
+            }
+        }
+    }
+
     /// The `headers` table at `key`, each checked by [`header`] against the action's `own`
     /// headers. Before rendering (`rendered` false) a templated value is accepted as written.
     pub fn headers(&mut self, key: &str, own: &[&str], rendered: bool) -> Vec<(String, String)> {

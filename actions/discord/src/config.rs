@@ -45,27 +45,16 @@ impl DiscordConfig {
             &ALLOWED_KEYS,
             "{ webhook_url = …, content = \"…\" }",
         )?;
-        let table = check.table;
-        let text = |key: &str, check: &mut ConfigCheck| -> Option<String> {
-            match table.get(key) {
-                None => None,
-                Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-                Some(_) => {
-                    check.error(format!("{key} must be a non-empty string"));
-                    None
-                }
-            }
-        };
-        let webhook_url = text("webhook_url", &mut check).unwrap_or_default();
+        let webhook_url = check.text("webhook_url").unwrap_or_default();
         if webhook_url.is_empty() {
             check.error("webhook_url is required");
         } else if (rendered || !is_template(&webhook_url)) && Url::parse(&webhook_url).is_err() {
             check.error("webhook_url is not an http(s) URL");
         }
-        let thread_id = text("thread_id", &mut check);
+        let thread_id = check.text("thread_id");
         let mut message = Map::new();
         for key in ["content", "username", "avatar_url"] {
-            if let Some(value) = text(key, &mut check) {
+            if let Some(value) = check.text(key) {
                 message.insert(key.into(), Value::String(value));
             }
         }
@@ -77,18 +66,11 @@ impl DiscordConfig {
                 "content is longer than Discord's {MAX_CONTENT_CHARS} characters"
             ));
         }
-        match table.get("embeds") {
-            None => {}
-            Some(Value::Array(embeds)) if !embeds.is_empty() => {
-                if embeds.len() > MAX_EMBEDS {
-                    check.error(format!("at most {MAX_EMBEDS} embeds"));
-                }
-                message.insert("embeds".into(), Value::Array(embeds.clone()));
+        if let Some(embeds) = check.list("embeds", rendered, "embed objects") {
+            if embeds.as_array().is_some_and(|e| e.len() > MAX_EMBEDS) {
+                check.error(format!("at most {MAX_EMBEDS} embeds"));
             }
-            Some(Value::String(s)) if !rendered && is_template(s) => {
-                message.insert("embeds".into(), Value::String(s.clone()));
-            }
-            Some(_) => check.error("embeds must be a non-empty list of embed objects"),
+            message.insert("embeds".into(), embeds);
         }
         if !message.contains_key("content") && !message.contains_key("embeds") {
             check.error("content or embeds is required");

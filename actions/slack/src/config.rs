@@ -59,21 +59,10 @@ impl SlackConfig {
     pub fn parse(config: &Value, rendered: bool) -> Result<SlackConfig, String> {
         let mut check =
             ConfigCheck::new(config, &ALLOWED_KEYS, "{ webhook_url = …, text = \"…\" }")?;
-        let table = check.table;
-        let text = |key: &str, check: &mut ConfigCheck| -> Option<String> {
-            match table.get(key) {
-                None => None,
-                Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-                Some(_) => {
-                    check.error(format!("{key} must be a non-empty string"));
-                    None
-                }
-            }
-        };
-        let webhook_url = text("webhook_url", &mut check);
-        let token = text("token", &mut check);
-        let channel = text("channel", &mut check);
-        let base_url = text("base_url", &mut check);
+        let webhook_url = check.text("webhook_url");
+        let token = check.text("token");
+        let channel = check.text("channel");
+        let base_url = check.text("base_url");
         let url_ok = |url: &str| (!rendered && is_template(url)) || Url::parse(url).is_ok();
         let target = match (webhook_url, token, channel) {
             (Some(url), None, None) => {
@@ -119,20 +108,13 @@ impl SlackConfig {
         };
         let mut message = Map::new();
         for key in ["text", "thread_ts", "username", "icon_emoji", "icon_url"] {
-            if let Some(value) = text(key, &mut check) {
+            if let Some(value) = check.text(key) {
                 message.insert(key.into(), Value::String(value));
             }
         }
-        match table.get("blocks") {
-            None => {}
-            Some(Value::Array(blocks)) if !blocks.is_empty() => {
-                message.insert("blocks".into(), Value::Array(blocks.clone()));
-            }
-            // A single `{{ expr }}` rendering to the list (from the payload, say).
-            Some(Value::String(s)) if !rendered && is_template(s) => {
-                message.insert("blocks".into(), Value::String(s.clone()));
-            }
-            Some(_) => check.error("blocks must be a non-empty list of Block Kit blocks"),
+        // A list, or one `{{ expr }}` rendering to the list (from the payload, say).
+        if let Some(blocks) = check.list("blocks", rendered, "Block Kit blocks") {
+            message.insert("blocks".into(), blocks);
         }
         if !message.contains_key("text") && !message.contains_key("blocks") {
             check.error("text or blocks is required");
