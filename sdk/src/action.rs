@@ -110,6 +110,10 @@ impl fmt::Debug for Delivery {
 pub struct Delivered {
     /// The destination's HTTP status, when there is one (an action that is not HTTP has none).
     pub http_status: Option<u16>,
+    /// How long the route should pause before its next delivery, in milliseconds, because the
+    /// destination said its quota is spent (`X-RateLimit-Remaining: 0` and a reset time): the
+    /// next request would only meet a 429. The host caps it as it caps `Retry-After`.
+    pub pause_ms: Option<u64>,
 }
 
 impl Delivered {
@@ -117,7 +121,15 @@ impl Delivered {
     pub fn status(status: u16) -> Self {
         Delivered {
             http_status: Some(status),
+            pause_ms: None,
         }
+    }
+
+    /// Asks the host to pause the route for `pause_ms` before its next delivery (see
+    /// [`Delivered::pause_ms`]); `None` leaves it running.
+    pub fn with_pause_ms(mut self, pause_ms: Option<u64>) -> Self {
+        self.pause_ms = pause_ms;
+        self
     }
 }
 

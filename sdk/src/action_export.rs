@@ -52,6 +52,7 @@ pub fn run<A: Action>(d: at::Delivery) -> Result<at::Delivered, at::ActionError>
 fn delivered(d: Delivered) -> at::Delivered {
     at::Delivered {
         http_status: d.http_status,
+        pause_ms: d.pause_ms,
     }
 }
 

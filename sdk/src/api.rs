@@ -18,7 +18,7 @@
 
 use crate::action::{ActionError, Delivered};
 use crate::http::{
-    HttpError, Response as HttpResponse, is_valid_header_name, is_valid_header_value,
+    HttpError, Response as HttpResponse, Url, is_valid_header_name, is_valid_header_value,
 };
 use crate::retry_after::retry_after_ms;
 use serde_json::Value;
@@ -53,7 +53,11 @@ pub fn classify_response(
         s => format!("HTTP {status}: {s}"),
     };
     let error = match status {
-        200..=299 => return Ok(Delivered::status(status)),
+        200..=299 => {
+            return Ok(
+                Delivered::status(status).with_pause_ms(quota_spent_ms(response, now_unix_ms))
+            );
+        }
         300..=399 => {
             let target = response
                 .header("location")
@@ -231,6 +235,28 @@ impl<'a> ConfigCheck<'a> {
                 None
             }
         }
+    }
+
+    /// The http(s) URL at `key`, if present (before rendering, a template string is accepted
+    /// as written); anything else there is a problem.
+    pub fn url(&mut self, key: &str, rendered: bool) -> Option<String> {
+        let url = self.text(key)?;
+        if (!rendered && is_template(&url)) || Url::parse(&url).is_ok() {
+            Some(url)
+        } else {
+            self.error(format!("{key} {url:?} is not an http(s) URL"));
+            None
+        }
+    }
+
+    /// The API's base URL: `base_url` when given (checked as [`ConfigCheck::url`]), else
+    /// `default`, without a trailing slash so paths can be appended as `{base}/v1/...`.
+    pub fn base_url(&mut self, rendered: bool, default: &str) -> String {
+        self.url("base_url", rendered)
+            .as_deref()
+            .unwrap_or(default)
+            .trim_end_matches('/')
+            .to_owned()
     }
 
     /// The non-empty list at `key` (`what` names its items in the error), or before rendering

@@ -31,6 +31,11 @@ pub fn base64_encode(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
 }
 
+/// URL-safe base64 without padding (RFC 4648 section 5), the encoding of JWT segments.
+pub fn base64url_encode(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
 /// Decodes standard base64 (with padding), falling back to the URL-safe alphabet with or
 /// without padding, which some platforms use for keys.
 pub fn base64_decode(text: &str) -> Result<Vec<u8>, DecodeError> {
@@ -104,6 +109,21 @@ pub fn percent_encode(text: &str) -> String {
     out
 }
 
+/// An `application/x-www-form-urlencoded` body of `pairs`, in order, each name and value
+/// [`percent_encode`]d (a space as `%20`, which every form decoder reads).
+pub fn form_encode<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut out = String::new();
+    for (name, value) in pairs {
+        if !out.is_empty() {
+            out.push('&');
+        }
+        out.push_str(&percent_encode(name));
+        out.push('=');
+        out.push_str(&percent_encode(value));
+    }
+    out
+}
+
 fn percent_decode(input: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(input.len());
     let mut i = 0;
@@ -128,6 +148,20 @@ fn percent_decode(input: &[u8]) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn form_encode_and_base64url() {
+        assert_eq!(
+            form_encode([("grant_type", "urn:ietf:params"), ("a b", "c&d=e")]),
+            "grant_type=urn%3Aietf%3Aparams&a%20b=c%26d%3De"
+        );
+        assert_eq!(
+            form_value(form_encode([("k", "a b+c")]).as_bytes(), "k").as_deref(),
+            Some("a b+c")
+        );
+        assert_eq!(base64url_encode(&[0xfb, 0xff]), "-_8");
+    }
+
     #[test]
     fn query_values_and_snake_case() {
         let url = "https://h.example/w?challenge=a%20b+c&x=1#frag";

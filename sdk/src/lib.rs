@@ -84,8 +84,10 @@
 //!
 //! The host owns the retry schedule, jitter, the `Retry-After` cap and the dead-letter queue;
 //! the plugin only classifies each attempt as an [`ActionError`] variant. Sign what you send
-//! with [`standard_webhooks`]. Action plugins target `hookgate:plugin@1.3.0`
-//! ([`ACTION_WIT_VERSION`]); [`log`] and [`crypto`] work in both kinds.
+//! with [`standard_webhooks`]. Action plugins target `hookgate:plugin@1.4.0`
+//! ([`ACTION_WIT_VERSION`]); [`log`] and [`crypto`] work in both kinds, [`signing`] (RS256 by
+//! the host) and [`cache`] (per route, in the host's memory) in actions only, and
+//! [`api`] holds what actions calling an HTTP API share.
 //!
 //! ## Building and testing
 //!
@@ -138,7 +140,7 @@ pub use serde_json;
 /// own so that platform plugins do not link them (see `hookgate-sdk-action`'s docs).
 #[doc(hidden)]
 pub use hookgate_sdk_action::bindings as action_bindings;
-pub use hookgate_sdk_action::http;
+pub use hookgate_sdk_action::{cache, http, signing};
 
 pub use action::{Action, ActionError, ActionMetadata, Delivered, Delivery};
 pub use event::{Event, NormalizeError};
@@ -152,8 +154,9 @@ pub use settings::{ConfigError, Settings};
 pub const WIT_VERSION: &str = "1.3.0";
 
 /// The version of the `hookgate:plugin` WIT package this SDK builds action plugins against:
-/// the `action-plugin` world first appeared in 1.1.0 and is unchanged in 1.3.0.
-pub const ACTION_WIT_VERSION: &str = "1.3.0";
+/// the `action-plugin` world first appeared in 1.1.0; 1.4.0 added host RS256 signing, the
+/// per-route cache and the quota pause of a delivery. Gateways serve 1.1.0 to 1.4.0.
+pub const ACTION_WIT_VERSION: &str = "1.4.0";
 
 /// One import for plugin code: the traits, the types and every helper. The HTTP client's types
 /// are `HttpRequest` and `HttpResponse` here, because `Request` is the platform plugins'
@@ -166,8 +169,8 @@ pub mod prelude {
         hmac, hmac_verify, sha256,
     };
     pub use crate::encoding::{
-        base64_decode, base64_encode, form_pairs, form_value, hex_decode, hex_encode, query_value,
-        snake_case,
+        base64_decode, base64_encode, base64url_encode, form_encode, form_pairs, form_value,
+        hex_decode, hex_encode, percent_encode, query_value, snake_case,
     };
     pub use crate::event::{Event, NormalizeError};
     pub use crate::hmac_header::{Encoding, HmacHeader};
@@ -185,5 +188,5 @@ pub mod prelude {
         parse_http_date, parse_int_prefix, parse_rfc3339, parse_unix_secs, rfc3339_from_unix,
         rfc3339_from_unix_ms,
     };
-    pub use crate::{export_action, export_platform, log, standard_webhooks};
+    pub use crate::{cache, export_action, export_platform, log, signing, standard_webhooks};
 }

@@ -213,3 +213,94 @@ config = {{ token = {{ env = "BOT_TOKEN" }}, chat_id = -100123, base_url = "{bas
     );
     assert!(gw.leaked_secrets().is_empty());
 }
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spent_quota_pauses_the_route_before_a_429() {
+    let api = Receiver::start().await;
+    // The first answer succeeds but says the quota is spent until 2 s from now.
+    api.script(
+        "/quota",
+        [Reply::status(200)
+            .header("X-RateLimit-Remaining", "0")
+            .header("X-RateLimit-Reset", "2")],
+    );
+    let routes = format!(
+        "\n[[routes]]\nname = \"quota\"\nsource = \"stripe\"\naction = \"http\"\nconfig = {{ url = \"{}\" }}\n",
+        api.url("/quota")
+    );
+    let gw = gateway("http-action", &routes, &[]).await;
+    let first = send(&gw, "evt_quota_1").await;
+    job_with_status(&gw, &first, "quota", "delivered").await;
+    let second = send(&gw, "evt_quota_2").await;
+    let job = job_with_status(&gw, &second, "quota", "delivered").await;
+    assert_eq!(job["attempts"], 1, "a pause is not a failed attempt: {job}");
+    let posts = api.received("/quota");
+    assert_eq!(posts.len(), 2);
+    assert!(
+        posts[1].at - posts[0].at >= Duration::from_millis(1_900),
+        "the route waited for the reset: {:?}",
+        posts[1].at - posts[0].at
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actions_built_on_the_interface_before_1_4_keep_delivering() {
+    let routes = r#"
+[[routes]]
+name = "legacy-ok"
+source = "stripe"
+action = "legacy-action"
+config = { answer = "delivered" }
+
+[[routes]]
+name = "legacy-limited"
+source = "stripe"
+action = "legacy-action"
+retry = { schedule = ["1s"] }
+config = { answer = "limited" }
+"#;
+    let mut env: Vec<(String, String)> = vec![("HOOKGATE_ADMIN_TOKEN".into(), TOKEN.into())];
+    env.push(("RUST_LOG".into(), "info".into()));
+    let gw = start_with(GatewayConfig {
+        plugin_files: vec![plugin("stripe"), crate::test_plugin("legacy-action")],
+        backend: Backend::Sqlite,
+        body: format!("[sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"{SECRET}\"]\n{routes}"),
+        env,
+        ..Default::default()
+    })
+    .await;
+    let plugins = admin(&gw, "/admin/plugins").await.to_string();
+    assert!(
+        plugins.contains("legacy-action") && plugins.contains("1.3.0"),
+        "{plugins}"
+    );
+    let id = send(&gw, "evt_legacy_action").await;
+    let job = job_with_status(&gw, &id, "legacy-ok", "delivered").await;
+    assert_eq!(job["attempts"], 1, "{job}");
+    let detail = admin(&gw, &format!("/admin/events/{id}")).await;
+    assert!(
+        detail.to_string().contains("299"),
+        "its own status is recorded: {detail}"
+    );
+    // Its rate-limit answer is still honoured: retried after the wait it named.
+    let limited = eventually(
+        Duration::from_secs(20),
+        "the limited route retried",
+        || async {
+            let detail = admin(&gw, &format!("/admin/events/{id}")).await;
+            detail
+                .to_string()
+                .contains("legacy: limited")
+                .then_some(detail)
+        },
+    )
+    .await;
+    assert!(limited.to_string().contains("rate_limited"), "{limited}");
+}
+
+// One module per service action, against its loopback double.
+mod airtable;
+mod email;
+mod google_sheets;
+mod hubspot;
+mod notion;
+mod teams;

@@ -313,9 +313,12 @@ impl Deliverer {
         crate::metrics::metrics().attempt(&job.route, outcome.kind(), elapsed);
         let now = Instant::now();
         let (healthy, pause) = match &outcome {
-            ActionOutcome::Delivered { .. }
-            | ActionOutcome::Permanent { .. }
-            | ActionOutcome::Gone { .. } => (true, None),
+            // Delivered with the quota spent: the route waits for the reset rather than
+            // spending its next attempt on a 429.
+            ActionOutcome::Delivered { pause, .. } => {
+                (true, pause.map(|p| p.min(retry::MAX_RETRY_AFTER)))
+            }
+            ActionOutcome::Permanent { .. } | ActionOutcome::Gone { .. } => (true, None),
             ActionOutcome::Retryable { .. } => (false, None),
             ActionOutcome::RateLimited { after, .. } => (
                 true,

@@ -4,7 +4,8 @@
 //! [`EgressHooks`](crate::egress::EgressHooks).
 
 use super::action_host::ActionState;
-use super::bindings::action as act;
+use super::action_host::CacheScope;
+use super::bindings::{action as act, action_v1_4 as v14};
 use super::call::settle;
 use super::engine::{PluginFault, Runtime};
 use super::platform::PluginInfo;
@@ -42,6 +43,8 @@ pub enum ActionOutcome {
     Delivered {
         /// Destination status.
         http_status: Option<u16>,
+        /// The destination's quota is spent: pause the route this long (1.4.0 actions).
+        pause: Option<Duration>,
     },
     /// Transient failure.
     Retryable {
@@ -92,7 +95,7 @@ impl ActionOutcome {
     /// The destination's status, if it answered.
     pub fn http_status(&self) -> Option<u16> {
         match self {
-            ActionOutcome::Delivered { http_status }
+            ActionOutcome::Delivered { http_status, .. }
             | ActionOutcome::Retryable { http_status, .. }
             | ActionOutcome::RateLimited { http_status, .. }
             | ActionOutcome::Permanent { http_status, .. }
@@ -123,27 +126,28 @@ impl ActionOutcome {
         self
     }
 
-    fn from_guest(result: Result<act::Delivered, act::ActionError>) -> ActionOutcome {
+    fn from_guest(result: Result<v14::Delivered, v14::ActionError>) -> ActionOutcome {
         let after = |ms: Option<u64>| ms.map(Duration::from_millis);
         match result {
             Ok(d) => ActionOutcome::Delivered {
                 http_status: d.http_status,
+                pause: after(d.pause_ms),
             },
-            Err(act::ActionError::Retryable(r)) => ActionOutcome::Retryable {
+            Err(v14::ActionError::Retryable(r)) => ActionOutcome::Retryable {
                 reason: r.failure.reason,
                 http_status: r.failure.http_status,
                 after: after(r.after_ms),
             },
-            Err(act::ActionError::RateLimited(r)) => ActionOutcome::RateLimited {
+            Err(v14::ActionError::RateLimited(r)) => ActionOutcome::RateLimited {
                 reason: r.failure.reason,
                 http_status: r.failure.http_status,
                 after: after(r.after_ms),
             },
-            Err(act::ActionError::Permanent(f)) => ActionOutcome::Permanent {
+            Err(v14::ActionError::Permanent(f)) => ActionOutcome::Permanent {
                 reason: f.reason,
                 http_status: f.http_status,
             },
-            Err(act::ActionError::Gone(f)) => ActionOutcome::Gone {
+            Err(v14::ActionError::Gone(f)) => ActionOutcome::Gone {
                 reason: f.reason,
                 http_status: f.http_status,
             },
@@ -178,11 +182,20 @@ pub struct ActionRun {
     pub outcome: ActionOutcome,
 }
 
+/// A linked action component, by the package version of its `action` export: 1.4.0's
+/// `delivered` record has a field 1.1.0's lacks, so each is called through its own bindings.
+pub(super) enum ActionPre {
+    /// Built against 1.1.0 to 1.3.0 (the same `action` interface).
+    V1_1(act::ActionPluginPre<ActionState>),
+    /// Built against 1.4.0.
+    V1_4(v14::ActionPluginPre<ActionState>),
+}
+
 /// A compiled, pre-instantiated action plugin.
 pub struct ActionPlugin {
     /// What it is.
     pub info: PluginInfo,
-    pre: act::ActionPluginPre<ActionState>,
+    pre: ActionPre,
     calls: AtomicU64,
     failures: AtomicU64,
 }
@@ -196,7 +209,7 @@ impl std::fmt::Debug for ActionPlugin {
 }
 
 impl ActionPlugin {
-    pub(super) fn new(info: PluginInfo, pre: act::ActionPluginPre<ActionState>) -> Self {
+    pub(super) fn new(info: PluginInfo, pre: ActionPre) -> Self {
         ActionPlugin {
             info,
             pre,
@@ -215,36 +228,67 @@ impl ActionPlugin {
         self.failures.load(Ordering::Relaxed)
     }
 
-    /// Links `component` as an action plugin (errors mean it is not one).
+    /// Links `component` as an action plugin (errors mean it is not one), through the bindings
+    /// of the package version its `action` export names.
     pub(super) fn link(
         runtime: &Runtime,
         component: &wasmtime::component::Component,
-    ) -> Result<act::ActionPluginPre<ActionState>, String> {
+    ) -> Result<ActionPre, String> {
         let instance_pre = runtime
             .action_linker
             .instantiate_pre(component)
             .map_err(|e| format!("{e:#}"))?;
-        act::ActionPluginPre::new(instance_pre).map_err(|e| format!("{e:#}"))
+        let v1_4 = component
+            .component_type()
+            .exports(runtime.engine())
+            .any(|(name, _)| name.starts_with("hookgate:plugin/action@1.4."));
+        if v1_4 {
+            v14::ActionPluginPre::new(instance_pre)
+                .map(ActionPre::V1_4)
+                .map_err(|e| format!("{e:#}"))
+        } else {
+            act::ActionPluginPre::new(instance_pre)
+                .map(ActionPre::V1_1)
+                .map_err(|e| format!("{e:#}"))
+        }
     }
 
     /// Calls `metadata` in a fresh, limited instance.
     pub(super) async fn metadata(
-        pre: &act::ActionPluginPre<ActionState>,
+        pre: &ActionPre,
         runtime: &Runtime,
         label: Arc<str>,
     ) -> Result<act::ActionMetadata, PluginFault> {
         let mut store = runtime.new_store(
-            ActionState::new(runtime.call_state(label.clone(), 0), None),
+            ActionState::new(runtime.call_state(label.clone(), 0), None, None),
             |s| &mut s.call,
         );
         let backstop = super::call::backstop(&store.data().call);
         let result = async {
-            let instance = pre.instantiate_async(&mut store).await?;
-            store.data_mut().call.start_call();
-            instance
-                .hookgate_plugin_action()
-                .call_metadata(&mut store)
-                .await
+            match pre {
+                ActionPre::V1_1(pre) => {
+                    let instance = pre.instantiate_async(&mut store).await?;
+                    store.data_mut().call.start_call();
+                    instance
+                        .hookgate_plugin_action()
+                        .call_metadata(&mut store)
+                        .await
+                }
+                ActionPre::V1_4(pre) => {
+                    let instance = pre.instantiate_async(&mut store).await?;
+                    store.data_mut().call.start_call();
+                    let m = instance
+                        .hookgate_plugin_action()
+                        .call_metadata(&mut store)
+                        .await?;
+                    Ok(act::ActionMetadata {
+                        name: m.name,
+                        version: m.version,
+                        wit_version: m.wit_version,
+                        description: m.description,
+                    })
+                }
+            }
         };
         let result = tokio::time::timeout(backstop, result).await;
         settle(result, &store.data().call, &label, runtime)
@@ -260,17 +304,30 @@ impl ActionPlugin {
             ActionState::new(
                 runtime.call_state(self.info.name.clone(), config_json.len()),
                 None,
+                None,
             ),
             |s| &mut s.call,
         );
         let backstop = super::call::backstop(&store.data().call);
         let result = async {
-            let instance = self.pre.instantiate_async(&mut store).await?;
-            store.data_mut().call.start_call();
-            instance
-                .hookgate_plugin_action()
-                .call_check_config(&mut store, config_json)
-                .await
+            match &self.pre {
+                ActionPre::V1_1(pre) => {
+                    let instance = pre.instantiate_async(&mut store).await?;
+                    store.data_mut().call.start_call();
+                    instance
+                        .hookgate_plugin_action()
+                        .call_check_config(&mut store, config_json)
+                        .await
+                }
+                ActionPre::V1_4(pre) => {
+                    let instance = pre.instantiate_async(&mut store).await?;
+                    store.data_mut().call.start_call();
+                    instance
+                        .hookgate_plugin_action()
+                        .call_check_config(&mut store, config_json)
+                        .await
+                }
+            }
         };
         let result = tokio::time::timeout(backstop, result).await;
         settle(result, &store.data().call, &self.info.name, runtime)
@@ -292,15 +349,21 @@ impl ActionPlugin {
             .await
             .expect("the slot semaphore is never closed");
         let total = egress.total_timeout();
+        let scope = CacheScope::new(
+            runtime.action_cache.clone(),
+            self.info.name.clone(),
+            &delivery.route,
+        );
         let mut store = runtime.new_store(
             ActionState::new(
                 runtime.call_state(self.info.name.clone(), delivery.event_json.len()),
                 Some(egress),
+                Some(scope),
             ),
             |s| &mut s.call,
         );
         let backstop = super::call::backstop(&store.data().call) + total;
-        let guest = act::Delivery {
+        let guest = v14::Delivery {
             event_json: delivery.event_json,
             event_id: delivery.event_id,
             event_type: delivery.event_type,
@@ -313,12 +376,25 @@ impl ActionPlugin {
             now_unix_ms: delivery.now_unix_ms,
         };
         let result = async {
-            let instance = self.pre.instantiate_async(&mut store).await?;
-            store.data_mut().call.start_call();
-            instance
-                .hookgate_plugin_action()
-                .call_run(&mut store, &guest)
-                .await
+            match &self.pre {
+                ActionPre::V1_1(pre) => {
+                    let instance = pre.instantiate_async(&mut store).await?;
+                    store.data_mut().call.start_call();
+                    let answer = instance
+                        .hookgate_plugin_action()
+                        .call_run(&mut store, &downgrade(guest))
+                        .await?;
+                    Ok(upgrade(answer))
+                }
+                ActionPre::V1_4(pre) => {
+                    let instance = pre.instantiate_async(&mut store).await?;
+                    store.data_mut().call.start_call();
+                    instance
+                        .hookgate_plugin_action()
+                        .call_run(&mut store, &guest)
+                        .await
+                }
+            }
         };
         let started = std::time::Instant::now();
         let result = tokio::time::timeout(backstop, result).await;
@@ -341,4 +417,42 @@ impl ActionPlugin {
     }
 }
 
-// ---- host imports of action plugins ------------------------------------------------------
+/// A 1.4.0 delivery as the 1.1.0 interface carries it (the same fields).
+fn downgrade(d: v14::Delivery) -> act::Delivery {
+    act::Delivery {
+        event_json: d.event_json,
+        event_id: d.event_id,
+        event_type: d.event_type,
+        route: d.route,
+        config_json: d.config_json,
+        signing_secret: d.signing_secret,
+        attempt: d.attempt,
+        now_unix_ms: d.now_unix_ms,
+    }
+}
+
+/// A 1.1.0 answer in 1.4.0's types (no pause), so one conversion serves both versions.
+fn upgrade(
+    answer: Result<act::Delivered, act::ActionError>,
+) -> Result<v14::Delivered, v14::ActionError> {
+    use super::bindings::action::hookgate::plugin::action_types as old;
+    use super::bindings::action_v1_4::hookgate::plugin::action_types as new;
+    let failure = |f: old::Failure| new::Failure {
+        reason: f.reason,
+        http_status: f.http_status,
+    };
+    let retry = |r: old::Retry| new::Retry {
+        failure: failure(r.failure),
+        after_ms: r.after_ms,
+    };
+    match answer {
+        Ok(d) => Ok(new::Delivered {
+            http_status: d.http_status,
+            pause_ms: None,
+        }),
+        Err(old::ActionError::Retryable(r)) => Err(new::ActionError::Retryable(retry(r))),
+        Err(old::ActionError::RateLimited(r)) => Err(new::ActionError::RateLimited(retry(r))),
+        Err(old::ActionError::Permanent(f)) => Err(new::ActionError::Permanent(failure(f))),
+        Err(old::ActionError::Gone(f)) => Err(new::ActionError::Gone(failure(f))),
+    }
+}

@@ -1,8 +1,9 @@
 //! What an action plugin's instance may reach: the store data of one action call (WASI with
 //! no sockets, files or environment; `wasi:http` under the host's egress hooks) and the host
-//! imports (`log`, `crypto`) in both package versions.
+//! imports: `log` and `crypto` in every package version, and 1.4.0's `signing` and `cache`.
 
-use super::bindings::{self, action as act};
+pub(super) use super::action_cache::CacheScope;
+use super::bindings::{self, action as act, action_v1_4 as v14};
 use super::host_imports::host_imports;
 use super::state::CallState;
 use crate::egress::{Egress, EgressHooks};
@@ -18,12 +19,19 @@ pub(crate) struct ActionState {
     http: WasiHttpCtx,
     table: ResourceTable,
     pub(super) hooks: EgressHooks,
+    /// The cache of this delivery's plugin and route; none outside a delivery.
+    cache: Option<CacheScope>,
 }
 
 impl ActionState {
-    pub(super) fn new(call: CallState, egress: Option<Arc<Egress>>) -> ActionState {
+    pub(super) fn new(
+        call: CallState,
+        egress: Option<Arc<Egress>>,
+        cache: Option<CacheScope>,
+    ) -> ActionState {
         ActionState {
             call,
+            cache,
             // No arguments, no environment, no preopened files, no sockets (outbound HTTP goes
             // through wasi:http and its policy only); stdio goes nowhere.
             wasi: WasiCtx::builder()
@@ -58,9 +66,10 @@ impl WasiHttpView for ActionState {
     }
 }
 
-/// The linker of action plugins: the `wasi:http` client with what it needs, plus `log` and
-/// `crypto` in both package versions, so a plugin built with an SDK importing 1.0.0 helpers
-/// links as well as one built on 1.1.0. The rest of WASI is linked for real (Rust's standard
+/// The linker of action plugins: the `wasi:http` client with what it needs, `log` and `crypto`
+/// in both bound package versions (wasmtime matches 1.3.0 and 1.4.0 imports to them
+/// semver-compatibly), so a plugin built with an SDK importing 1.0.0 helpers links as well as
+/// one built on 1.4.0, and 1.4.0's `signing` and `cache`. The rest of WASI is linked for real (Rust's standard
 /// library imports it, in several 0.2.x versions whose resources must line up) but the
 /// context grants nothing: no files, no environment, no sockets.
 pub(super) fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<ActionState>> {
@@ -74,10 +83,37 @@ pub(super) fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<Actio
         &mut linker,
         |s| s,
     )?;
+    v14::hookgate::plugin::signing::add_to_linker::<_, HasSelf<ActionState>>(&mut linker, |s| s)?;
+    v14::hookgate::plugin::cache::add_to_linker::<_, HasSelf<ActionState>>(&mut linker, |s| s)?;
     Ok(linker)
 }
 
 impl act::hookgate::plugin::action_types::Host for ActionState {}
+
+impl v14::hookgate::plugin::signing::Host for ActionState {
+    fn rs256_sign(&mut self, private_key_pem: String, message: Vec<u8>) -> Result<Vec<u8>, String> {
+        super::signing::rs256_sign(&private_key_pem, &message)
+    }
+}
+
+impl v14::hookgate::plugin::cache::Host for ActionState {
+    fn get(&mut self, key: String) -> Option<Vec<u8>> {
+        self.cache.as_ref()?.get(&key)
+    }
+
+    fn set(&mut self, key: String, value: Vec<u8>, ttl_ms: u64) -> Result<(), String> {
+        match &self.cache {
+            Some(scope) => scope.set(key, value, std::time::Duration::from_millis(ttl_ms)),
+            None => Err("the cache is only available during a delivery".into()),
+        }
+    }
+
+    fn remove(&mut self, key: String) {
+        if let Some(scope) = &self.cache {
+            scope.remove(&key);
+        }
+    }
+}
 
 // `log` and `crypto` in both package versions, each a conversion into the one implementation.
 host_imports!(bindings::hookgate::plugin for ActionState, |s| &mut s.call);

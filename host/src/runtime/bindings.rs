@@ -1,6 +1,7 @@
 //! Host-side bindings of the `hookgate:plugin` WIT package. Every supported package version
 //! gets its own module here: 1.0.0 brought the platform world, 1.1.0 the action world, 1.2.0
-//! the optional `signer` export of platform plugins.
+//! the optional `signer` export of platform plugins, 1.3.0 the one-call `ingest` export, 1.4.0
+//! the action world's `signing` and `cache` imports and the quota pause.
 //!
 //! The platform world is bound at 1.0.0 and serves every 1.x platform plugin: wasmtime looks
 //! exports and imports up semver-compatibly, and the `platform` interface has not changed.
@@ -103,4 +104,35 @@ pub mod v1_3 {
         Event, Outcome, Payload, Response, SecretRequirement, SignContext, SignError,
         SourceContext, VerifyError,
     };
+}
+
+/// The 1.4.0 `action-plugin` world: the 1.1.0 one plus host RS256 signing, the per-route cache
+/// and a `delivered` that may ask for a pause. Its `delivered` record differs, so an action
+/// exporting 1.4.0's `action` is bound here and an older one through [`action`]; `log` and
+/// `crypto` are unchanged and bound to the 1.0.0 modules (one implementation serves all).
+pub mod action_v1_4 {
+    wasmtime::component::bindgen!({
+        world: "hookgate:plugin/action-plugin@1.4.0",
+        path: [
+            "../wit/deps/wasi-io@0.2.12.wit",
+            "../wit/deps/wasi-clocks@0.2.12.wit",
+            "../wit/deps/wasi-random@0.2.12.wit",
+            "../wit/deps/wasi-filesystem@0.2.12.wit",
+            "../wit/deps/wasi-sockets@0.2.12.wit",
+            "../wit/deps/wasi-cli@0.2.12.wit",
+            "../wit/deps/wasi-http@0.2.12.wit",
+            "../wit/hookgate-plugin@1.4.0",
+        ],
+        exports: { default: async },
+        require_store_data_send: true,
+        with: {
+            "wasi:http": wasmtime_wasi_http::p2::bindings::http,
+            "wasi:io": wasmtime_wasi::p2::bindings::io,
+            "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
+            "hookgate:plugin/log": super::hookgate::plugin::log,
+            "hookgate:plugin/crypto": super::hookgate::plugin::crypto,
+        },
+    });
+
+    pub use exports::hookgate::plugin::action::{ActionError, Delivered, Delivery};
 }

@@ -90,6 +90,8 @@ pub struct Runtime {
     pub(super) action_linker: Linker<ActionState>,
     pub(super) limits: Limits,
     pub(super) slots: tokio::sync::Semaphore,
+    /// The memory-only cache 1.4.0 action plugins keep per route (access tokens).
+    pub(super) action_cache: Arc<super::action_cache::ActionCache>,
     ticker_stop: Arc<AtomicBool>,
     cache: std::sync::OnceLock<cache::CodeCache>,
 }
@@ -155,6 +157,7 @@ impl Runtime {
             action_linker,
             limits,
             slots: tokio::sync::Semaphore::new(MAX_CONCURRENT_INSTANCES as usize),
+            action_cache: Arc::default(),
             ticker_stop,
             cache: std::sync::OnceLock::new(),
         }))

@@ -155,7 +155,7 @@ mod tests {
         const PREFIX: &[u8] = b"v0:1:";
         const BODY: &[u8] = b"body";
         let v = <[u8]>::to_vec;
-        let (mut platform, mut action) = (call(), ActionState::new(call(), None));
+        let (mut platform, mut action) = (call(), ActionState::new(call(), None, None));
         for (hash, alg1_0, alg1_1) in [
             (Hash::Sha1, Alg1_0::Sha1, Alg1_1::Sha1),
             (Hash::Sha256, Alg1_0::Sha256, Alg1_1::Sha256),
@@ -183,7 +183,7 @@ mod tests {
     /// Both versions of `log` spend the one budget of the call they belong to.
     #[test]
     fn every_binding_logs_within_the_call_budget() {
-        let mut action = ActionState::new(call(), None);
+        let mut action = ActionState::new(call(), None, None);
         for _ in 0..MAX_LOG_LINES_PER_CALL {
             v1_0::log::Host::log(&mut action, v1_0::log::Level::Info, "old".into());
             v1_1::log::Host::log(&mut action, v1_1::log::Level::Info, "new".into());

@@ -4,6 +4,7 @@
 //! own call an error; the host and every other request carry on.
 
 mod action;
+mod action_cache;
 mod action_host;
 mod bindings;
 mod cache;
@@ -14,6 +15,7 @@ mod platform;
 mod registry;
 #[cfg(test)]
 mod released_wit;
+mod signing;
 mod state;
 mod stubs;
 mod watch;

@@ -29,4 +29,6 @@
 
 #[doc(hidden)]
 pub mod bindings;
+pub mod cache;
 pub mod http;
+pub mod signing;
