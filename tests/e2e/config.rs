@@ -117,3 +117,59 @@ fn check_accepts_the_example_config_and_lists_plugins() {
         );
     }
 }
+
+/// `examples/workflows.toml` (the README's three workflows) passes `hookgate check` — every
+/// route's config checked by its action plugin, every template and `when` parsed — with its
+/// credentials in the environment as an operator would set them.
+#[test]
+fn check_accepts_the_workflow_examples() {
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/workflows.toml");
+    let key = serde_json::json!({
+        "type": "service_account",
+        "client_email": "writer@example.iam.gserviceaccount.com",
+        "private_key": include_str!("../../host/src/runtime/testdata/rsa-2048.pem"),
+        "token_uri": "https://oauth2.googleapis.com/token",
+    });
+    let out = Command::new(binary())
+        .args(["check", "--config", example.to_str().unwrap()])
+        .env("NO_COLOR", "1")
+        .envs([
+            ("STRIPE_WEBHOOK_SECRET", "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXQ="),
+            ("GITHUB_WEBHOOK_SECRET", "github-example-secret"),
+            ("SHOPIFY_WEBHOOK_SECRET", "shopify-example-secret"),
+            ("SLACK_BOT_TOKEN", "xoxb-0000-example"),
+            ("GOOGLE_SHEETS_CREDENTIALS", &key.to_string()),
+            ("RESEND_API_KEY", "re_example_key"),
+            ("DISCORD_WEBHOOK_URL", "https://discord.com/api/webhooks/1/example"),
+            (
+                "TEAMS_WORKFLOW_URL",
+                "https://prod-00.westus.logic.azure.com/workflows/1/triggers/manual/paths/invoke?sig=example",
+            ),
+            ("HUBSPOT_TOKEN", "pat-na1-example"),
+            ("AIRTABLE_TOKEN", "patExample.token"),
+        ])
+        .output()
+        .expect("run hookgate");
+    let output =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{output}");
+    assert!(
+        output.contains("workflows.toml: ok (3 sources)"),
+        "{output}"
+    );
+    for action in [
+        "slack",
+        "google-sheets",
+        "email",
+        "discord",
+        "teams",
+        "hubspot",
+        "airtable",
+    ] {
+        assert!(
+            output.contains(&format!("action plugin {action} ")),
+            "{action} missing from: {output}"
+        );
+    }
+}

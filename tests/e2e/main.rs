@@ -36,6 +36,7 @@ mod recovery;
 mod redis;
 mod sandbox;
 mod templates;
+mod workflow;
 
 use hookgate_testkit::{Backend, Gateway, GatewayConfig};
 use std::path::{Path, PathBuf};
