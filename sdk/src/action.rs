@@ -234,6 +234,36 @@ impl ActionError {
         self
     }
 
+    /// The same outcome with another reason: a standard classification put in the service's
+    /// own words.
+    pub fn with_reason(mut self, new: impl Into<String>) -> Self {
+        match &mut self {
+            ActionError::Retryable { reason, .. }
+            | ActionError::RateLimited { reason, .. }
+            | ActionError::Permanent { reason, .. }
+            | ActionError::Gone { reason, .. } => *reason = new.into(),
+        }
+        self
+    }
+
+    /// The same outcome with every one of `secrets` replaced by `[redacted]` wherever the
+    /// reason quotes it, for a service that echoes a credential back in an error. The host
+    /// redacts the config's secrets too; this covers the forms only the action knows (a URL's
+    /// query, a basic-auth encoding). Strings shorter than 4 bytes are left alone: they would
+    /// match ordinary words.
+    pub fn redacting<'a>(self, secrets: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut reason = std::borrow::Cow::Borrowed(self.reason());
+        for secret in secrets.into_iter().filter(|s| s.len() >= 4) {
+            if reason.contains(secret) {
+                reason = std::borrow::Cow::Owned(reason.replace(secret, "[redacted]"));
+            }
+        }
+        match reason {
+            std::borrow::Cow::Borrowed(_) => self,
+            std::borrow::Cow::Owned(reason) => self.with_reason(reason),
+        }
+    }
+
     /// The human-readable reason.
     pub fn reason(&self) -> &str {
         match self {
@@ -295,6 +325,23 @@ pub trait Action {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn reasons_are_replaced_and_redacted() {
+        let e = ActionError::rate_limited("HTTP 429")
+            .with_status(429)
+            .with_after_ms(Some(5));
+        let e = e.with_reason("Service: slow down");
+        assert_eq!(e.reason(), "Service: slow down");
+        assert_eq!((e.http_status(), e.after_ms()), (Some(429), Some(5)));
+        let echoed = ActionError::permanent("token sk-live-1 invalid (basic YXBpOms=), id");
+        let clean = echoed.redacting(["sk-live-1", "YXBpOms=", "id"]);
+        assert_eq!(
+            clean.reason(),
+            "token [redacted] invalid (basic [redacted]), id"
+        );
+    }
+
     use super::*;
 
     #[test]

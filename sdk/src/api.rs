@@ -21,7 +21,7 @@ use crate::http::{
     HttpError, Response as HttpResponse, Url, is_valid_header_name, is_valid_header_value,
 };
 use crate::retry_after::retry_after_ms;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// The longest body excerpt put into a failure reason, in characters.
 pub const SNIPPET_CHARS: usize = 200;
@@ -237,14 +237,59 @@ impl<'a> ConfigCheck<'a> {
         }
     }
 
+    /// The non-empty string at `key`; when it is missing, a problem saying so with `hint`
+    /// (`"{key} is required ({hint})"`) and an empty string.
+    pub fn required(&mut self, key: &str, hint: &str) -> String {
+        match self.text(key) {
+            Some(text) => text,
+            None => {
+                // `text` already named a value of the wrong type.
+                if !self.table.contains_key(key) {
+                    self.error(format!("{key} is required ({hint})"));
+                }
+                String::new()
+            }
+        }
+    }
+
+    /// A required credential sent in a header (a token, an API key): a non-empty string
+    /// without line breaks or control characters, which errors never quote. Before rendering
+    /// a template is accepted as written.
+    pub fn credential(&mut self, key: &str, rendered: bool) -> String {
+        let value = self.required(key, "a string, usually { env = \"…\" }");
+        if !value.is_empty() && (rendered || !is_template(&value)) && !is_valid_header_value(&value)
+        {
+            self.error(format!("{key} contains a line break or control character"));
+        }
+        value
+    }
+
+    /// The table at `key`, required (`what` names its entries in the error); before rendering
+    /// a template string that will render to one is accepted, as an empty table.
+    pub fn table(&mut self, key: &str, rendered: bool, what: &str) -> Map<String, Value> {
+        match self.table.get(key) {
+            Some(Value::Object(map)) => map.clone(),
+            Some(Value::String(s)) if !rendered && is_template(s) => Map::new(),
+            Some(_) => {
+                self.error(format!("{key} must be a table of {what}"));
+                Map::new()
+            }
+            None => {
+                self.error(format!("{key} is required (a table of {what})"));
+                Map::new()
+            }
+        }
+    }
+
     /// The http(s) URL at `key`, if present (before rendering, a template string is accepted
-    /// as written); anything else there is a problem.
+    /// as written); anything else there is a problem. The error never quotes the value: webhook
+    /// URLs are credentials.
     pub fn url(&mut self, key: &str, rendered: bool) -> Option<String> {
         let url = self.text(key)?;
         if (!rendered && is_template(&url)) || Url::parse(&url).is_ok() {
             Some(url)
         } else {
-            self.error(format!("{key} {url:?} is not an http(s) URL"));
+            self.error(format!("{key} is not an http(s) URL"));
             None
         }
     }
@@ -344,6 +389,54 @@ pub fn header(name: &str, value: &Value, own: &[&str]) -> Result<(String, String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn config_checks_collect_every_problem() {
+        let config = serde_json::json!({
+            "token": "a\nb", "base_url": "ftp://x", "fields": 3, "name": 7, "odd": 1,
+        });
+        let mut check = ConfigCheck::new(
+            &config,
+            &["token", "base_url", "fields", "name", "table", "url"],
+            "{}",
+        )
+        .unwrap();
+        assert_eq!(check.credential("token", true), "a\nb");
+        assert_eq!(
+            check.base_url(true, "https://api.example.com/"),
+            "https://api.example.com"
+        );
+        assert!(
+            check
+                .table("fields", true, "field names to values")
+                .is_empty()
+        );
+        assert_eq!(check.required("name", "a name"), "");
+        assert_eq!(check.required("table", "the table's name"), "");
+        let errors = check.finish(()).unwrap_err();
+        for part in [
+            "unknown key \"odd\"",
+            "token contains a line break",
+            "base_url is not an http(s) URL",
+            "fields must be a table of field names to values",
+            "name must be a non-empty string",
+            "table is required (the table's name)",
+        ] {
+            assert!(errors.contains(part), "{part}: {errors}");
+        }
+        assert!(
+            !errors.contains("name is required"),
+            "one problem per key: {errors}"
+        );
+
+        let templated = serde_json::json!({"token": "{{ x }}", "fields": "{{ event.payload }}", "base_url": "http://127.0.0.1:9/"});
+        let mut check =
+            ConfigCheck::new(&templated, &["token", "fields", "base_url"], "{}").unwrap();
+        assert_eq!(check.credential("token", false), "{{ x }}");
+        assert!(check.table("fields", false, "values").is_empty());
+        assert_eq!(check.base_url(false, "https://x"), "http://127.0.0.1:9");
+        assert!(check.finish(()).is_ok());
+    }
 
     /// `Sun, 06 Nov 1994 08:49:37 GMT` in Unix milliseconds.
     const NOW_MS: u64 = 784_111_777_000;

@@ -42,13 +42,11 @@ pub fn classify(
             Err(ActionError::permanent(reason(&response)).with_status(status))
         }
         200..=299 => classify_response(&response, now_unix_ms),
-        // 5xx, 408 and 410 as the standard table has them, with Airtable's words in the reason.
+        // 5xx, 408 and 410 as the standard table has them, with Airtable's words in the reason;
+        // a redirect keeps the standard reason, which names the target.
         _ => classify_response(&response, now_unix_ms).map_err(|e| match e {
-            ActionError::Retryable { after_ms, .. } => ActionError::retryable(reason(&response))
-                .with_status(status)
-                .with_after_ms(after_ms),
-            ActionError::Gone { .. } => ActionError::gone(reason(&response)).with_status(status),
-            other => other,
+            ActionError::Permanent { .. } => e,
+            e => e.with_reason(reason(&response)),
         }),
     }
 }

@@ -7,7 +7,6 @@
 //! ```
 
 use hookgate_sdk::api::{ConfigCheck, is_template};
-use hookgate_sdk::http::is_valid_header_value;
 use serde_json::{Map, Value};
 
 /// The keys an `airtable` config may have.
@@ -51,55 +50,16 @@ impl AirtableConfig {
             "{ token = { env = \"AIRTABLE_TOKEN\" }, base_id = \"app…\", table = \"…\", fields = { … } }",
         )?;
         let templated = |v: &str| !rendered && is_template(v);
-        let token = match check.text("token") {
-            Some(token) => {
-                if !templated(&token) && !is_valid_header_value(&token) {
-                    check.error("token contains a line break or control character");
-                }
-                token
-            }
-            None => {
-                if check.get("token").is_none() {
-                    check.error("token is required (a string, usually { env = \"…\" })");
-                }
-                String::new()
-            }
-        };
-        let base_id = match check.text("base_id") {
-            Some(id) => {
-                if !templated(&id) && !is_base_id(&id) {
-                    check.error(format!(
-                        "base_id {id:?} is not an Airtable base id (app followed by letters and digits, as in appA1b2C3d4E5f6G7)"
-                    ));
-                }
-                id
-            }
-            None => {
-                if check.get("base_id").is_none() {
-                    check.error("base_id is required (the base's id, app…)");
-                }
-                String::new()
-            }
-        };
-        let table = check.text("table").unwrap_or_else(|| {
-            if check.get("table").is_none() {
-                check.error("table is required (the table's name or id, tbl…)");
-            }
-            String::new()
-        });
+        let token = check.credential("token", rendered);
+        let base_id = check.required("base_id", "the base's id, app…");
+        if !base_id.is_empty() && !templated(&base_id) && !is_base_id(&base_id) {
+            check.error(format!(
+                "base_id {base_id:?} is not an Airtable base id (app followed by letters and digits, as in appA1b2C3d4E5f6G7)"
+            ));
+        }
+        let table = check.required("table", "the table's name or id, tbl…");
         let base_url = check.base_url(rendered, DEFAULT_BASE_URL);
-        let fields = match check.get("fields") {
-            Some(Value::Object(fields)) => fields.clone(),
-            Some(Value::String(s)) if templated(s) => Map::new(),
-            Some(_) => {
-                check.error("fields must be a table of field names to cell values");
-                Map::new()
-            }
-            None => {
-                check.error("fields is required (a table of field names to cell values)");
-                Map::new()
-            }
-        };
+        let fields = check.table("fields", rendered, "field names to cell values");
         let typecast = match check.get("typecast") {
             None => None,
             Some(Value::Bool(b)) => Some(*b),

@@ -5,8 +5,7 @@
 //!            embeds = [{ title = "{{ event.payload.repository.full_name }}", url = "{{ event.payload.release.html_url }}" }] }
 //! ```
 
-use hookgate_sdk::api::{ConfigCheck, is_template};
-use hookgate_sdk::http::Url;
+use hookgate_sdk::api::ConfigCheck;
 use serde_json::{Map, Value};
 
 /// The keys a `discord` config may have.
@@ -45,12 +44,10 @@ impl DiscordConfig {
             &ALLOWED_KEYS,
             "{ webhook_url = …, content = \"…\" }",
         )?;
-        let webhook_url = check.text("webhook_url").unwrap_or_default();
-        if webhook_url.is_empty() {
+        if check.get("webhook_url").is_none() {
             check.error("webhook_url is required");
-        } else if (rendered || !is_template(&webhook_url)) && Url::parse(&webhook_url).is_err() {
-            check.error("webhook_url is not an http(s) URL");
         }
+        let webhook_url = check.url("webhook_url", rendered).unwrap_or_default();
         let thread_id = check.text("thread_id");
         let mut message = Map::new();
         for key in ["content", "username", "avatar_url"] {

@@ -148,30 +148,20 @@ fn reason(provider: Provider, response: &HttpResponse, detail: Option<String>) -
 }
 
 /// The outcome by status, with the provider's `reason`: the four providers' statuses keep
-/// HTTP's meaning.
+/// HTTP's meaning, so the standard table applies, but a 429 also reads the reset headers.
 fn by_status(
     response: &HttpResponse,
     now_unix_ms: u64,
     reason: String,
 ) -> Result<Delivered, ActionError> {
-    let status = response.status;
-    let error = match status {
-        429 => ActionError::rate_limited(reason).with_after_ms(retry_hint_ms(
-            response,
-            now_unix_ms,
-            &[],
-        )),
-        410 => ActionError::gone(reason),
-        408 | 500..=599 => ActionError::retryable(reason).with_after_ms(
-            response
-                .header("retry-after")
-                .and_then(|v| retry_after_ms(v, now_unix_ms)),
-        ),
-        400..=499 => ActionError::permanent(reason),
+    match response.status {
+        429 => Err(ActionError::rate_limited(reason)
+            .with_status(429)
+            .with_after_ms(retry_hint_ms(response, now_unix_ms, &[]))),
+        400..=599 => classify_response(response, now_unix_ms).map_err(|e| e.with_reason(reason)),
         // 2xx (with its quota pause), 3xx and the odd status: the standard table.
-        _ => return classify_response(response, now_unix_ms),
-    };
-    Err(error.with_status(status))
+        _ => classify_response(response, now_unix_ms),
+    }
 }
 
 #[cfg(test)]

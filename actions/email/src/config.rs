@@ -133,14 +133,10 @@ impl EmailConfig {
         )?;
         let templated = |s: &str| !rendered && is_template(s);
 
-        let provider_name = check.text("provider");
-        let provider = match provider_name.as_deref() {
-            None => {
-                check.error(format!("provider is required ({})", names()));
-                None
-            }
-            Some(name) if templated(name) => None,
-            Some(name) => {
+        let provider = match check.required("provider", &names()).as_str() {
+            "" => None,
+            name if templated(name) => None,
+            name => {
                 let provider = Provider::parse(name);
                 if provider.is_none() {
                     check.error(format!("provider {name:?} is not one of {}", names()));
@@ -149,13 +145,8 @@ impl EmailConfig {
             }
         };
 
-        let api_key = check.text("api_key").unwrap_or_default();
-        if api_key.is_empty() {
-            check.error("api_key is required (a string, usually { env = \"…\" })");
-        } else if !templated(&api_key) && !is_valid_header_value(&api_key) {
-            // A credential: never quoted.
-            check.error("api_key contains a line break or control character");
-        }
+        // A credential: never quoted.
+        let api_key = check.credential("api_key", rendered);
 
         let base_url = check.base_url(
             rendered,
@@ -176,18 +167,10 @@ impl EmailConfig {
             _ => {}
         }
 
-        let from = match check.text("from") {
-            Some(from) => {
-                if !templated(&from) && !is_address(&from) {
-                    check.error("from is not an email address");
-                }
-                from
-            }
-            None => {
-                check.error("from is required");
-                String::new()
-            }
-        };
+        let from = check.required("from", "the sender's address");
+        if !from.is_empty() && !templated(&from) && !is_address(&from) {
+            check.error("from is not an email address");
+        }
         let to = addresses(&mut check, "to", rendered);
         if to.is_empty() && !check.table.contains_key("to") {
             check.error("to is required (an address or a list of addresses)");
@@ -202,10 +185,7 @@ impl EmailConfig {
             check.error("reply_to is not an email address");
         }
 
-        let subject = check.text("subject").unwrap_or_else(|| {
-            check.error("subject is required");
-            String::new()
-        });
+        let subject = check.required("subject", "the subject line");
         if !templated(&subject) && !is_valid_header_value(&subject) {
             check.error("subject contains a line break or control character");
         }
@@ -421,6 +401,19 @@ mod tests {
             "text or html is required",
         ] {
             assert!(err.contains(part), "{part}: {err}");
+        }
+        // A value of the wrong type is one problem, not also a missing one.
+        let err = EmailConfig::parse(
+            &json!({"provider": 7, "api_key": 7, "from": 7, "to": "a@b.c", "subject": 7, "text": "t"}),
+            true,
+        )
+        .unwrap_err();
+        for key in ["provider", "api_key", "from", "subject"] {
+            assert!(
+                err.contains(&format!("{key} must be a non-empty string")),
+                "{err}"
+            );
+            assert!(!err.contains(&format!("{key} is required")), "{err}");
         }
         let err = EmailConfig::parse(
             &json!({"provider": "smtp", "api_key": "k", "from": "a@b.c", "to": [], "subject": "s", "text": "t"}),

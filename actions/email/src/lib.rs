@@ -59,22 +59,12 @@ hookgate_sdk::export_action!(Email);
 
 /// `error` with `secret` (and its `api:` basic-auth form) cut out of the reason, should a
 /// provider ever echo the credential back: the reason goes into the attempt history.
-fn redact(mut error: ActionError, secret: &str) -> ActionError {
+fn redact(error: ActionError, secret: &str) -> ActionError {
     if secret.is_empty() {
         return error;
     }
     let basic = base64_encode(format!("api:{secret}").as_bytes());
-    match &mut error {
-        ActionError::Retryable { reason, .. }
-        | ActionError::RateLimited { reason, .. }
-        | ActionError::Permanent { reason, .. }
-        | ActionError::Gone { reason, .. } => {
-            *reason = reason
-                .replace(&basic, "[redacted]")
-                .replace(secret, "[redacted]");
-        }
-    }
-    error
+    error.redacting([basic.as_str(), secret])
 }
 
 #[cfg(test)]

@@ -106,10 +106,7 @@ impl SheetsConfig {
                 None
             }
         };
-        let spreadsheet_id = check.text("spreadsheet_id").unwrap_or_else(|| {
-            check.error("spreadsheet_id is required (the id in the sheet's URL)");
-            String::new()
-        });
+        let spreadsheet_id = check.required("spreadsheet_id", "the id in the sheet's URL");
         if !templated(&spreadsheet_id)
             && !spreadsheet_id
                 .bytes()
@@ -117,10 +114,7 @@ impl SheetsConfig {
         {
             check.error("spreadsheet_id is not a spreadsheet id (letters, digits, - and _)");
         }
-        let range = check.text("range").unwrap_or_else(|| {
-            check.error("range is required (an A1 range such as \"Sheet1\" or \"Payments!A1\")");
-            String::new()
-        });
+        let range = check.required("range", "an A1 range such as \"Sheet1\" or \"Payments!A1\"");
         let rows = match check.get("values") {
             Some(Value::Array(cells)) if !cells.is_empty() => {
                 if cells.iter().all(Value::is_array) {
@@ -328,5 +322,15 @@ pub(crate) mod tests {
             assert!(error.contains(says), "{config}: {error}");
             assert!(!error.contains("MIIB"), "{error}");
         }
+        // A value of the wrong type is one problem, not also a missing one.
+        let error = SheetsConfig::parse(
+            &json!({"credentials": key(), "spreadsheet_id": 7, "range": "", "values": ["x"]}),
+            true,
+        )
+        .unwrap_err();
+        assert_eq!(
+            error,
+            "spreadsheet_id must be a non-empty string; range must be a non-empty string"
+        );
     }
 }

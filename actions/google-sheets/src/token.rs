@@ -102,10 +102,7 @@ pub fn classify(
     outcome: Result<HttpResponse, HttpError>,
     now_unix_ms: u64,
 ) -> Result<Token, ActionError> {
-    let response = outcome.map_err(|e| {
-        let e = classify_error(e);
-        prefixed(&e, e.reason())
-    })?;
+    let response = outcome.map_err(|e| prefixed(classify_error(e)))?;
     let status = response.status;
     let body: Option<serde_json::Value> = serde_json::from_slice(&response.body).ok();
     if status == 200 {
@@ -148,23 +145,20 @@ pub fn classify(
             "Google token endpoint: unexpected HTTP {status}"
         ))
         .with_status(status)),
-        Err(e) => Err(prefixed(&e, e.reason())),
+        Err(e) => Err(prefixed(e)),
     }
 }
 
-/// `e` with its reason prefixed by where it happened.
-fn prefixed(e: &ActionError, reason: &str) -> ActionError {
-    let reason = format!("Google token endpoint: {reason}");
-    let again = match e {
-        ActionError::Retryable { .. } => ActionError::retryable(reason),
-        ActionError::RateLimited { .. } => ActionError::rate_limited(reason),
-        ActionError::Permanent { .. } => ActionError::permanent(reason),
-        ActionError::Gone { .. } => ActionError::permanent(reason),
-    }
-    .with_after_ms(e.after_ms());
-    match e.http_status() {
-        Some(status) => again.with_status(status),
-        None => again,
+/// `e` with its reason prefixed by where it happened. A 410 from the token endpoint is
+/// permanent, not gone: it says nothing about the spreadsheet, so the route stays enabled.
+fn prefixed(e: ActionError) -> ActionError {
+    let reason = format!("Google token endpoint: {}", e.reason());
+    match e {
+        ActionError::Gone { http_status, .. } => ActionError::Permanent {
+            reason,
+            http_status,
+        },
+        e => e.with_reason(reason),
     }
 }
 
@@ -311,5 +305,10 @@ mod tests {
             classify(Err(HttpError::Timeout("t".into())), 0),
             Err(ActionError::Retryable { .. })
         ));
+        // The token endpoint gone is not the spreadsheet gone: the route stays enabled.
+        assert_eq!(
+            answer(410, ""),
+            Err(ActionError::permanent("Google token endpoint: HTTP 410").with_status(410))
+        );
     }
 }

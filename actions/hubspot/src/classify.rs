@@ -39,11 +39,12 @@ pub fn classify(
     outcome: Result<HttpResponse, HttpError>,
     now_unix_ms: u64,
 ) -> Result<Delivered, ActionError> {
-    let response = outcome.map_err(|e| {
-        let error = classify_error(e);
-        let reason = format!("HubSpot: {}", error.reason());
-        with_reason(&error, reason)
-    })?;
+    // A standard reason (a transport error, a redirect), with HubSpot's name in front.
+    let prefixed = |e: ActionError| {
+        let reason = format!("HubSpot: {}", e.reason());
+        e.with_reason(reason)
+    };
+    let response = outcome.map_err(|e| prefixed(classify_error(e)))?;
     let status = response.status;
     let body: Option<Value> = serde_json::from_slice(&response.body).ok();
     let reason = || describe(status, body.as_ref(), &response.body);
@@ -68,11 +69,8 @@ pub fn classify(
             Err(ActionError::permanent(reason()).with_status(status))
         }
         // A redirect keeps the standard reason, which names the target.
-        300..=399 => classify_response(&response, now_unix_ms).map_err(|e| {
-            let prefixed = format!("HubSpot: {}", e.reason());
-            with_reason(&e, prefixed)
-        }),
-        _ => classify_response(&response, now_unix_ms).map_err(|e| with_reason(&e, reason())),
+        300..=399 => classify_response(&response, now_unix_ms).map_err(prefixed),
+        _ => classify_response(&response, now_unix_ms).map_err(|e| e.with_reason(reason())),
     }
 }
 
@@ -174,27 +172,6 @@ fn describe(status: u16, body: Option<&Value>, raw: &[u8]) -> String {
         }
         None => format!("HubSpot: HTTP {status}"),
     }
-}
-
-/// `error` with its reason replaced.
-fn with_reason(error: &ActionError, reason: String) -> ActionError {
-    let mut error = error.clone();
-    match &mut error {
-        ActionError::Retryable { reason: r, .. }
-        | ActionError::RateLimited { reason: r, .. }
-        | ActionError::Permanent { reason: r, .. }
-        | ActionError::Gone { reason: r, .. } => *r = reason,
-    }
-    error
-}
-
-/// `error` without `token` anywhere in its reason, should an answer ever echo it.
-pub fn redact(error: ActionError, token: &str) -> ActionError {
-    if token.len() < 4 || !error.reason().contains(token) {
-        return error;
-    }
-    let reason = error.reason().replace(token, "[redacted]");
-    with_reason(&error, reason)
 }
 
 #[cfg(test)]
@@ -439,13 +416,14 @@ mod tests {
             r#"{"status":"error","message":"The token pat-na1-SECRET is invalid","category":"INVALID_AUTHENTICATION"}"#,
         ))
         .unwrap_err();
-        let clean = redact(echoed, "pat-na1-SECRET");
+        // As `run` cleans every failure.
+        let clean = echoed.redacting(["pat-na1-SECRET"]);
         assert_eq!(
             clean.reason(),
             "HubSpot: HTTP 401 INVALID_AUTHENTICATION: The token [redacted] is invalid"
         );
         assert_eq!(clean.http_status(), Some(401));
         let plain = ActionError::permanent("HubSpot: HTTP 400");
-        assert_eq!(redact(plain.clone(), "pat-na1-SECRET"), plain);
+        assert_eq!(plain.clone().redacting(["pat-na1-SECRET"]), plain);
     }
 }

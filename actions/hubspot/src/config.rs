@@ -8,7 +8,6 @@
 //! ```
 
 use hookgate_sdk::api::{ConfigCheck, is_template};
-use hookgate_sdk::http::is_valid_header_value;
 use serde_json::{Map, Value};
 
 /// The keys a `hubspot` config may have.
@@ -55,51 +54,20 @@ impl HubSpotConfig {
             "{ token = { env = \"HUBSPOT_TOKEN\" }, object = \"contacts\", id_property = \"email\", id = \"…\", properties = { … } }",
         )?;
         let templated = |v: &str| !rendered && is_template(v);
-        let token = match check.text("token") {
-            Some(token) => {
-                if !templated(&token) && !is_valid_header_value(&token) {
-                    // Never quoted: it is the credential.
-                    check.error("token contains a line break or control character");
-                }
-                token
-            }
-            None => {
-                if check.get("token").is_none() {
-                    check.error(
-                        "token is required (a private app's access token, usually { env = \"HUBSPOT_TOKEN\" })",
-                    );
-                }
-                String::new()
-            }
-        };
+        let token = check.credential("token", rendered);
         let base_url = check.base_url(rendered, DEFAULT_BASE_URL);
-        let object = match check.text("object") {
-            Some(object) if templated(&object) || OBJECTS.contains(&object.as_str()) => object,
-            Some(object) => {
-                check.error(format!(
-                    "object {object:?} is not one of {}",
-                    OBJECTS.join(", ")
-                ));
-                String::new()
-            }
-            None => {
-                if check.get("object").is_none() {
-                    check.error(format!("object is required ({})", OBJECTS.join(", ")));
-                }
-                String::new()
-            }
-        };
-        let id_property = match check.text("id_property") {
-            Some(property) => property,
-            None => {
-                if check.get("id_property").is_none() {
-                    check.error(
-                        "id_property is required (the unique property the record is found by, e.g. email)",
-                    );
-                }
-                String::new()
-            }
-        };
+        let mut object = check.required("object", &OBJECTS.join(", "));
+        if !object.is_empty() && !templated(&object) && !OBJECTS.contains(&object.as_str()) {
+            check.error(format!(
+                "object {object:?} is not one of {}",
+                OBJECTS.join(", ")
+            ));
+            object.clear();
+        }
+        let id_property = check.required(
+            "id_property",
+            "the unique property the record is found by, e.g. email",
+        );
         let id = match check.get("id") {
             Some(Value::String(id)) if !id.trim().is_empty() => id.clone(),
             // `id = "{{ event.payload.id }}"` keeps a number's type once rendered.

@@ -7,8 +7,7 @@
 //!            children = [{ object = "block", type = "paragraph", paragraph = { rich_text = [{ type = "text", text = { content = "{{ event.type }}" } }] } }] }
 //! ```
 
-use hookgate_sdk::api::{ConfigCheck, is_template};
-use hookgate_sdk::http::is_valid_header_value;
+use hookgate_sdk::api::ConfigCheck;
 use serde_json::{Map, Value};
 
 /// The keys a `notion` config may have.
@@ -47,41 +46,10 @@ impl NotionConfig {
             &ALLOWED_KEYS,
             "{ token = { env = \"NOTION_TOKEN\" }, database_id = \"…\", properties = { … } }",
         )?;
-        let templated = |v: &str| !rendered && is_template(v);
-        let token = match check.text("token") {
-            Some(token) => {
-                if !templated(&token) && !is_valid_header_value(&token) {
-                    check.error("token contains a line break or control character");
-                }
-                token
-            }
-            None => {
-                if check.get("token").is_none() {
-                    check.error("token is required (a string, usually { env = \"…\" })");
-                }
-                String::new()
-            }
-        };
-        let database_id = check.text("database_id").unwrap_or_else(|| {
-            if check.get("database_id").is_none() {
-                check.error("database_id is required (the database's id)");
-            }
-            String::new()
-        });
+        let token = check.credential("token", rendered);
+        let database_id = check.required("database_id", "the database's id");
         let base_url = check.base_url(rendered, DEFAULT_BASE_URL);
-        let properties = match check.get("properties") {
-            Some(Value::Object(properties)) => properties.clone(),
-            Some(Value::String(s)) if templated(s) => Map::new(),
-            Some(_) => {
-                check.error("properties must be a table of property names to property values");
-                Map::new()
-            }
-            None => {
-                check
-                    .error("properties is required (a table of property names to property values)");
-                Map::new()
-            }
-        };
+        let properties = check.table("properties", rendered, "property names to property values");
         let children = check.list("children", rendered, "block objects");
         if let Some(Value::Array(blocks)) = &children {
             if rendered && blocks.len() > MAX_CHILDREN {

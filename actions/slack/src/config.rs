@@ -6,8 +6,7 @@
 //!            blocks = [{ type = "section", text = { type = "mrkdwn", text = "*{{ event.type }}*" } }] }
 //! ```
 
-use hookgate_sdk::api::{ConfigCheck, is_template};
-use hookgate_sdk::http::{Url, is_valid_header_value};
+use hookgate_sdk::api::ConfigCheck;
 use serde_json::{Map, Value};
 
 /// The keys a `slack` config may have.
@@ -59,36 +58,24 @@ impl SlackConfig {
     pub fn parse(config: &Value, rendered: bool) -> Result<SlackConfig, String> {
         let mut check =
             ConfigCheck::new(config, &ALLOWED_KEYS, "{ webhook_url = …, text = \"…\" }")?;
-        let webhook_url = check.text("webhook_url");
-        let token = check.text("token");
-        let channel = check.text("channel");
-        let base_url = check.text("base_url");
-        let url_ok = |url: &str| (!rendered && is_template(url)) || Url::parse(url).is_ok();
-        let target = match (webhook_url, token, channel) {
-            (Some(url), None, None) => {
-                if base_url.is_some() {
+        let has_base_url = check.get("base_url").is_some();
+        let target = match (
+            check.get("webhook_url"),
+            check.get("token"),
+            check.get("channel"),
+        ) {
+            (Some(_), None, None) => {
+                if has_base_url {
                     check.error("base_url goes with token (the webhook URL is complete)");
                 }
-                if !url_ok(&url) {
-                    // The URL is a credential: never quoted.
-                    check.error("webhook_url is not an http(s) URL");
-                }
+                let url = check.url("webhook_url", rendered).unwrap_or_default();
                 Target::Webhook(url)
             }
-            (None, Some(token), Some(channel)) => {
-                if (rendered || !is_template(&token)) && !is_valid_header_value(&token) {
-                    check.error("token contains a line break or control character");
-                }
-                let base_url = base_url.unwrap_or_else(|| DEFAULT_BASE_URL.into());
-                if !url_ok(&base_url) {
-                    check.error(format!("base_url {base_url:?} is not an http(s) URL"));
-                }
-                Target::Api {
-                    token,
-                    channel,
-                    base_url: base_url.trim_end_matches('/').to_owned(),
-                }
-            }
+            (None, Some(_), Some(_)) => Target::Api {
+                token: check.credential("token", rendered),
+                channel: check.required("channel", "a channel id such as C0123456789"),
+                base_url: check.base_url(rendered, DEFAULT_BASE_URL),
+            },
             (None, Some(_), None) => {
                 check.error("channel is required with token");
                 Target::Webhook(String::new())

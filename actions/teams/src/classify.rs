@@ -30,10 +30,8 @@ pub fn classify(
         Ok(response) => response,
         Err(error) => {
             let error = classify_error(error);
-            return Err(with_reason(
-                &error,
-                format!("Teams workflow ({host}): {}", error.reason()),
-            ));
+            let reason = format!("Teams workflow ({host}): {}", error.reason());
+            return Err(error.with_reason(reason));
         }
     };
     let status = response.status;
@@ -62,28 +60,13 @@ pub fn classify(
         429 => Err(ActionError::rate_limited(reason())
             .with_status(429)
             .with_after_ms(retry_hint_ms(&response, now_unix_ms, &[]))),
-        400..=499 if status != 408 && status != 410 => {
-            Err(ActionError::permanent(reason()).with_status(status))
-        }
         // A redirect keeps the standard reason (it names the target); the rest name the host.
         300..=399 => classify_response(&response, now_unix_ms).map_err(|e| {
             let prefixed = format!("Teams workflow ({host}): {}", e.reason());
-            with_reason(&e, prefixed)
+            e.with_reason(prefixed)
         }),
-        _ => classify_response(&response, now_unix_ms).map_err(|e| with_reason(&e, reason())),
+        _ => classify_response(&response, now_unix_ms).map_err(|e| e.with_reason(reason())),
     }
-}
-
-/// `error` with its reason replaced.
-fn with_reason(error: &ActionError, reason: String) -> ActionError {
-    let mut error = error.clone();
-    match &mut error {
-        ActionError::Retryable { reason: r, .. }
-        | ActionError::RateLimited { reason: r, .. }
-        | ActionError::Permanent { reason: r, .. }
-        | ActionError::Gone { reason: r, .. } => *r = reason,
-    }
-    error
 }
 
 /// `error` without `webhook_url`, its query, or its `sig` value anywhere in the reason.
@@ -99,15 +82,7 @@ pub fn redact(error: ActionError, webhook_url: &str) -> ActionError {
                 .map(|(_, value)| value),
         );
     }
-    let mut reason = error.reason().to_owned();
-    for secret in secrets.into_iter().filter(|s| s.len() >= 4) {
-        reason = reason.replace(secret, "[redacted]");
-    }
-    if reason == error.reason() {
-        error
-    } else {
-        with_reason(&error, reason)
-    }
+    error.redacting(secrets)
 }
 
 #[cfg(test)]

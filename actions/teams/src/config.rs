@@ -52,32 +52,22 @@ impl TeamsConfig {
             "{ webhook_url = { env = \"TEAMS_WORKFLOW_URL\" }, text = \"…\" }",
         )?;
         let templated = |v: &str| !rendered && is_template(v);
-        let webhook_url = match check.text("webhook_url") {
-            Some(url) => {
-                if !templated(&url) {
-                    match Url::parse(&url) {
-                        // The URL is a credential: never quoted, not even in part.
-                        Err(_) => check.error("webhook_url is not an http(s) URL"),
-                        Ok(parsed) if retired_connector(&parsed) => check.error(
-                            "webhook_url is an Office 365 connector (Incoming Webhook) URL, which \
-                             Microsoft retired: create a Workflows webhook (\"Post to a channel \
-                             when a webhook request is received\") and use its URL",
-                        ),
-                        Ok(_) => {}
-                    }
-                }
-                url
+        let webhook_url = check.required(
+            "webhook_url",
+            "the HTTP URL of a Workflows \"When a Teams webhook request is received\" trigger",
+        );
+        // Not `check.url`: the URL is a credential, never quoted, not even in part.
+        if !webhook_url.is_empty() && !templated(&webhook_url) {
+            match Url::parse(&webhook_url) {
+                Err(_) => check.error("webhook_url is not an http(s) URL"),
+                Ok(parsed) if retired_connector(&parsed) => check.error(
+                    "webhook_url is an Office 365 connector (Incoming Webhook) URL, which \
+                     Microsoft retired: create a Workflows webhook (\"Post to a channel \
+                     when a webhook request is received\") and use its URL",
+                ),
+                Ok(_) => {}
             }
-            None => {
-                if check.get("webhook_url").is_none() {
-                    check.error(
-                        "webhook_url is required (the HTTP URL of a Workflows \"When a Teams \
-                         webhook request is received\" trigger)",
-                    );
-                }
-                String::new()
-            }
-        };
+        }
         let text = check.text("text");
         let card = match (text, check.get("card")) {
             (Some(text), None) => text_card(&text),
@@ -215,6 +205,7 @@ mod tests {
             err.contains("webhook_url must be a non-empty string"),
             "{err}"
         );
+        assert!(!err.contains("webhook_url is required"), "{err}");
         assert!(err.contains("text must be a non-empty string"), "{err}");
         assert!(!err.contains("text or card"), "{err}");
         let both = json!({"webhook_url": URL, "text": "x", "card": {"type": "AdaptiveCard"}});

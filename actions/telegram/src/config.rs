@@ -7,7 +7,6 @@
 //! ```
 
 use hookgate_sdk::api::{ConfigCheck, is_template};
-use hookgate_sdk::http::Url;
 use serde_json::Value;
 
 /// The keys a `telegram` config may have.
@@ -69,16 +68,7 @@ impl TelegramConfig {
                 String::new()
             }
         };
-        let base_url = match table.get("base_url") {
-            None => DEFAULT_BASE_URL.to_owned(),
-            Some(Value::String(url)) if templated(url) || Url::parse(url).is_ok() => {
-                url.trim_end_matches('/').to_owned()
-            }
-            Some(_) => {
-                check.error("base_url must be an http(s) URL");
-                String::new()
-            }
-        };
+        let base_url = check.base_url(rendered, DEFAULT_BASE_URL);
         let mut message = serde_json::Map::new();
         match table.get("chat_id") {
             Some(Value::String(id)) if !id.is_empty() => {

@@ -77,6 +77,19 @@ pub fn markdown(results: &Results) -> String {
              {:.0} events/s delivered ({} accepted at {:.0}/s, {} delivered), peak RSS {:.0} MiB.",
             e.delivered_per_sec, e.accepted, e.ingest_per_sec, e.delivered, e.peak_rss_mib
         );
+        if let Some(h) = &results.end_to_end_http {
+            let _ = writeln!(
+                out,
+                "With a templated `http` action instead (a body of seven rendered fields: typed \
+                 values, `money`, `date`, `default`, an object): {:.0} events/s delivered \
+                 ({:.2}× `forward`; {} accepted, {} delivered), peak RSS {:.0} MiB.",
+                h.delivered_per_sec,
+                h.delivered_per_sec / e.delivered_per_sec,
+                h.accepted,
+                h.delivered,
+                h.peak_rss_mib
+            );
+        }
     }
     let _ = writeln!(
         out,
@@ -175,12 +188,20 @@ fn targets(results: &Results) -> Vec<String> {
             e.delivered_per_sec,
             verdict(e.delivered_per_sec >= 5_000.0)
         ));
+        if let Some(h) = &results.end_to_end_http {
+            let ratio = h.delivered_per_sec / e.delivered_per_sec;
+            lines.push(format!(
+                "templated http ≥ 0.8× forward end to end: {ratio:.2}× — {}",
+                verdict(ratio >= 0.8)
+            ));
+        }
     }
     let peak = rows
         .iter()
         .filter(|r| r.server.starts_with("hookgate"))
         .map(|r| r.peak_rss_mib)
         .chain(results.end_to_end.as_ref().map(|e| e.peak_rss_mib))
+        .chain(results.end_to_end_http.as_ref().map(|e| e.peak_rss_mib))
         .reduce(f64::max);
     if let Some(peak) = peak {
         lines.push(format!(

@@ -103,6 +103,8 @@ pub struct Results {
     pub loads: Vec<LoadRow>,
     /// End to end.
     pub end_to_end: Option<EndToEnd>,
+    /// The same with a templated `http` action instead of `forward`: what templating costs.
+    pub end_to_end_http: Option<EndToEnd>,
     /// Plugin overhead.
     pub overhead: Vec<Overhead>,
     /// Hot reload.
@@ -221,11 +223,14 @@ pub async fn run_all(settings: &Settings) -> anyhow::Result<Results> {
             &server,
         ));
     }
-    let end_to_end = if settings.wants("e2e") {
-        eprintln!("end to end");
-        Some(end_to_end(&binary, settings).await?)
+    let (end_to_end, end_to_end_http) = if settings.wants("e2e") {
+        eprintln!("end to end (forward)");
+        let forward = end_to_end(&binary, settings, FORWARD_ROUTE).await?;
+        eprintln!("end to end (templated http)");
+        let http = end_to_end(&binary, settings, TEMPLATED_HTTP_ROUTE).await?;
+        (Some(forward), Some(http))
     } else {
-        None
+        (None, None)
     };
     let overhead = if settings.wants("overhead") {
         eprintln!("plugin overhead");
@@ -250,6 +255,7 @@ pub async fn run_all(settings: &Settings) -> anyhow::Result<Results> {
         seconds: settings.measure.as_secs_f64(),
         loads,
         end_to_end,
+        end_to_end_http,
         overhead,
         reload,
         startup,
@@ -292,13 +298,24 @@ async fn receiver() -> anyhow::Result<(SocketAddr, Arc<AtomicU64>, Arc<std::sync
     Ok((addr, count, last))
 }
 
-async fn end_to_end(binary: &Path, settings: &Settings) -> anyhow::Result<EndToEnd> {
+/// The end-to-end route: `forward` sends the normalized event as it is.
+const FORWARD_ROUTE: &str = "action = \"forward\"\nconfig = { url = \"http://ADDR/sink\" }";
+
+/// The same route as an `http` action whose body is rendered per event: typed values, filters,
+/// a default, as an operator's integration would have them.
+const TEMPLATED_HTTP_ROUTE: &str = "action = \"http\"\nconfig = { url = \"http://ADDR/sink\", \
+    body = { id = \"{{ event.id }}\", kind = \"{{ event.type }}\", cents = \"{{ event.amount }}\", \
+    total = \"{{ event.amount | money(event.currency) }}\", at = \"{{ event.occurred_at | date('%Y-%m-%d %H:%M') }}\", \
+    customer = \"{{ event.payload.data.object.receipt_email | default('unknown') }}\", \
+    object = \"{{ event.payload.data.object }}\" } }";
+
+async fn end_to_end(binary: &Path, settings: &Settings, route: &str) -> anyhow::Result<EndToEnd> {
     let (addr, count, last) = receiver().await?;
     let body = format!(
         "[egress]\nallow_private = [\"127.0.0.1/32\"]\n\n{}\n\
-         [[routes]]\nname = \"sink\"\nsource = \"*\"\naction = \"forward\"\n\
-         config = {{ url = \"http://{addr}/sink\" }}\nmax_in_flight = 64\n",
-        sources_toml()
+         [[routes]]\nname = \"sink\"\nsource = \"*\"\n{}\nmax_in_flight = 64\n",
+        sources_toml(),
+        route.replace("ADDR", &addr.to_string())
     );
     let dir = GatewayDir::new("", &body)?;
     let server = gateway(binary, &dir)?;
