@@ -744,3 +744,58 @@ async fn bulk_replay_pages_with_progress_and_keeps_to_the_route_asked_for(backen
         "a replay starts a fresh schedule: {detail}"
     );
 }
+
+/// Events of 1, 2 and 4 MiB are delivered once each: the destination reads the whole declared
+/// body and answers 200, and that 2xx is the outcome, even though the host's body sender is
+/// gone by the time the action's last flush returns (issue 17 item 16: such events were
+/// taken for "connection closed while sending", resent five times and dead-lettered).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_events_are_delivered_once() {
+    let rx = Receiver::start().await;
+    rx.set_default("/big", Reply::status(200).body("ok"));
+    let gw = start_with(GatewayConfig {
+        plugin_files: vec![plugin("stripe"), plugin("forward-action")],
+        backend: Backend::Sqlite,
+        body: format!(
+            "[egress]\nallow_private = [\"127.0.0.1/32\"]\ntimeout_ms = 10000\n\n[sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"{SECRET}\"]\nmax_body_bytes = 8388608\n\n{}",
+            route("big", &rx.url("/big"), FAST_RETRIES)
+        ),
+        env: vec![("HOOKGATE_ADMIN_TOKEN".into(), TOKEN.into())],
+        ..Default::default()
+    })
+    .await;
+    let mut ids = Vec::new();
+    for (i, mib) in [1usize, 2, 4, 1, 2, 4].into_iter().enumerate() {
+        let body = format!(
+            r#"{{"id":"evt_big_{i}","type":"payment_intent.succeeded","created":1700000000,"data":{{"object":{{"id":"pi_big_{i}","object":"payment_intent","amount":100,"currency":"usd","blob":"{}"}}}}}}"#,
+            "x".repeat(mib << 20)
+        );
+        let response = gw
+            .post(
+                "stripe",
+                &[(
+                    "stripe-signature",
+                    sign::stripe(&[SECRET], now(), body.as_bytes()),
+                )],
+                body,
+            )
+            .await;
+        assert_eq!(response.status(), 202);
+        ids.push(
+            json(response).await["events"][0]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    for id in &ids {
+        let job = job_with_status(&gw, id, "big", "delivered").await;
+        assert_eq!(
+            job["attempts"], 1,
+            "a 200 to the whole body is a success: {job}"
+        );
+    }
+    let got = rx.received("/big");
+    assert_eq!(got.len(), ids.len(), "each event received once");
+    assert!(got.iter().all(|r| r.body.len() > 1 << 20));
+}

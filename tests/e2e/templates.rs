@@ -106,3 +106,75 @@ fn bad_templates_and_conditions_are_refused_at_start() {
     assert!(output.contains("routes[0].when"), "{output}");
     assert!(output.contains("routes[0].config.body.text"), "{output}");
 }
+
+/// A 2 MB GitHub push through a route with a `when` condition and a templated body: the
+/// condition and the render read the whole payload (both run off the async runtime at this
+/// size), and the destination gets values from deep inside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_payloads_are_routed_by_when_and_rendered() {
+    let receiver = Receiver::start().await;
+    receiver.set_default("/push", Reply::status(204));
+    let routes = format!(
+        r#"
+[[routes]]
+name = "big-pushes"
+source = "github"
+when = "event.payload.commits | length > 1000"
+action = "http"
+config = {{ url = "{url}", body = {{ commits = "{{{{ event.payload.commits | length }}}}", last = "{{{{ (event.payload.commits | last).id }}}}", repo = "{{{{ event.metadata.repository }}}}" }} }}
+
+[[routes]]
+name = "small-pushes"
+source = "github"
+when = "event.payload.commits | length <= 1000"
+action = "http"
+config = {{ url = "{url}" }}
+"#,
+        url = receiver.url("/push")
+    );
+    let gw = crate::start_with(hookgate_testkit::GatewayConfig {
+        plugin_files: vec![plugin("github"), plugin("http-action")],
+        backend: hookgate_testkit::Backend::Sqlite,
+        body: format!(
+            "[egress]\nallow_private = [\"127.0.0.1/32\"]\n\n[sources.github]\nplugin = \"github\"\nsecrets = [\"big\"]\nmax_body_bytes = 26214400\n{routes}"
+        ),
+        env: vec![("HOOKGATE_ADMIN_TOKEN".into(), crate::delivery::TOKEN.into())],
+        ..Default::default()
+    })
+    .await;
+    let commits: Vec<String> = (0..20_000)
+        .map(|i| format!(r#"{{"id":"c{i}","message":"commit number {i} of a large push"}}"#))
+        .collect();
+    let body = format!(
+        r#"{{"ref":"refs/heads/main","after":"6113728f27ae82c7b1a177c8d03f9e96e0adf246","repository":{{"id":1,"full_name":"octo/big"}},"sender":{{"login":"octocat"}},"commits":[{}]}}"#,
+        commits.join(",")
+    );
+    assert!(body.len() > 1_000_000, "{} bytes", body.len());
+    let headers = [
+        (
+            "x-hub-signature-256",
+            hookgate_testkit::sign::github("big", body.as_bytes()),
+        ),
+        ("x-github-event", "push".to_owned()),
+        ("x-github-delivery", "large-push-1".to_owned()),
+    ];
+    let response = gw.post("github", &headers, body).await;
+    assert_eq!(response.status(), 202);
+    let id = crate::json(response).await["events"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    job_with_status(&gw, &id, "big-pushes", "delivered").await;
+    let event = admin(&gw, &format!("/admin/events/{id}")).await;
+    let routes: Vec<&str> = event["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|j| j["route"].as_str())
+        .collect();
+    assert_eq!(routes, ["big-pushes"], "when chose one route: {event}");
+    assert_eq!(
+        receiver.received("/push")[0].json(),
+        serde_json::json!({"commits": 20000, "last": "c19999", "repo": "octo/big"})
+    );
+}

@@ -63,6 +63,20 @@ impl std::fmt::Debug for Deliverer {
 /// Margin of a lease over the longest possible attempt.
 const LEASE_SLACK: Duration = Duration::from_secs(10);
 
+/// Payloads larger than this are joined into the event JSON and rendered into the route's
+/// config off the async runtime.
+const INLINE_PREPARE_BYTES: usize = 256 * 1024;
+
+/// The event JSON an action is handed, and the route's config rendered for it.
+fn prepare(
+    job: &LeasedJob,
+    config: &crate::config::ActionConfig,
+) -> (Vec<u8>, Result<Arc<str>, crate::config::ConfigRenderError>) {
+    let event_json = delivery_json(&job.envelope, &job.payload);
+    let rendered = config.render(&event_json, &job.route);
+    (event_json, rendered)
+}
+
 impl Deliverer {
     /// An engine for `destinations`; routes disabled in the store stay disabled.
     pub async fn new(
@@ -273,8 +287,29 @@ impl Deliverer {
         let number = job.attempts + 1;
         let started = self.clock.now();
         let timer = Instant::now();
-        let event_json = delivery_json(&job.envelope, &job.payload);
-        let outcome = match destination.config.render(&event_json, &job.route) {
+        let (job, event_json, rendered) = if job.payload.len() > INLINE_PREPARE_BYTES {
+            // Joining and rendering a large payload (a 25 MB GitHub push) takes milliseconds
+            // of CPU: on a blocking thread, not on a worker that serves requests.
+            let (config, route) = (destination.config.clone(), job.route.clone());
+            match tokio::task::spawn_blocking(move || {
+                let (event_json, rendered) = prepare(&job, &config);
+                (job, event_json, rendered)
+            })
+            .await
+            {
+                Ok(prepared) => prepared,
+                // Only a panic ends the task early; the job's lease expires and it runs again.
+                Err(e) => {
+                    tracing::error!(route = %route, error = %e, "preparing a delivery failed; the job runs again when its lease expires");
+                    self.destinations.end(&route, Instant::now(), true, None);
+                    return;
+                }
+            }
+        } else {
+            let (event_json, rendered) = prepare(&job, &destination.config);
+            (job, event_json, rendered)
+        };
+        let outcome = match rendered {
             // A template that cannot render for this event will not render on a retry
             // either: dead-lettered with the route, key and expression, replayable once the
             // config is fixed.

@@ -62,6 +62,13 @@ impl RouteTable {
         self.routes.is_empty()
     }
 
+    /// Whether `source`'s events may meet a `when` condition, which parses the whole payload.
+    pub fn has_conditions_for(&self, source: &str) -> bool {
+        self.routes
+            .iter()
+            .any(|r| r.when.is_some() && r.source.as_deref().is_none_or(|s| s == source))
+    }
+
     /// Names of every route `event` goes to, in config order. `envelope_json` and `payload`
     /// are the event as stored; a `when` condition sees them joined, as actions do.
     pub fn routes_for(&self, event: &Envelope, envelope_json: &str, payload: &[u8]) -> Vec<String> {
