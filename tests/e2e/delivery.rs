@@ -235,6 +235,10 @@ async fn permanent_failure_is_dead_lettered_then_replayed(backend: Backend) {
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["event_id"], id.as_str());
     assert_eq!(items[0]["source"], "stripe");
+    assert_eq!(
+        items[0]["platform_event_id"], "evt_dlq",
+        "the operator finds Stripe's own id in the list"
+    );
     assert!(
         admin(&gw, "/admin/dlq?source=github").await["items"]
             .as_array()

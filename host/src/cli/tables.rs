@@ -40,11 +40,12 @@ pub(super) fn dlq_lines(page: &Page<DeadLetter>) -> Vec<String> {
     }
     lines.extend(page.items.iter().map(|d| {
         format!(
-            "{}  {}  route={} source={} type={} attempts={}  {}",
+            "{}  {}  route={} source={} platform_id={} type={} attempts={}  {}",
             d.dead_lettered_at,
             d.event_id,
             d.route.as_deref().unwrap_or("- (not normalized)"),
             d.source,
+            d.platform_event_id,
             d.event_type,
             d.attempts,
             d.error.as_deref().unwrap_or(""),
@@ -144,6 +145,7 @@ mod tests {
             route: route.map(str::to_owned),
             source: "stripe".into(),
             event_type: "payment.completed".into(),
+            platform_event_id: "evt_3Nabc".into(),
             attempts: 3,
             error: error.map(str::to_owned),
             received_at: "2026-11-23T10:00:00.000Z".into(),
@@ -163,8 +165,8 @@ mod tests {
         assert_eq!(
             dlq_lines(&page),
             [
-                "2026-11-23T10:05:00.000Z  evt_1  route=crm source=stripe type=payment.completed attempts=3  HTTP 404",
-                "2026-11-23T10:05:00.000Z  evt_1  route=- (not normalized) source=stripe type=payment.completed attempts=3  ",
+                "2026-11-23T10:05:00.000Z  evt_1  route=crm source=stripe platform_id=evt_3Nabc type=payment.completed attempts=3  HTTP 404",
+                "2026-11-23T10:05:00.000Z  evt_1  route=- (not normalized) source=stripe platform_id=evt_3Nabc type=payment.completed attempts=3  ",
                 "more: --cursor c1",
             ]
         );

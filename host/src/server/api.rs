@@ -259,6 +259,8 @@ pub struct DeadLetter {
     /// The event's type.
     #[serde(rename = "type")]
     pub event_type: String,
+    /// The platform's own id of the event (Stripe's `evt_…`).
+    pub platform_event_id: String,
     /// Attempts made.
     pub attempts: u32,
     /// The last error.
@@ -276,6 +278,7 @@ impl From<store::DeadLetter> for DeadLetter {
             route: d.route,
             source: d.source,
             event_type: d.event_type,
+            platform_event_id: d.platform_event_id,
             attempts: d.attempts,
             error: d.error,
             received_at: rfc3339_ms(d.received_at_ms),

@@ -216,6 +216,7 @@ fn every_answer_type_has_exactly_the_documented_fields() {
         route: Some("crm".into()),
         source: "stripe".into(),
         event_type: "payment.completed".into(),
+        platform_event_id: "evt_stripe_1".into(),
         attempts: 1,
         error: Some("HTTP 422".into()),
         received_at_ms: 1_700_000_000_000,

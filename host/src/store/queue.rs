@@ -83,6 +83,9 @@ pub struct DeadLetter {
     /// The event's type.
     #[serde(rename = "type")]
     pub event_type: String,
+    /// The platform's own id of the event (Stripe's `evt_…`, GitHub's delivery id), so an
+    /// operator finds a platform's event without opening every entry.
+    pub platform_event_id: String,
     /// Attempts made.
     pub attempts: u32,
     /// The last error.

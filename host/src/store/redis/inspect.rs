@@ -247,6 +247,7 @@ impl Inspection for RedisStore {
                         attempts: c.u32()?,
                         error: c.opt_text()?,
                         received_at_ms: c.int()?,
+                        platform_event_id: c.text()?,
                         dead_lettered_at_ms: score,
                     };
                     Ok(check_source

@@ -88,15 +88,16 @@ impl Inspection for SqliteStore {
             // Jobs that gave up, and payloads that could not be normalized (no job; keyed by
             // their negated rowid so one cursor orders both).
             let mut sql = String::from(
-                "SELECT event_id, route, source, type, attempts, error, received_at_ms, at, key FROM (
+                "SELECT event_id, route, source, type, attempts, error, received_at_ms, at, key, pid FROM (
                    SELECT j.event_id AS event_id, j.route AS route, e.source AS source,
                           e.type AS type, j.attempts AS attempts, j.last_error AS error,
-                          e.received_at_ms AS received_at_ms, j.updated_at_ms AS at, j.id AS key
+                          e.received_at_ms AS received_at_ms, j.updated_at_ms AS at, j.id AS key,
+                          e.platform_event_id AS pid
                    FROM jobs j JOIN events e ON e.id = j.event_id
                    WHERE j.status = 'dead_lettered'
                    UNION ALL
                    SELECT e.id, NULL, e.source, e.type, 0, e.error, e.received_at_ms,
-                          e.received_at_ms, -e.rowid
+                          e.received_at_ms, -e.rowid, e.platform_event_id
                    FROM events e WHERE e.status = 'dead_lettered'
                  ) WHERE 1 = 1",
             );
@@ -120,6 +121,7 @@ impl Inspection for SqliteStore {
                             error: r.get(5)?,
                             received_at_ms: r.get(6)?,
                             dead_lettered_at_ms: r.get(7)?,
+                            platform_event_id: r.get(9)?,
                         },
                         r.get(8)?,
                     ))
