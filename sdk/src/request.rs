@@ -141,6 +141,32 @@ impl VerifyContext {
         }
     }
 
+    /// Like [`VerifyContext::verify_any_secret`] for secrets that must be decoded into a key
+    /// first (`whsec_<base64>`): `key` decodes one, `check` verifies with it. A secret that does
+    /// not decode is skipped; when none does, the answer is
+    /// [`VerifyError::NoSecretConfigured`] — the operator's mistake, answered 503 so the sender
+    /// retries once it is fixed, not a 401 that tells it the request was forged.
+    pub fn verify_any_key<K>(
+        &self,
+        key: impl Fn(&[u8]) -> Option<K>,
+        mut check: impl FnMut(&K) -> bool,
+    ) -> Result<(), VerifyError> {
+        let keys: Vec<K> = self.secrets.iter().filter_map(|s| key(s)).collect();
+        if keys.is_empty() {
+            return Err(VerifyError::NoSecretConfigured);
+        }
+        // Every key is tried, as in `verify_any_secret`.
+        let mut ok = false;
+        for k in &keys {
+            ok |= check(k);
+        }
+        if ok {
+            Ok(())
+        } else {
+            Err(VerifyError::SignatureMismatch)
+        }
+    }
+
     /// Checks a signed Unix timestamp (as text) against `now` and the tolerance.
     pub fn check_timestamp(&self, timestamp: &str) -> Result<i64, VerifyError> {
         let ts = parse_unix_secs(timestamp).ok_or(VerifyError::MissingTimestamp)?;

@@ -290,30 +290,32 @@ impl Dialect {
         }
         let prefix = self.signed_prefix(id, signed_timestamp);
         let message: [&[u8]; 2] = [prefix.as_bytes(), &request.body];
-        context.verify_any_secret(|secret| match self.key.key(secret) {
-            Some(Key::Hmac(key)) => {
-                // Computed once per secret, whatever the number of entries.
-                let expected = hmac(Hash::Sha256, &key, &message);
-                let expected_text =
-                    matches!(self.entries, Entries::V1Text).then(|| base64_encode(&expected));
-                entries.iter().fold(false, |ok, entry| {
-                    ok | match (entry, &expected_text) {
-                        (Entry::Text(text), Some(expected)) => {
-                            constant_time_eq(text.as_bytes(), expected.as_bytes())
+        context.verify_any_key(
+            |secret| self.key.key(secret),
+            |key| match key {
+                Key::Hmac(key) => {
+                    // Computed once per secret, whatever the number of entries.
+                    let expected = hmac(Hash::Sha256, key, &message);
+                    let expected_text =
+                        matches!(self.entries, Entries::V1Text).then(|| base64_encode(&expected));
+                    entries.iter().fold(false, |ok, entry| {
+                        ok | match (entry, &expected_text) {
+                            (Entry::Text(text), Some(expected)) => {
+                                constant_time_eq(text.as_bytes(), expected.as_bytes())
+                            }
+                            (Entry::Hmac(sig), _) => constant_time_eq(sig, &expected),
+                            _ => false,
                         }
-                        (Entry::Hmac(sig), _) => constant_time_eq(sig, &expected),
-                        _ => false,
-                    }
+                    })
+                }
+                Key::Ed25519(key) => {
+                    let signed = message.concat();
+                    entries.iter().fold(false, |ok, entry| {
+                    ok | matches!(entry, Entry::Ed25519(sig) if ed25519_verify(key, &signed, sig))
                 })
-            }
-            Some(Key::Ed25519(key)) => {
-                let signed = message.concat();
-                entries.iter().fold(false, |ok, entry| {
-                    ok | matches!(entry, Entry::Ed25519(sig) if ed25519_verify(&key, &signed, sig))
-                })
-            }
-            None => false,
-        })
+                }
+            },
+        )
     }
 
     /// The signature entry (`v1,<base64>`) for one message; `timestamp` is the header text.
@@ -420,12 +422,23 @@ mod tests {
             Err(crate::VerifyError::MissingSignature),
             "the other names are not read"
         );
+        // A secret that decodes to no key is the operator's mistake, not a forged request: no
+        // usable secret (503, the sender retries), never a signature anyone could match.
         let empty_key = crate::VerifyContext::new("whsec_", TIMESTAMP);
         assert_eq!(
             LIBRARY
                 .with_names(WEBHOOK)
                 .verify(&request(WEBHOOK, "1614265330", sig), &empty_key),
-            Err(crate::VerifyError::SignatureMismatch)
+            Err(crate::VerifyError::NoSecretConfigured)
+        );
+        // With another, usable secret beside it, the request is judged by that one.
+        let rotated =
+            crate::VerifyContext::with_secrets(&[b"whsec_", SECRET.as_bytes()], TIMESTAMP);
+        assert_eq!(
+            LIBRARY
+                .with_names(WEBHOOK)
+                .verify(&request(WEBHOOK, "1614265330", sig), &rotated),
+            Ok(())
         );
         let late = crate::VerifyContext::new(SECRET, TIMESTAMP + 301);
         assert!(

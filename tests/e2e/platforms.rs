@@ -493,3 +493,46 @@ async fn a_20_mb_github_push_is_normalized_within_the_memory_cap() {
         serde_json::from_str::<serde_json::Value>(&body).unwrap()
     );
 }
+
+/// A secret that does not decode (`whsec_` with no base64 after it, a common paste error) is
+/// the operator's mistake: 503 with Retry-After, so the platform retries once it is fixed, and
+/// an error in the log saying so; never a 401 that tells the sender its request was forged
+/// (some senders disable an endpoint that keeps refusing), and never a key anyone could sign
+/// with. A source with a usable secret beside it is unaffected (issue 17 item 9).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undecodable_secret_answers_503_and_logs_the_configuration_problem() {
+    let gw = start(
+        &["standard-webhooks"],
+        "[sources.broken]\nplugin = \"standard-webhooks\"\nsecrets = [\"whsec_\"]\n\n[sources.rotating]\nplugin = \"standard-webhooks\"\nsecrets = [\"whsec_***\", \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\n",
+    )
+    .await;
+    let body = r#"{"type":"user.created","data":{"id":"user_1"}}"#;
+    let ts = now();
+    let headers = |secret: &str| {
+        vec![
+            ("svix-id", "msg_bad_secret".to_owned()),
+            ("svix-timestamp", ts.to_string()),
+            (
+                "svix-signature",
+                sign::standard_webhooks(secret, "msg_bad_secret", ts, body.as_bytes()),
+            ),
+        ]
+    };
+    // Signed with an empty key: what anyone could compute if an empty key were used.
+    let forged = gw.post("broken", &headers("whsec_"), body.to_owned()).await;
+    assert_eq!(forged.status(), 503);
+    assert!(forged.headers().get("retry-after").is_some());
+    assert_eq!(gw.count_events().await, 0);
+    assert!(
+        gw.logs().contains("no usable secret"),
+        "the log names the configuration problem"
+    );
+    let genuine = gw
+        .post(
+            "rotating",
+            &headers("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+            body.to_owned(),
+        )
+        .await;
+    assert_eq!(genuine.status(), 202);
+}

@@ -229,6 +229,9 @@ impl Validator {
             .iter()
             .enumerate()
             .filter_map(|(i, spec)| {
+                // How a source secret becomes a key is its plugin's rule (Stripe's whsec_ is
+                // the key as written, a Standard Webhooks whsec_ is base64): one that yields
+                // no key is refused per request with a 503 and logged, never used empty.
                 spec.resolve(base)
                     .map_err(|e| self.problem(format!("{path}.secrets[{i}]"), e))
                     .ok()
@@ -354,17 +357,27 @@ impl Validator {
                 .map_err(|e| self.problem(format!("{path}.signing_secret"), e))
                 .ok()
         })?;
-        let valid = std::str::from_utf8(secret.expose())
-            .ok()
-            .is_some_and(|text| hookgate_sdk::standard_webhooks::signing_key(text).is_ok());
-        if !valid {
+        if !signing_key_ok(&secret) {
             // Never echo the secret itself.
-            self.problem(
-                format!("{path}.signing_secret"),
-                "must be a Standard Webhooks secret: \"whsec_\" followed by base64",
-            );
+            self.problem(format!("{path}.signing_secret"), WEAK_WHSEC);
             return None;
         }
         Some(secret)
     }
+}
+
+/// The shortest HMAC key a route's `signing_secret` may decode to (the Standard Webhooks
+/// specification asks for 24 to 64 bytes; 16 keeps older secrets working while refusing empty
+/// and toy keys: `whsec_` alone decodes to nothing, and anyone could sign with that).
+pub const MIN_WHSEC_KEY_BYTES: usize = 16;
+
+const WEAK_WHSEC: &str = "must be a Standard Webhooks secret: \"whsec_\" followed by the base64 of a key of at least 16 bytes";
+
+/// Whether `secret` (`whsec_<base64>`, or the base64 alone) decodes to a key long enough to
+/// sign with.
+fn signing_key_ok(secret: &super::Secret) -> bool {
+    std::str::from_utf8(secret.expose())
+        .ok()
+        .and_then(|text| hookgate_sdk::standard_webhooks::signing_key(text.trim()).ok())
+        .is_some_and(|key| key.len() >= MIN_WHSEC_KEY_BYTES)
 }

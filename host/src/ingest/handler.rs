@@ -139,7 +139,14 @@ async fn handle(
         }
         Outcome::Refused(reason) => {
             let error = IngestError::from(reason);
-            tracing::info!(source = %source_name, reason = %error, "webhook refused");
+            if matches!(error, IngestError::NoSecret) {
+                // The operator's to fix, not the sender's: a secret that is missing or does
+                // not decode (a whsec_ secret that is not whsec_<base64>). Answered 503, so the
+                // sender retries once it is fixed.
+                tracing::error!(source = %source_name, plugin = %plugin.info.name, "webhook refused: the source has no usable secret (missing, or not in the form its plugin reads); answering 503 until the config is fixed");
+            } else {
+                tracing::info!(source = %source_name, reason = %error, "webhook refused");
+            }
             Err(error)
         }
         Outcome::Verified(mut verified) => {
