@@ -141,6 +141,27 @@ impl VerifyContext {
         }
     }
 
+    /// `Ok` if the HMAC of `message` under any configured secret equals any of `candidates`
+    /// (the request's decoded signatures). Each secret's MAC is computed once, however many
+    /// candidates the request carries, and compared with each in constant time; an empty
+    /// secret or candidate never matches.
+    pub fn verify_any_mac(
+        &self,
+        hash: crate::crypto::Hash,
+        message: &[&[u8]],
+        candidates: &[Vec<u8>],
+    ) -> Result<(), VerifyError> {
+        self.verify_any_secret(|secret| {
+            if secret.is_empty() {
+                return false;
+            }
+            let mac = crate::crypto::hmac(hash, secret, message);
+            candidates
+                .iter()
+                .fold(false, |ok, c| ok | crate::crypto::constant_time_eq(c, &mac))
+        })
+    }
+
     /// Like [`VerifyContext::verify_any_secret`] for secrets that must be decoded into a key
     /// first (`whsec_<base64>`): `key` decodes one, `check` verifies with it. A secret that does
     /// not decode is skipped; when none does, the answer is

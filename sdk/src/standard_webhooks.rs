@@ -280,6 +280,8 @@ impl Dialect {
             }
         };
         context.check_unix_secs(seconds.ok_or(VerifyError::MissingTimestamp)?)?;
+        // Bounded before anything is decoded or verified (see MAX_SIGNATURE_ENTRIES).
+        crate::signature::split_signature_list(header)?;
         let (entries, unreadable) = self.entries(header);
         if entries.is_empty() {
             return Err(if unreadable {

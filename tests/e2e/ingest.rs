@@ -400,3 +400,39 @@ action = "forward"
     assert_eq!(json(again).await["status"], "duplicate");
     assert_eq!(job_routes(id).await.len(), 2);
 }
+
+/// A signature flood: a `Stripe-Signature` with 5,000 `v1=` entries (each once a full HMAC of
+/// the body per secret) is malformed at once, before any MAC is computed, while a genuine
+/// header carrying two signatures (a secret being rolled) still verifies (issue 17 item 2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signature_floods_are_refused_before_any_mac_is_computed() {
+    const SECRET: &str = "whsec_flood_secret_0123456789";
+    let gw = start(
+        &["stripe"],
+        &format!("[sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"{SECRET}\"]\n"),
+    )
+    .await;
+    let body = format!(
+        r#"{{"id":"evt_flood","type":"payment_intent.succeeded","created":1700000000,"data":{{"object":{{"id":"pi_1","object":"payment_intent","amount":100,"currency":"usd","pad":"{}"}}}}}}"#,
+        "x".repeat(1000)
+    );
+    let t = now();
+    let forged = format!(
+        "t={t},{}",
+        vec!["v1=0000000000000000000000000000000000000000000000000000000000000000"; 5000].join(",")
+    );
+    let flood = gw
+        .post("stripe", &[("stripe-signature", forged)], body.clone())
+        .await;
+    assert_eq!(flood.status(), 401);
+    let answer = json(flood).await.to_string();
+    assert!(answer.contains("more than 16 entries"), "{answer}");
+
+    // Two signatures, the old secret's and the new one's: verified.
+    let genuine = sign::stripe(&["whsec_the_old_secret_98765", SECRET], t, body.as_bytes());
+    assert_eq!(genuine.matches("v1=").count(), 2, "{genuine}");
+    let ok = gw
+        .post("stripe", &[("stripe-signature", genuine)], body)
+        .await;
+    assert_eq!(ok.status(), 202);
+}

@@ -86,7 +86,7 @@ fn verify_signature(req: &Request, ctx: &VerifyContext) -> Result<(), VerifyErro
 fn v1_signatures(header: &str) -> Result<Vec<Vec<u8>>, VerifyError> {
     let mut present = false;
     let mut signatures = Vec::new();
-    for entry in split_signature_list(header) {
+    for entry in split_signature_list(header)? {
         let Some(sig) = entry.strip_prefix("v1,").filter(|s| !s.is_empty()) else {
             continue;
         };
