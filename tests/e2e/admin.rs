@@ -102,3 +102,43 @@ async fn admin_shows_an_event_with_its_jobs_behind_the_token(backend: Backend) {
         "the admin token is never logged"
     );
 }
+
+/// The Bearer scheme is case-insensitive, and an address that keeps presenting wrong tokens
+/// is held off with 429 + Retry-After (its tokens not even compared) while it waits, so an
+/// admin token cannot be guessed at network speed (issue 17 item 4).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_admin_tokens_are_throttled_and_the_scheme_is_case_insensitive() {
+    let gw = gateway(
+        Backend::Sqlite,
+        vec![("HOOKGATE_ADMIN_TOKEN".into(), "s3cret-admin-token".into())],
+    )
+    .await;
+    let url = gw.url("/admin/routes");
+    let with = |value: &str| {
+        gw.client()
+            .get(&url)
+            .header("authorization", value.to_owned())
+            .send()
+    };
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let response = with(&format!("{scheme} s3cret-admin-token")).await.unwrap();
+        assert_eq!(response.status(), 200, "{scheme}");
+    }
+    for i in 0..10 {
+        let response = with(&format!("Bearer guess-{i}")).await.unwrap();
+        assert_eq!(response.status(), 401, "guess {i}");
+    }
+    let held = with("Bearer guess-10").await.unwrap();
+    assert_eq!(held.status(), 429);
+    let wait: u64 = held.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    // While held, even the right token waits: guessing gains nothing by getting lucky.
+    assert_eq!(
+        with("Bearer s3cret-admin-token").await.unwrap().status(),
+        429
+    );
+}

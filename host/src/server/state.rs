@@ -21,6 +21,8 @@ pub struct AppState {
     pub ingest: Arc<Ingest>,
     /// The admin API's Bearer token; the admin API is off without one.
     pub admin_token: Option<Secret>,
+    /// Wrong admin tokens per client address, to throttle guessing.
+    pub failed_admin_tokens: super::admin::throttle::FailedTokens,
     /// The delivery engine (absent in tests of the ingest alone).
     pub deliverer: Option<Arc<Deliverer>>,
     /// Set when a graceful shutdown began: `/ready` fails so load balancers stop sending.
@@ -41,6 +43,7 @@ impl AppState {
             store,
             ingest,
             admin_token,
+            failed_admin_tokens: Default::default(),
             deliverer: None,
             shutting_down: AtomicBool::new(false),
         }

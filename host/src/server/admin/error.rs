@@ -41,6 +41,9 @@ pub enum AdminError {
     /// The store failed; the same request may well work a moment later.
     #[error(transparent)]
     Unavailable(#[from] StoreError),
+    /// This address presented too many wrong tokens lately; it may try again after the wait.
+    #[error("too many failed admin tokens from this address; try again later")]
+    TooManyFailures(std::time::Duration),
 }
 
 impl AdminError {
@@ -67,6 +70,10 @@ impl AdminError {
             // Not a passing fault: retrying would not start an engine.
             AdminError::EngineOff => (StatusCode::SERVICE_UNAVAILABLE, None),
             AdminError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, Some(1)),
+            AdminError::TooManyFailures(wait) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                Some(u32::try_from(wait.as_secs().max(1)).unwrap_or(u32::MAX)),
+            ),
         }
     }
 }
@@ -149,6 +156,13 @@ mod tests {
                 "no route named \"crm\"",
             ),
             (AdminError::Conflict("why".into()), 409, None, None, "why"),
+            (
+                AdminError::TooManyFailures(std::time::Duration::from_millis(2500)),
+                429,
+                Some("2"),
+                None,
+                "too many failed admin tokens from this address; try again later",
+            ),
             (
                 AdminError::EngineOff,
                 503,

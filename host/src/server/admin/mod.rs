@@ -13,6 +13,7 @@ mod error;
 pub mod events;
 pub mod plugins;
 pub mod routes;
+pub mod throttle;
 
 pub use error::AdminError;
 
@@ -24,7 +25,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
-/// Refuses admin requests without the right Bearer token (compared in constant time).
+/// Refuses admin requests without the right Bearer token (compared in constant time), and
+/// holds off an address that keeps presenting wrong ones ([`throttle`]).
 pub async fn require_token(
     State(state): State<Arc<AppState>>,
     request: Request,
@@ -33,16 +35,39 @@ pub async fn require_token(
     let Some(expected) = &state.admin_token else {
         return AdminError::Disabled.into_response();
     };
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let now = std::time::Instant::now();
+    if let Some(peer) = peer
+        && let Err(wait) = state.failed_admin_tokens.check(peer, now)
+    {
+        return AdminError::TooManyFailures(wait).into_response();
+    }
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(bearer_token)
         .unwrap_or("");
     if !hookgate_sdk::crypto::constant_time_eq(presented.as_bytes(), expected.expose()) {
+        if let Some(peer) = peer {
+            state.failed_admin_tokens.failed(peer, now);
+        }
         return AdminError::Unauthorized.into_response();
     }
+    if let Some(peer) = peer {
+        state.failed_admin_tokens.succeeded(peer);
+    }
     next.run(request).await
+}
+
+/// The token of an `Authorization: Bearer <token>` value; the scheme is case-insensitive
+/// (RFC 9110 section 11.1), and spaces around the token are not part of it.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 /// The delivery engine, which routes and replays need.
