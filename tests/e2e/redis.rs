@@ -171,6 +171,56 @@ async fn a_redis_that_could_lose_acks_is_refused_at_start() {
     assert!(stderr.contains("appendonly"), "{stderr}");
 }
 
+/// A Redis that hides `CONFIG` (as managed services do) before 7.2 (no `WAITAOF`): nothing
+/// shows an ack would survive a crash, so `require_durable` (the default) refuses it as it
+/// refuses one known to lose acks, naming the setting that accepts the risk (issue 17 item
+/// 11). From 7.2 on, WAITAOF makes every insert durable, and there is nothing to refuse.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_hiding_its_settings_without_waitaof_is_refused() {
+    let redis = RedisServer::private(Persistence::ConfigHidden);
+    let version = std::process::Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let has_waitaof = version
+        .split("v=")
+        .nth(1)
+        .and_then(|v| {
+            let mut parts = v.split('.').map(|p| p.trim().parse::<u32>().unwrap_or(0));
+            Some((parts.next()?, parts.next()?))
+        })
+        .is_some_and(|v| v >= (7, 2));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("plugins")).unwrap();
+    let config = dir.path().join("hookgate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\npath = \"data\"\n{}\n[plugins]\ndir = \"plugins\"\n",
+            redis_storage(&redis)
+        ),
+    )
+    .unwrap();
+    if has_waitaof {
+        eprintln!(
+            "redis-server {version} has WAITAOF: inserts are made durable; nothing to refuse"
+        );
+        return;
+    }
+    let out = crate::run_to_exit(vec!["serve".into(), "--config".into(), config.into()]).await;
+    assert!(
+        !out.status.success(),
+        "started on a Redis whose durability it cannot see"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("CONFIG"), "{stderr}");
+    assert!(
+        stderr.contains("require_durable"),
+        "the way out is named: {stderr}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_share_the_load_and_deliver_every_event_once() {
     let redis = RedisServer::private(Persistence::Durable);

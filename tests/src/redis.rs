@@ -30,6 +30,9 @@ pub enum Persistence {
     Durable,
     /// `appendonly no`: writes live in memory only (what hookgate must warn about).
     InMemory,
+    /// `appendonly yes`, `appendfsync everysec`, and `CONFIG` renamed away as managed services
+    /// do: the settings cannot be read, and before Redis 7.2 nothing makes an ack durable.
+    ConfigHidden,
 }
 
 /// A running `redis-server` (or the one `REDIS_URL` names).
@@ -129,10 +132,16 @@ impl Private {
         let aof = match self.persistence {
             Persistence::Durable => ["--appendonly", "yes", "--appendfsync", "always"],
             Persistence::InMemory => ["--appendonly", "no", "--appendfsync", "everysec"],
+            Persistence::ConfigHidden => ["--appendonly", "yes", "--appendfsync", "everysec"],
+        };
+        let hidden: &[&str] = match self.persistence {
+            Persistence::ConfigHidden => &["--rename-command", "CONFIG", ""],
+            _ => &[],
         };
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args(aof)
+            .args(hidden)
             .arg("--dir")
             .arg(self.dir.path())
             .args(["--save", "", "--daemonize", "no", "--logfile"])

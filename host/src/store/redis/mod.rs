@@ -142,6 +142,11 @@ impl Inner {
                     Verdict::AtRisk(reason) => {
                         tracing::error!(url = %url, "ACKNOWLEDGED EVENTS CAN BE LOST: {reason} (allowed by storage.require_durable = false)")
                     }
+                    // Settings it cannot read and no WAITAOF to make sure: a Redis that may
+                    // lose acks, which require_durable refuses like one known to.
+                    Verdict::Unknown { reason, waitaof: false } if self.require_durable => {
+                        return Err(Error::NotDurable(reason.clone()));
+                    }
                     Verdict::Unknown { reason, .. } => {
                         tracing::error!(url = %url, "cannot verify that acknowledged events survive a crash: {reason}")
                     }
