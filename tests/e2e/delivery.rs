@@ -803,3 +803,37 @@ async fn large_events_are_delivered_once() {
     assert_eq!(got.len(), ids.len(), "each event received once");
     assert!(got.iter().all(|r| r.body.len() > 1 << 20));
 }
+
+/// `egress.allow_ports` keeps actions to the ports an operator lists: a destination on any
+/// other port is refused before it is resolved, permanently, naming the setting (issue 17
+/// item 12); listed ports still work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn egress_ports_can_be_restricted() {
+    let rx = Receiver::start().await;
+    let open = rx.port();
+    let routes = [
+        route("listed", &rx.url("/hook"), ""),
+        route(
+            "unlisted",
+            &format!("http://127.0.0.1:{}/hook", open.wrapping_add(1).max(1)),
+            "",
+        ),
+    ]
+    .concat();
+    let gw = start_with(GatewayConfig {
+        plugin_files: vec![plugin("stripe"), plugin("forward-action")],
+        backend: Backend::Sqlite,
+        body: format!(
+            "[egress]\nallow_private = [\"127.0.0.1/32\"]\nallow_ports = [443, {open}]\n\n[sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"{SECRET}\"]\n\n{routes}"
+        ),
+        env: vec![("HOOKGATE_ADMIN_TOKEN".into(), TOKEN.into())],
+        ..Default::default()
+    })
+    .await;
+    let id = send(&gw, "evt_ports").await;
+    job_with_status(&gw, &id, "listed", "delivered").await;
+    let job = job_with_status(&gw, &id, "unlisted", "dead_lettered").await;
+    let error = job["last_error"].as_str().unwrap();
+    assert!(error.contains("allow_ports"), "{error}");
+    assert_eq!(job["attempts"], 1, "refusals are permanent");
+}

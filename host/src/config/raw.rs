@@ -133,6 +133,7 @@ impl Default for RawPlugins {
 #[serde(deny_unknown_fields, default)]
 pub(super) struct RawEgress {
     pub(super) allow_private: Vec<String>,
+    pub(super) allow_ports: Vec<u16>,
     pub(super) timeout_ms: u64,
     pub(super) connect_timeout_ms: u64,
     pub(super) max_response_bytes: u64,
@@ -142,6 +143,7 @@ impl Default for RawEgress {
     fn default() -> Self {
         RawEgress {
             allow_private: Vec::new(),
+            allow_ports: Vec::new(),
             timeout_ms: 10_000,
             connect_timeout_ms: 3_000,
             max_response_bytes: 1 << 20,

@@ -109,6 +109,8 @@ pub struct PluginsConfig {
 pub struct EgressConfig {
     /// Blocks actions may reach although they are not globally routable.
     pub allow_private: Vec<Cidr>,
+    /// The only ports actions may connect to; empty allows every port.
+    pub allow_ports: Vec<u16>,
     /// Total timeout of one outbound request (connect, send, and the whole response).
     pub timeout: Duration,
     /// Timeout of DNS resolution plus the TCP (and TLS) connect.

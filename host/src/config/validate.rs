@@ -187,8 +187,15 @@ impl Validator {
                     .ok()
             })
             .collect();
+        if raw.allow_ports.contains(&0) {
+            self.problem(
+                "egress.allow_ports",
+                "port 0 is not a port one can connect to",
+            );
+        }
         EgressConfig {
             allow_private,
+            allow_ports: raw.allow_ports,
             timeout: self.millis("egress.timeout_ms", raw.timeout_ms, 600_000),
             connect_timeout: self.millis(
                 "egress.connect_timeout_ms",

@@ -137,6 +137,12 @@ fn destination(uri: &http::Uri) -> Result<Destination, Failure> {
 async fn connect(egress: &Egress, to: &Destination) -> Result<Conn, Failure> {
     let opened = std::time::Instant::now();
     let Destination { https, host, port } = to;
+    if let Err(why) = egress.policy.check_port(*port) {
+        return fail(
+            Error::DestinationIpProhibited,
+            format!("refused by egress policy: {host}: {why}"),
+        );
+    }
     let connect_deadline = Instant::now() + egress.connect_timeout;
     let resolved = match timeout_at(
         connect_deadline,

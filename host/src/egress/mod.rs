@@ -41,7 +41,7 @@ impl Egress {
         .with_root_certificates(roots)
         .with_no_client_auth();
         Ok(Arc::new(Egress {
-            policy: AddressPolicy::new(&config.allow_private),
+            policy: AddressPolicy::new(&config.allow_private).with_ports(&config.allow_ports),
             connect_timeout: config.connect_timeout,
             total_timeout: config.timeout,
             max_response_bytes: config.max_response_bytes,

@@ -3,22 +3,17 @@
 //! special-purpose ranges are refused unless an operator lists them in `[egress]
 //! allow_private`. Decisions are made on resolved addresses, and IPv6 forms that embed an IPv4
 //! address (v4-mapped, v4-compatible, NAT64, 6to4) are judged by the address they embed, so no
-//! spelling of `169.254.169.254` gets through.
+//! spelling of `169.254.169.254` gets through; written as IPv4-mapped or IPv4-translated
+//! IPv6 (`::ffff:0:0/96`, `::ffff:0:0:0/96`) an address is refused outright, global or not,
+//! since no destination needs that spelling. The host's own addresses (its public interface
+//! included) are refused like loopback, and operators may restrict the ports.
 
 use crate::config::Cidr;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-/// IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`) are the IPv4 address they carry.
-fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
-        v4 => v4,
-    }
-}
-
 /// Why an address is not globally routable, or `None` when it is.
 pub fn special_purpose(ip: IpAddr) -> Option<&'static str> {
-    match canonical(ip) {
+    match ip {
         IpAddr::V4(v4) => special_v4(v4),
         IpAddr::V6(v6) => special_v6(v6),
     }
@@ -48,6 +43,9 @@ fn special_v6(ip: Ipv6Addr) -> Option<&'static str> {
     let segments = ip.segments();
     let embedded_v4 =
         |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return special_v4(v4).or(Some("IPv4-mapped IPv6 (::ffff:0:0/96)"));
+    }
     if ip.is_unspecified() {
         return Some("unspecified");
     }
@@ -55,6 +53,11 @@ fn special_v6(ip: Ipv6Addr) -> Option<&'static str> {
         return Some("loopback");
     }
     match segments {
+        // IPv4-translated ::ffff:0:a.b.c.d (RFC 2765).
+        [0, 0, 0, 0, 0xffff, 0, hi, lo] => {
+            return special_v4(embedded_v4(hi, lo))
+                .or(Some("IPv4-translated IPv6 (::ffff:0:0:0/96)"));
+        }
         // Deprecated IPv4-compatible ::a.b.c.d
         [0, 0, 0, 0, 0, 0, hi, lo] => {
             return special_v4(embedded_v4(hi, lo)).or(Some("IPv4-compatible (deprecated)"));
@@ -86,10 +89,27 @@ fn special_v6(ip: Ipv6Addr) -> Option<&'static str> {
     })
 }
 
+/// Whether `ip` is an address of this host (any interface, its public one included): binding
+/// a socket to it succeeds exactly then. On a host that allows binding to foreign addresses
+/// (`ip_nonlocal_bind`) the test would say yes to every address, so it is not used there.
+fn is_own_address(ip: IpAddr) -> bool {
+    static USABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let usable = *USABLE.get_or_init(|| {
+        // TEST-NET-1 is never assigned to an interface.
+        let foreign = std::net::UdpSocket::bind((Ipv4Addr::new(192, 0, 2, 1), 0)).is_ok();
+        if foreign {
+            tracing::warn!("this host lets sockets bind to foreign addresses (ip_nonlocal_bind): egress cannot tell its own addresses apart and does not refuse them");
+        }
+        !foreign
+    });
+    usable && std::net::UdpSocket::bind((ip, 0)).is_ok()
+}
+
 /// The address policy of outbound requests.
 #[derive(Debug, Clone, Default)]
 pub struct AddressPolicy {
     allow: Vec<Cidr>,
+    ports: Vec<u16>,
 }
 
 impl AddressPolicy {
@@ -98,17 +118,43 @@ impl AddressPolicy {
     pub fn new(allow_private: &[Cidr]) -> AddressPolicy {
         AddressPolicy {
             allow: allow_private.to_vec(),
+            ports: Vec::new(),
         }
+    }
+
+    /// The same policy allowing only `ports` (empty: every port).
+    pub fn with_ports(mut self, ports: &[u16]) -> AddressPolicy {
+        self.ports = ports.to_vec();
+        self
     }
 
     /// `Ok` when an action may connect to `ip`, else why not.
     pub fn check(&self, ip: IpAddr) -> Result<(), String> {
-        match special_purpose(ip) {
+        let kind = special_purpose(ip).or_else(|| {
+            is_own_address(ip).then_some("an address of this host (its own interface)")
+        });
+        match kind {
             None => Ok(()),
             Some(_) if self.allow.iter().any(|c| c.contains(ip)) => Ok(()),
             Some(kind) => Err(format!(
                 "{ip} is {kind}; list it in [egress] allow_private to allow it"
             )),
+        }
+    }
+
+    /// `Ok` when an action may connect to `port`.
+    pub fn check_port(&self, port: u16) -> Result<(), String> {
+        if self.ports.is_empty() || self.ports.contains(&port) {
+            Ok(())
+        } else {
+            Err(format!(
+                "port {port} is not in [egress] allow_ports ({})",
+                self.ports
+                    .iter()
+                    .map(u16::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
         }
     }
 }
@@ -155,9 +201,33 @@ mod tests {
             "fe80::1",
             "ff02::1",
             "2001:db8::1",
+            // Global, but in a spelling no destination needs.
+            "::ffff:8.8.8.8",
+            "::ffff:0:808:808",
+            "::ffff:0:7f00:1",
         ] {
             assert!(refused(ip), "{ip} must be refused");
         }
+    }
+
+    #[test]
+    fn the_hosts_own_addresses_are_its_own() {
+        assert!(is_own_address("127.0.0.1".parse().unwrap()));
+        assert!(!is_own_address("192.0.2.1".parse().unwrap()));
+        assert!(!is_own_address("8.8.8.8".parse().unwrap()));
+    }
+
+    #[test]
+    fn ports_can_be_restricted() {
+        let any = AddressPolicy::default();
+        assert!(any.check_port(8443).is_ok());
+        let web = AddressPolicy::default().with_ports(&[443, 80]);
+        assert!(web.check_port(443).is_ok());
+        let refused = web.check_port(6379).unwrap_err();
+        assert_eq!(
+            refused,
+            "port 6379 is not in [egress] allow_ports (443, 80)"
+        );
     }
 
     #[test]
@@ -169,7 +239,6 @@ mod tests {
             "100.128.0.1",
             "192.169.0.1",
             "2606:4700:4700::1111",
-            "::ffff:8.8.8.8",
             "64:ff9b::808:808",
             "2002:808:808::1",
         ] {
