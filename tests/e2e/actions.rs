@@ -30,6 +30,21 @@ pub async fn gateway(action: &str, routes: &str, env: &[(&str, &str)]) -> Gatewa
     .await
 }
 
+/// Asserts that `post` carried `Authorization: Bearer <token>` and a JSON body.
+pub fn assert_bearer_json(post: &hookgate_testkit::receiver::Received, token: &str) {
+    assert_eq!(
+        post.header("authorization"),
+        Some(format!("Bearer {token}").as_str())
+    );
+    assert!(
+        post.header("content-type")
+            .unwrap_or_default()
+            .starts_with("application/json"),
+        "{:?}",
+        post.header("content-type")
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slack_web_api_and_webhook_answers_are_classified_as_slack_documents_them() {
     let slack = Receiver::start().await;
@@ -72,15 +87,7 @@ config = {{ webhook_url = "{archived}", text = "x" }}
     let posts = slack.received("/api/chat.postMessage");
     assert_eq!(posts.len(), 2);
     let post = &posts[1];
-    assert_eq!(
-        post.header("authorization"),
-        Some(format!("Bearer {SLACK_TOKEN}").as_str())
-    );
-    assert!(
-        post.header("content-type")
-            .unwrap_or_default()
-            .starts_with("application/json")
-    );
+    assert_bearer_json(post, SLACK_TOKEN);
     assert_eq!(
         post.json(),
         serde_json::json!({

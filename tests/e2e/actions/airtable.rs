@@ -77,14 +77,8 @@ config = {{ token = {{ env = "AIRTABLE_TOKEN" }}, base_id = "{BASE_ID}", table =
     // 429 (Retry-After honoured), 503 (retried), then the record is created.
     let job = job_with_status(&gw, &id, "airtable-leads", "delivered").await;
     assert_eq!(job["attempts"], 3, "{job}");
-    let outcomes: Vec<&str> = job["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["outcome"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        outcomes,
+        crate::delivery::outcomes(&job),
         ["rate_limited", "retryable", "delivered"],
         "{job}"
     );
@@ -96,15 +90,7 @@ config = {{ token = {{ env = "AIRTABLE_TOKEN" }}, base_id = "{BASE_ID}", table =
         "Retry-After honoured"
     );
     for post in &posts {
-        assert_eq!(
-            post.header("authorization"),
-            Some(format!("Bearer {AIRTABLE_TOKEN}").as_str())
-        );
-        assert!(
-            post.header("content-type")
-                .unwrap_or_default()
-                .starts_with("application/json")
-        );
+        super::assert_bearer_json(post, AIRTABLE_TOKEN);
         assert_eq!(
             post.json(),
             serde_json::json!({

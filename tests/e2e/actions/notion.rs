@@ -87,14 +87,8 @@ config = {{ token = {{ env = "NOTION_TOKEN" }}, database_id = "{DATABASE_ID}", b
     // 429 (Retry-After honoured), 409 conflict_error (retried), then the page is created.
     let job = job_with_status(&gw, &id, "notion-ok", "delivered").await;
     assert_eq!(job["attempts"], 3, "{job}");
-    let outcomes: Vec<&str> = job["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["outcome"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        outcomes,
+        crate::delivery::outcomes(&job),
         ["rate_limited", "retryable", "delivered"],
         "{job}"
     );
@@ -107,16 +101,8 @@ config = {{ token = {{ env = "NOTION_TOKEN" }}, database_id = "{DATABASE_ID}", b
         "Retry-After honoured"
     );
     for post in &posts {
-        assert_eq!(
-            post.header("authorization"),
-            Some(format!("Bearer {NOTION_TOKEN}").as_str())
-        );
+        super::assert_bearer_json(post, NOTION_TOKEN);
         assert_eq!(post.header("notion-version"), Some("2022-06-28"));
-        assert!(
-            post.header("content-type")
-                .unwrap_or_default()
-                .starts_with("application/json")
-        );
         assert_eq!(
             post.json(),
             serde_json::json!({
