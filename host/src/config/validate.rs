@@ -382,7 +382,7 @@ const WEAK_WHSEC: &str = "must be a Standard Webhooks secret: \"whsec_\" followe
 
 /// Whether `secret` (`whsec_<base64>`, or the base64 alone) decodes to a key long enough to
 /// sign with.
-fn signing_key_ok(secret: &super::Secret) -> bool {
+fn signing_key_ok(secret: &Secret) -> bool {
     std::str::from_utf8(secret.expose())
         .ok()
         .and_then(|text| hookgate_sdk::standard_webhooks::signing_key(text.trim()).ok())
