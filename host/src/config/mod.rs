@@ -31,7 +31,7 @@ mod validate;
 pub use action::{ActionConfig, ConfigRenderError, REDACTED};
 pub use error::{ConfigError, Problem};
 pub use parse::{Cidr, parse_duration};
-pub use secret::{Secret, SecretSpec};
+pub use secret::{Secret, SecretSpec, redact_url, url_password};
 pub use types::{
     AdminConfig, Backend, BreakerConfig, Config, DEFAULT_MAX_IN_FLIGHT, EgressConfig,
     FILTER_FIELDS, MAX_IN_FLIGHT_TOTAL, PluginsConfig, RateLimit, RouteConfig, ScheduleConfig,

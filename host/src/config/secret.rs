@@ -102,6 +102,38 @@ impl SecretSpec {
     }
 }
 
+/// The userinfo of a URL (`user:password` before the host) and where it ends. The userinfo
+/// ends at the last `@` of the URL: a password may hold `/`, `?` or `#` (taking the first `/`
+/// for the end of the host would leave such a password unredacted), and no Redis URL has an
+/// `@` after its host.
+fn userinfo(url: &str) -> Option<(&str, &str, &str)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let at = rest.rfind('@')?;
+    Some((scheme, &rest[..at], &rest[at..]))
+}
+
+/// `url` with its password (if any) replaced by `***`, for messages, logs and `Debug`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, userinfo, host)) = userinfo(url) else {
+        return url.to_owned();
+    };
+    let user = match userinfo.split_once(':') {
+        Some((user, _)) => format!("{user}:***"),
+        // `redis://secret@host` passes the password alone.
+        None => "***".to_owned(),
+    };
+    format!("{scheme}://{user}{host}")
+}
+
+/// The password of a URL, to scrub it from error texts that quote it.
+pub fn url_password(url: &str) -> Option<String> {
+    let (_, userinfo, _) = userinfo(url)?;
+    Some(match userinfo.split_once(':') {
+        Some((_, p)) => p.to_owned(),
+        None => userinfo.to_owned(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

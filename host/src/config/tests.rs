@@ -128,3 +128,22 @@ fn redis_durability_can_be_relaxed_explicitly() {
         }
     );
 }
+
+/// `Debug` of a config (what a panic message or a `{:?}` in a log line prints) never shows the
+/// Redis password, whatever it holds, nor a route's inline credentials.
+#[test]
+fn debug_output_hides_secrets() {
+    let c = parse(
+        "[storage]\nbackend = \"redis\"\nurl = \"rediss://app:pa/ss@word@db.internal:6380/0\"\n\
+         [[routes]]\nsource = \"*\"\naction = \"http\"\n\
+         config = { url = \"https://crm.example.com/\", headers = { authorization = \"Bearer route-credential-123\" } }\n",
+    )
+    .unwrap();
+    let shown = format!("{c:?}");
+    assert!(!shown.contains("pa/ss"), "{shown}");
+    assert!(
+        shown.contains("rediss://app:***@db.internal:6380/0"),
+        "{shown}"
+    );
+    assert!(!shown.contains("route-credential-123"), "{shown}");
+}

@@ -60,8 +60,8 @@ pub struct AdminConfig {
 }
 
 /// Storage backend. The Redis-only settings live in the Redis variant, so nothing can read
-/// them for SQLite, where they mean nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// them for SQLite, where they mean nothing. `Debug` shows the Redis URL without its password.
+#[derive(Clone, PartialEq, Eq)]
 pub enum Backend {
     /// Embedded SQLite in `path`.
     Sqlite,
@@ -80,6 +80,24 @@ pub enum Backend {
         /// database without seeing each other's data. Nodes of one cluster share it.
         key_prefix: String,
     },
+}
+
+impl std::fmt::Debug for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Backend::Sqlite => f.write_str("Sqlite"),
+            Backend::Redis {
+                url,
+                require_durable,
+                key_prefix,
+            } => f
+                .debug_struct("Redis")
+                .field("url", &super::secret::redact_url(url))
+                .field("require_durable", require_durable)
+                .field("key_prefix", key_prefix)
+                .finish(),
+        }
+    }
 }
 
 /// `[storage]`.

@@ -113,35 +113,11 @@ pub(super) fn scrub(text: &str, password: Option<&str>) -> String {
     }
 }
 
-/// The URL with its password (if any) replaced by `***`, for messages and logs.
-pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    // The userinfo ends at the last '@' before the path.
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let Some(at) = rest[..authority_end].rfind('@') else {
-        return url.to_owned();
-    };
-    let userinfo = &rest[..at];
-    let user = match userinfo.split_once(':') {
-        Some((user, _)) => format!("{user}:***"),
-        // `redis://secret@host` passes the password alone.
-        None => "***".to_owned(),
-    };
-    format!("{scheme}://{user}{}", &rest[at..])
-}
+pub use crate::config::redact_url as redact;
 
 /// The password of a URL, to scrub it from error texts.
 pub(super) fn password_of(url: &str) -> Option<String> {
-    let rest = url.split_once("://")?.1;
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let at = rest[..authority_end].rfind('@')?;
-    let userinfo = &rest[..at];
-    Some(match userinfo.split_once(':') {
-        Some((_, p)) => p.to_owned(),
-        None => userinfo.to_owned(),
-    })
+    crate::config::url_password(url)
 }
 
 #[cfg(test)]
@@ -157,6 +133,12 @@ mod tests {
         assert_eq!(redact("redis://s3cret@db:6379"), "redis://***@db:6379");
         assert_eq!(redact("redis://db:6379/0"), "redis://db:6379/0");
         assert_eq!(redact("rediss://:p@ss@db/1"), "rediss://:***@db/1");
+        // A password may hold '/', '?' or '#'.
+        assert_eq!(
+            redact("rediss://app:pa/ss?w#rd@db.internal:6380/0"),
+            "rediss://app:***@db.internal:6380/0"
+        );
+        assert_eq!(password_of("redis://:a/b@db/0").as_deref(), Some("a/b"));
         assert_eq!(
             password_of("redis://app:s3cret@db/0").as_deref(),
             Some("s3cret")
