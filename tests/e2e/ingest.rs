@@ -448,3 +448,66 @@ async fn signature_floods_are_refused_before_any_mac_is_computed() {
         .await;
     assert_eq!(ok.status(), 202);
 }
+
+/// Junk does not spend a platform's rate limit (issue 17 item 3): requests that fail
+/// verification meet only the per-address guard (4 × the source's rate and burst), so a
+/// burst of forgeries leaves the genuine webhooks that follow their full allowance; the
+/// limit itself still holds for verified requests.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forgeries_do_not_spend_the_sources_rate_limit() {
+    const SECRET: &str = "whsec_rate_guard_0123456789";
+    let gw = start(
+        &["stripe"],
+        &format!(
+            "[sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"{SECRET}\"]\nrate_limit = {{ per_second = 0.01, burst = 2 }}\n"
+        ),
+    )
+    .await;
+    let body = |i: usize| {
+        format!(
+            r#"{{"id":"evt_guard_{i}","type":"payment_intent.succeeded","created":1700000000,"data":{{"object":{{"id":"pi_{i}","object":"payment_intent","amount":100,"currency":"usd"}}}}}}"#
+        )
+    };
+    for i in 0..5 {
+        let forged = gw
+            .post(
+                "stripe",
+                &[(
+                    "stripe-signature",
+                    sign::stripe(&["whsec_not_the_secret"], now(), body(i).as_bytes()),
+                )],
+                body(i),
+            )
+            .await;
+        assert_eq!(forged.status(), 401, "forgery {i}");
+    }
+    for i in 10..12 {
+        let genuine = gw
+            .post(
+                "stripe",
+                &[(
+                    "stripe-signature",
+                    sign::stripe(&[SECRET], now(), body(i).as_bytes()),
+                )],
+                body(i),
+            )
+            .await;
+        assert_eq!(genuine.status(), 202, "genuine {i} after the forgeries");
+    }
+    let over = gw
+        .post(
+            "stripe",
+            &[(
+                "stripe-signature",
+                sign::stripe(&[SECRET], now(), body(12).as_bytes()),
+            )],
+            body(12),
+        )
+        .await;
+    assert_eq!(
+        over.status(),
+        429,
+        "the burst of 2 is spent by verified requests"
+    );
+    assert!(over.headers().get("retry-after").is_some());
+}

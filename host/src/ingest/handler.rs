@@ -14,6 +14,33 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+/// Takes a token of the source's `rate_limit`, if it has one: for a verified request only.
+async fn spend_rate_limit(
+    state: &Ingest,
+    source: &super::Source,
+    source_name: &str,
+) -> Result<(), IngestError> {
+    let Some(limit) = source.config.rate_limit else {
+        return Ok(());
+    };
+    match state.cluster.shared() {
+        // Several nodes: one bucket for all of them. An unreachable bucket is a store outage
+        // (503 + Retry-After), never a 429 the sender could take as final.
+        Some(shared) => shared
+            .take_token(&crate::model::names::source_bucket(source_name), limit)
+            .await
+            .inspect_err(|e| {
+                tracing::error!(source = %source_name, error = %e, "cannot reach the shared rate limit; answering 503");
+            })?
+            .granted()
+            .map_err(IngestError::RateLimited),
+        None => match &source.rate_limit {
+            Some(bucket) => bucket.try_acquire().map_err(IngestError::RateLimited),
+            None => Ok(()),
+        },
+    }
+}
+
 /// Bodies larger than this are turned into records off the async runtime when a route's
 /// `when` condition will read them.
 const INLINE_INTAKE_BYTES: usize = 256 * 1024;
@@ -46,24 +73,14 @@ async fn handle(
         .sources
         .get(source_name.as_str())
         .ok_or(IngestError::UnknownSource)?;
-    if let Some(limit) = source.config.rate_limit {
-        match state.cluster.shared() {
-            // Several nodes: one bucket for all of them. An unreachable bucket is a store
-            // outage (503 + Retry-After), never a 429 the sender could take as final.
-            Some(shared) => shared
-                .take_token(&crate::model::names::source_bucket(&source_name), limit)
-                .await
-                .inspect_err(|e| {
-                    tracing::error!(source = %source_name, error = %e, "cannot reach the shared rate limit; answering 503");
-                })?
-                .granted()
-                .map_err(IngestError::RateLimited)?,
-            None => {
-                if let Some(bucket) = &source.rate_limit {
-                    bucket.try_acquire().map_err(IngestError::RateLimited)?;
-                }
-            }
-        }
+    // The cheap check before the plugin runs, per client address; the source's own limit is
+    // spent after verification, so junk cannot use up a platform's share (see `guard`).
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let (Some(guard), Some(peer)) = (&source.guard, peer) {
+        guard.try_acquire(peer).map_err(IngestError::RateLimited)?;
     }
     let plugin = state
         .registry
@@ -150,6 +167,7 @@ async fn handle(
             Err(error)
         }
         Outcome::Verified(mut verified) => {
+            spend_rate_limit(&state, source, &source_name).await?;
             let answer = verified.take_answer();
             let events = if body_len > INLINE_INTAKE_BYTES
                 && state.routes.has_conditions_for(&source_name)

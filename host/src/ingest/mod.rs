@@ -4,6 +4,7 @@
 //! receipt.
 
 mod error;
+pub mod guard;
 pub mod handler;
 pub mod intake;
 pub mod routes;
@@ -29,8 +30,11 @@ pub struct Source {
     pub config: SourceConfig,
     /// Secret bytes in the form handed to plugins, newest first.
     pub secrets: Vec<Vec<u8>>,
-    /// Its rate limiter, if limited (unused in a cluster, whose bucket is shared).
+    /// Its rate limiter, if limited (unused in a cluster, whose bucket is shared): spent by
+    /// verified requests only.
     pub rate_limit: Option<TokenBucket>,
+    /// The per-address check before verification, if limited.
+    pub guard: Option<guard::PeerGuard>,
 }
 
 impl std::fmt::Debug for Source {
@@ -43,6 +47,7 @@ impl std::fmt::Debug for Source {
                 &format_args!("<{} redacted>", self.secrets.len()),
             )
             .field("rate_limit", &self.rate_limit)
+            .field("guard", &self.guard)
             .finish()
     }
 }
@@ -87,6 +92,7 @@ impl Ingest {
                     rate_limit: s
                         .rate_limit
                         .map(|r| TokenBucket::new(r.per_second, r.burst)),
+                    guard: s.rate_limit.map(guard::PeerGuard::new),
                 };
                 (name.clone(), source)
             })
