@@ -164,10 +164,14 @@ fn reset_header_ms(response: &HttpResponse, now_unix_ms: u64) -> Option<u64> {
         .parse()
         .ok()
         .filter(|s: &f64| s.is_finite() && *s >= 0.0)?;
-    // Services send either seconds until the reset or the reset's Unix time; no delay is
-    // anywhere near 10^8 seconds (three years), and no Unix time since 1973 is below it.
-    let wait_secs = if secs > 1e8 {
-        secs - now_unix_ms as f64 / 1000.0
+    // Services send seconds until the reset, the reset's Unix time in seconds, or (a few) in
+    // milliseconds: no delay is anywhere near 10^8 seconds (three years), no Unix time since
+    // 1973 is below it, and no Unix time in seconds before the year 5138 reaches 10^11.
+    let now_secs = now_unix_ms as f64 / 1000.0;
+    let wait_secs = if secs > 1e11 {
+        secs / 1000.0 - now_secs
+    } else if secs > 1e8 {
+        secs - now_secs
     } else {
         secs
     };
@@ -661,6 +665,13 @@ mod tests {
             .with_header("X-RateLimit-Remaining", "0")
             .with_header("X-RateLimit-Reset", "12");
         assert_eq!(quota_spent_ms(&spent, NOW_MS), Some(12_000));
+        // The reset's Unix time, in seconds or in milliseconds, is the same wait.
+        for reset in [NOW_MS / 1000 + 30, NOW_MS + 30_000] {
+            let at = HttpResponse::new(200)
+                .with_header("X-RateLimit-Remaining", "0")
+                .with_header("X-RateLimit-Reset", &reset.to_string());
+            assert_eq!(quota_spent_ms(&at, NOW_MS), Some(30_000), "{reset}");
+        }
         let left = HttpResponse::new(200)
             .with_header("X-RateLimit-Remaining", "4")
             .with_header("X-RateLimit-Reset", "12");
