@@ -76,6 +76,21 @@ pub fn classify_response(
     Err(error.with_status(status))
 }
 
+/// Classifies a response by the standard table, with the service's own words (`reason`, read
+/// from its error body) as the reason of every failure but a redirect, whose standard reason
+/// names the target. What a service's table adds to the standard one (its rate-limit wait, its
+/// transient 4xx) goes in arms before this.
+pub fn classify_in_words(
+    response: &HttpResponse,
+    now_unix_ms: u64,
+    reason: impl FnOnce() -> String,
+) -> Result<Delivered, ActionError> {
+    classify_response(response, now_unix_ms).map_err(|e| match response.status {
+        300..=399 => e,
+        _ => e.with_reason(reason()),
+    })
+}
+
 /// Classifies a request that got no response.
 pub fn classify_error(error: HttpError) -> ActionError {
     match error {
@@ -393,6 +408,23 @@ pub fn header(name: &str, value: &Value, own: &[&str]) -> Result<(String, String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failures_in_the_services_words() {
+        let words = || "Service: HTTP 4xx, CODE: message".to_owned();
+        let in_words = |status: u16| classify_in_words(&HttpResponse::new(status), NOW_MS, words);
+        assert_eq!(in_words(200), Ok(Delivered::status(200)));
+        for status in [400, 408, 410, 429, 503] {
+            let e = in_words(status).unwrap_err();
+            assert_eq!(e.reason(), words(), "{status}");
+            assert_eq!(e.http_status(), Some(status));
+        }
+        assert!(matches!(in_words(422), Err(ActionError::Permanent { .. })));
+        assert!(matches!(in_words(408), Err(ActionError::Retryable { .. })));
+        assert!(matches!(in_words(410), Err(ActionError::Gone { .. })));
+        let redirect = in_words(301).unwrap_err();
+        assert!(redirect.reason().contains("not followed"), "{redirect}");
+    }
 
     #[test]
     fn config_checks_collect_every_problem() {

@@ -17,7 +17,7 @@
 //! | 500, 502 ("safe to retry"), 503 ("retry with backoffs"), other 5xx, 408 | retryable, after `Retry-After` when given |
 //! | timeouts, connection errors | retryable |
 
-use hookgate_sdk::api::{classify_error, classify_response, retry_hint_ms, snippet};
+use hookgate_sdk::api::{classify_error, classify_in_words, retry_hint_ms, snippet};
 use hookgate_sdk::prelude::*;
 use serde_json::Value;
 
@@ -38,16 +38,9 @@ pub fn classify(
             .with_after_ms(Some(
                 retry_hint_ms(&response, now_unix_ms, &[]).unwrap_or(RATE_LIMIT_WAIT_MS),
             ))),
-        400..=499 if status != 408 && status != 410 => {
-            Err(ActionError::permanent(reason(&response)).with_status(status))
-        }
-        200..=299 => classify_response(&response, now_unix_ms),
-        // 5xx, 408 and 410 as the standard table has them, with Airtable's words in the reason;
-        // a redirect keeps the standard reason, which names the target.
-        _ => classify_response(&response, now_unix_ms).map_err(|e| match e {
-            ActionError::Permanent { .. } => e,
-            e => e.with_reason(reason(&response)),
-        }),
+        // Other 4xx permanent, 408 and 5xx retried, 410 gone: the standard table, in
+        // Airtable's words.
+        _ => classify_in_words(&response, now_unix_ms, || reason(&response)),
     }
 }
 

@@ -10,7 +10,7 @@
 //! | 500 `INTERNAL`, 502, 503 `UNAVAILABLE`, 504 `DEADLINE_EXCEEDED`, timeouts, connection errors | retryable |
 //! | 410 | gone, as for every action |
 
-use hookgate_sdk::api::{classify_error, classify_response, retry_hint_ms, snippet};
+use hookgate_sdk::api::{classify_error, classify_in_words, snippet};
 use hookgate_sdk::prelude::*;
 
 /// Classifies one attempt's outcome.
@@ -35,18 +35,9 @@ pub fn classify(
             _ => format!("Google Sheets: HTTP {status}"),
         }
     };
-    match status {
-        429 => Err(ActionError::rate_limited(reason())
-            .with_status(429)
-            .with_after_ms(retry_hint_ms(&response, now_unix_ms, &[]))),
-        400..=499 if status != 408 && status != 410 => {
-            Err(ActionError::permanent(reason()).with_status(status))
-        }
-        500..=599 => Err(ActionError::retryable(reason())
-            .with_status(status)
-            .with_after_ms(retry_hint_ms(&response, now_unix_ms, &[]))),
-        _ => classify_response(&response, now_unix_ms),
-    }
+    // Google's statuses mean what the standard table says (429 waits Retry-After, 5xx retried,
+    // other 4xx permanent); the reason is Google's status name and message.
+    classify_in_words(&response, now_unix_ms, reason)
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@
 //! | 500 `internal_server_error`, 502, 503 `service_unavailable` / `database_connection_unavailable`, 504 `gateway_timeout`, other 5xx, 408 | retryable, after `Retry-After` when given |
 //! | timeouts, connection errors | retryable |
 
-use hookgate_sdk::api::{classify_error, classify_response, retry_hint_ms, snippet};
+use hookgate_sdk::api::{classify_error, classify_in_words, retry_hint_ms, snippet};
 use hookgate_sdk::prelude::*;
 use serde_json::Value;
 
@@ -39,16 +39,9 @@ pub fn classify(
         409 => Err(ActionError::retryable(reason(&response))
             .with_status(409)
             .with_after_ms(after())),
-        400..=499 if status != 408 && status != 410 => {
-            Err(ActionError::permanent(reason(&response)).with_status(status))
-        }
-        200..=299 => classify_response(&response, now_unix_ms),
-        // 5xx, 408 and 410 as the standard table has them, with Notion's words in the reason;
-        // a redirect keeps the standard reason, which names the target.
-        _ => classify_response(&response, now_unix_ms).map_err(|e| match e {
-            ActionError::Permanent { .. } => e,
-            e => e.with_reason(reason(&response)),
-        }),
+        // Other 4xx permanent, 408 and 5xx retried, 410 gone: the standard table, in
+        // Notion's words.
+        _ => classify_in_words(&response, now_unix_ms, || reason(&response)),
     }
 }
 

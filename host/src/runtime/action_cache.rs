@@ -76,11 +76,12 @@ impl CacheScope {
         }
     }
 
-    /// The live value under `key`.
+    /// The live value under `key`. A read creates nothing: a scope that never stored
+    /// anything stays absent (expired entries go at the next write).
     pub fn get(&self, key: &str) -> Option<Vec<u8>> {
-        self.cache.with_scope(&self.scope, |entries| {
-            entries.get(key).map(|e| e.value.clone())
-        })
+        let scopes = self.cache.scopes.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = scopes.get(&self.scope)?.get(key)?;
+        (entry.expires > Instant::now()).then(|| entry.value.clone())
     }
 
     /// Stores `value` under `key` for `ttl` (capped at [`MAX_TTL`]).
