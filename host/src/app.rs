@@ -100,14 +100,14 @@ impl Gateway {
         })
     }
 
-    /// Serves on `listener` until `shutdown` resolves, then drains (see the module docs).
+    /// Serves on `listeners` until `shutdown` resolves, then drains (see the module docs).
     pub async fn serve(
         self,
-        listener: TcpListener,
+        listeners: Listeners,
         shutdown: impl Future<Output = ()>,
     ) -> anyhow::Result<()> {
         let config = &self.config;
-        let addr = listener.local_addr()?;
+        let addr = listeners.public.local_addr()?;
         tracing::info!(%addr, sources = config.sources.len(), plugins = self.state.registry.list().len(), "hookgate listening");
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let deadline = config.server.shutdown_timeout;
@@ -118,8 +118,16 @@ impl Gateway {
             self.store.clone(),
             self.deliverer.waker(),
             self.deliverer.clock(),
-            stopped,
+            stopped.clone(),
         );
+        // Retention: every node prunes (on Redis each pass is atomic per batch, so nodes
+        // pruning at once only share the work).
+        tokio::spawn(crate::store::pruning::run(
+            self.store.clone(),
+            config.storage.retention,
+            config.storage.dedupe_window,
+            stopped,
+        ));
         let delay = config.server.shutdown_delay;
         let signal = {
             let state = self.state.clone();
@@ -136,18 +144,60 @@ impl Gateway {
                 let _ = stop.send(true);
             }
         };
-        server::serve(
-            listener,
-            server::app(self.state.clone()),
-            config.server.header_timeout,
-            deadline,
-            signal,
-        )
-        .await?;
+        // One signal closes every listener.
+        let (close, closed) = tokio::sync::watch::channel(false);
+        let signal = async move {
+            signal.await;
+            let _ = close.send(true);
+        };
+        let options = server::ServeOptions {
+            header_timeout: config.server.header_timeout,
+            drain: deadline,
+            max_connections: config.server.max_connections,
+        };
+        let closing = |mut closed: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = closed.wait_for(|c| *c).await;
+        };
+        let (public_app, operator) = match listeners.operator {
+            Some(listener) => {
+                tracing::info!(addr = %listener.local_addr()?, "admin API, console and /metrics listening on their own address");
+                (
+                    server::public(self.state.clone()),
+                    Some((listener, server::operator_alone(self.state.clone()))),
+                )
+            }
+            None => (server::app(self.state.clone()), None),
+        };
+        let public = server::serve(
+            listeners.public,
+            public_app,
+            options,
+            closing(closed.clone()),
+        );
+        let operator = async {
+            match operator {
+                Some((listener, app)) => {
+                    server::serve(listener, app, options, closing(closed)).await
+                }
+                None => Ok(()),
+            }
+        };
+        let (public, operator, ()) = tokio::join!(public, operator, signal);
+        public?;
+        operator?;
         let _ = engine.await;
         tracing::info!("hookgate stopped");
         Ok(())
     }
+}
+
+/// The sockets a gateway serves on, bound by the caller (so it can print the ports first).
+#[derive(Debug)]
+pub struct Listeners {
+    /// `server.listen`: webhooks, `/health`, `/ready`, and everything else unless `operator`.
+    pub public: TcpListener,
+    /// `admin.listen`, when set: the admin API, the console and `/metrics`.
+    pub operator: Option<TcpListener>,
 }
 
 /// Opens the configured store; Redis is shared by several nodes, so they also share rate

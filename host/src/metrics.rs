@@ -100,8 +100,18 @@ pub struct Metrics {
     pub store_checkpoint_latency: Histogram,
     /// WAL pages not yet copied into the database file after the last checkpoint (SQLite).
     pub store_wal_backlog_pages: Gauge,
+    /// Request-body bytes held by requests in flight (charged as they arrive).
+    pub ingest_body_bytes: Gauge,
+    /// Webhook requests being handled now (body, plugin, store write).
+    pub ingest_in_flight: Gauge,
+    /// Connections open on the listeners.
+    pub http_connections: Gauge,
     /// Pending delivery jobs (due now or later).
     pub queue_depth: Gauge,
+    /// Bytes the store takes (SQLite: its files; Redis: the server's used memory).
+    pub store_bytes: Gauge,
+    /// Events deleted by retention, with their jobs and attempts.
+    pub retention_pruned_events: Counter,
     /// Age of the oldest job that is due and not yet delivered, seconds.
     pub queue_oldest_due_seconds: Gauge<f64, AtomicU64>,
     /// Dead letters (deliveries that gave up plus payloads that could not be normalized).
@@ -143,7 +153,12 @@ impl Metrics {
             store_batch_size: batch_histogram(),
             store_checkpoint_latency: latency_histogram(),
             store_wal_backlog_pages: Gauge::default(),
+            ingest_body_bytes: Gauge::default(),
+            ingest_in_flight: Gauge::default(),
+            http_connections: Gauge::default(),
             queue_depth: Gauge::default(),
+            store_bytes: Gauge::default(),
+            retention_pruned_events: Counter::default(),
             queue_oldest_due_seconds: Gauge::default(),
             dead_letters: Gauge::default(),
             delivery_attempts: Family::default(),
@@ -200,6 +215,31 @@ impl Metrics {
             "store_wal_backlog_pages",
             "WAL pages not yet checkpointed into the database file (SQLite)",
             m.store_wal_backlog_pages.clone(),
+        );
+        registry.register(
+            "ingest_body_bytes",
+            "Request-body bytes held by webhook requests in flight",
+            m.ingest_body_bytes.clone(),
+        );
+        registry.register(
+            "ingest_in_flight",
+            "Webhook requests being handled (reading the body, in the plugin, or being stored)",
+            m.ingest_in_flight.clone(),
+        );
+        registry.register(
+            "http_connections",
+            "Connections open on the listeners (bounded by server.max_connections)",
+            m.http_connections.clone(),
+        );
+        registry.register(
+            "store_bytes",
+            "Bytes the store takes: SQLite its database and WAL files, Redis the server's used memory",
+            m.store_bytes.clone(),
+        );
+        registry.register(
+            "retention_pruned_events",
+            "Events deleted by [storage.retention], with their jobs and attempts",
+            m.retention_pruned_events.clone(),
         );
         registry.register(
             "queue_depth",

@@ -142,3 +142,78 @@ async fn wrong_admin_tokens_are_throttled_and_the_scheme_is_case_insensitive() {
         429
     );
 }
+
+/// `admin.listen` (issue 17 item 4): the admin API and `/metrics` move to their own listener;
+/// the public one, which platforms reach, serves webhooks, `/health` and `/ready` only. The
+/// CLI finds the admin API there from the config.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_listen_keeps_the_admin_api_and_metrics_off_the_webhook_listener() {
+    const TOKEN: &str = "s3cret-admin-token";
+    // A fixed port, so the CLI can find the listener from the config (port 0 could not say).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let gw = start_with(GatewayConfig {
+        plugin_files: vec![plugin("stripe")],
+        body: format!("[admin]\nlisten = \"127.0.0.1:{port}\"\n\n{SOURCES}"),
+        env: vec![("HOOKGATE_ADMIN_TOKEN".into(), TOKEN.into())],
+        ..Default::default()
+    })
+    .await;
+    assert_ne!(gw.admin_addr(), gw.addr());
+    let body = r#"{"id":"evt_admin_listen","type":"payment_intent.succeeded","created":1700000000,"data":{"object":{"id":"pi_1","object":"payment_intent","amount":100,"currency":"usd"}}}"#;
+    let signature = sign::stripe(&["whsec_admin"], now(), body.as_bytes());
+    let response = gw
+        .post("stripe", &[("stripe-signature", signature)], body)
+        .await;
+    assert_eq!(response.status(), 202);
+    let id = json(response).await["events"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let get = |url: String| {
+        let gw = &gw;
+        async move {
+            gw.client()
+                .get(url)
+                .bearer_auth(TOKEN)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    for path in ["/webhooks/stripe", "/health", "/ready"] {
+        assert_ne!(get(gw.url(path)).await, 404, "public {path}");
+    }
+    for path in ["/metrics", "/admin/events", "/admin/dlq"] {
+        assert_eq!(
+            get(gw.url(path)).await,
+            404,
+            "{path} is not on the public listener"
+        );
+        assert_eq!(
+            get(gw.admin_url(path)).await,
+            200,
+            "{path} on the admin listener"
+        );
+    }
+    assert_eq!(get(gw.admin_url("/health")).await, 200);
+    assert_eq!(get(gw.admin_url("/webhooks/stripe")).await, 404);
+    // The CLI reads admin.listen from the config.
+    let out = std::process::Command::new(crate::binary())
+        .args(["events", "show", &id, "--config"])
+        .arg(gw.config_path())
+        .env("HOOKGATE_ADMIN_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&id));
+}

@@ -10,7 +10,7 @@ use hookgate_testkit::{Backend, Gateway, GatewayConfig, Receiver, Reply, eventua
 use std::time::Duration;
 
 pub const TOKEN: &str = "delivery-admin-token";
-const SECRET: &str = "whsec_delivery";
+pub const SECRET: &str = "whsec_delivery";
 const WAIT: Duration = Duration::from_secs(20);
 
 /// A gateway on SQLite with Stripe in, `forward` out, the admin API on, and `routes` (TOML).
@@ -427,6 +427,74 @@ async fn circuit_breaker_opens_and_recovers() {
     );
     let routes = admin(&gw, "/admin/routes").await;
     assert_eq!(routes["routes"][0]["circuit"], "closed", "{routes}");
+}
+
+/// Issue 17 item 17: a receiver that refuses some events (500) and takes the rest is not a
+/// dead destination. Five failing events first (once enough to open the old, consecutive-
+/// failure breaker for its 30 s cooldown), then sixty healthy ones: the circuit stays closed
+/// by failure rate, every healthy event is delivered at once, and the failing ones keep
+/// their own retries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_a_receiver_refuses_do_not_stall_the_others() {
+    let rx = Receiver::start().await;
+    rx.set_default("/poison", Reply::status(500));
+    rx.set_default("/ok", Reply::status(200));
+    // The path comes from the event: Stripe's `description` says which.
+    let url = format!(
+        "{}/{{{{ event.payload.data.object.description }}}}",
+        rx.url("").trim_end_matches('/')
+    );
+    let gw = gateway(
+        &route("crm", &url, "retry = { schedule = [\"1s\", \"1s\", \"1s\", \"1s\", \"1s\", \"1s\", \"1s\", \"1s\"] }"),
+        true,
+    )
+    .await;
+    let post = |id: String, target: &'static str| {
+        let gw = &gw;
+        async move {
+            let body = format!(
+                r#"{{"id":"{id}","type":"payment_intent.succeeded","created":1700000000,"data":{{"object":{{"id":"pi_{id}","object":"payment_intent","amount":1250,"currency":"usd","description":"{target}"}}}}}}"#
+            );
+            let response = gw
+                .post(
+                    "stripe",
+                    &[(
+                        "stripe-signature",
+                        sign::stripe(&[SECRET], now(), body.as_bytes()),
+                    )],
+                    body,
+                )
+                .await;
+            assert_eq!(response.status(), 202);
+        }
+    };
+    for i in 0..5 {
+        post(format!("evt_poison_{i}"), "poison").await;
+    }
+    eventually(WAIT, "the five failures", || async {
+        (rx.received("/poison").len() >= 5).then_some(())
+    })
+    .await;
+    let started = std::time::Instant::now();
+    for i in 0..60 {
+        post(format!("evt_healthy_{i}"), "ok").await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eventually(WAIT, "every healthy event delivered", || async {
+        (rx.received("/ok").len() == 60).then_some(())
+    })
+    .await;
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(10),
+        "healthy events took {took:?}"
+    );
+    let routes = admin(&gw, "/admin/routes").await;
+    assert_eq!(routes["routes"][0]["circuit"], "closed", "{routes}");
+    assert!(
+        rx.received("/poison").len() > 5,
+        "the failing events keep being retried"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -23,6 +23,7 @@ macro_rules! on_both_backends {
 
 mod actions;
 mod admin;
+mod attacks;
 mod catalog;
 mod cluster;
 mod config;
@@ -34,6 +35,7 @@ mod operations;
 mod platforms;
 mod recovery;
 mod redis;
+mod retention;
 mod sandbox;
 mod templates;
 mod workflow;

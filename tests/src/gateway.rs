@@ -52,6 +52,8 @@ pub struct Gateway {
     dir: tempfile::TempDir,
     child: Option<Child>,
     addr: SocketAddr,
+    /// The admin listener's address, when the config gives `admin.listen`.
+    admin_addr: Option<SocketAddr>,
     client: reqwest::Client,
     /// The value of the admin token variable the gateway was given, if any.
     admin_token: Option<String>,
@@ -106,6 +108,7 @@ impl Gateway {
             dir,
             child: None,
             addr: ([127, 0, 0, 1], 0).into(),
+            admin_addr: None,
             client,
             admin_token,
             _redis: redis,
@@ -136,15 +139,24 @@ impl Gateway {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(addr) = line.strip_prefix("hookgate listening on http://") {
-                    let _ = tx.send(addr.parse::<SocketAddr>().expect("address"));
+                for (prefix, admin) in [
+                    ("hookgate listening on http://", false),
+                    ("hookgate admin listening on http://", true),
+                ] {
+                    if let Some(addr) = line.strip_prefix(prefix) {
+                        let _ = tx.send((admin, addr.parse::<SocketAddr>().expect("address")));
+                    }
                 }
             }
         });
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        // The admin line, if any, comes before the main one.
+        self.admin_addr = None;
         self.addr = loop {
-            if let Ok(addr) = rx.try_recv() {
-                break addr;
+            match rx.try_recv() {
+                Ok((true, addr)) => self.admin_addr = Some(addr),
+                Ok((false, addr)) => break addr,
+                Err(_) => {}
             }
             if let Some(status) = child.try_wait().expect("wait") {
                 panic!(
@@ -172,6 +184,16 @@ impl Gateway {
         format!("http://{}{path}", self.addr)
     }
 
+    /// The admin listener's address: `admin.listen`'s, or the main one.
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin_addr.unwrap_or(self.addr)
+    }
+
+    /// `http://admin-addr{path}`: where the admin API and `/metrics` are served.
+    pub fn admin_url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.admin_addr())
+    }
+
     /// A shared HTTP client.
     pub fn client(&self) -> &reqwest::Client {
         &self.client
@@ -180,7 +202,7 @@ impl Gateway {
     /// The `/metrics` scrape as text.
     pub async fn metrics(&self) -> String {
         self.client
-            .get(self.url("/metrics"))
+            .get(self.admin_url("/metrics"))
             .send()
             .await
             .expect("GET /metrics")
@@ -306,7 +328,7 @@ impl Gateway {
     ) -> (u16, serde_json::Value) {
         let response = self
             .client
-            .get(self.url(path))
+            .get(self.admin_url(path))
             .query(query)
             .bearer_auth(self.admin_token())
             .send()

@@ -129,7 +129,15 @@ enum DlqCommand {
 /// `http://ADDR` of the gateway a config runs: its `server.listen`, with an unspecified address
 /// (`0.0.0.0`, `::`) reached on loopback.
 pub(super) fn gateway_base(config: &Config) -> String {
-    let mut addr = config.server.listen;
+    base_of(config.server.listen)
+}
+
+/// `http://ADDR` of the admin API a config runs: `admin.listen`, else `server.listen`.
+fn admin_base(config: &Config) -> String {
+    base_of(config.admin.listen.unwrap_or(config.server.listen))
+}
+
+fn base_of(mut addr: std::net::SocketAddr) -> String {
     if addr.ip().is_unspecified() {
         addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
     }
@@ -161,7 +169,7 @@ impl Client {
         };
         let base = match (target.url, &config) {
             (Some(url), _) => url.trim_end_matches('/').to_owned(),
-            (None, Some(config)) => gateway_base(config),
+            (None, Some(config)) => admin_base(config),
             (None, None) => unreachable!("a config is loaded when no URL is given"),
         };
         let token = match (target.token, &config) {

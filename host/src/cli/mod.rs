@@ -143,10 +143,33 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
+    let operator = match config.admin.listen {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} (admin.listen)"))?,
+        ),
+        None => None,
+    };
     let gateway = Gateway::build(config).await?;
-    // One line on stdout for scripts and tests that start the gateway on port 0.
+    // One line per listener on stdout for scripts and tests that start the gateway on port 0;
+    // the admin one first, so a reader that stops at the main one has seen both.
+    if let Some(operator) = &operator {
+        println!(
+            "hookgate admin listening on http://{}",
+            operator.local_addr()?
+        );
+    }
     println!("hookgate listening on http://{}", listener.local_addr()?);
-    gateway.serve(listener, shutdown_signal()).await
+    gateway
+        .serve(
+            app::Listeners {
+                public: listener,
+                operator,
+            },
+            shutdown_signal(),
+        )
+        .await
 }
 
 async fn check(config: Config) -> anyhow::Result<()> {

@@ -34,8 +34,8 @@ pub use parse::{Cidr, parse_duration};
 pub use secret::{Secret, SecretSpec, redact_url, url_password};
 pub use types::{
     AdminConfig, Backend, BreakerConfig, Config, DEFAULT_MAX_IN_FLIGHT, EgressConfig,
-    FILTER_FIELDS, MAX_IN_FLIGHT_TOTAL, PluginsConfig, RateLimit, RouteConfig, ScheduleConfig,
-    ServerConfig, SourceConfig, SourceSettings, StorageConfig,
+    FILTER_FIELDS, MAX_IN_FLIGHT_TOTAL, PluginsConfig, RateLimit, Retention, RouteConfig,
+    ScheduleConfig, ServerConfig, SourceConfig, SourceSettings, StorageConfig,
 };
 
 use raw::RawConfig;
@@ -68,7 +68,7 @@ impl Config {
         // Section by section in the file's order, which is the order problems are listed in.
         let mut v = Validator::default();
         let server = v.server(raw.server);
-        let admin = v.admin(raw.admin);
+        let admin = v.admin(raw.admin, &server);
         let storage = v.storage(raw.storage, base);
         let plugins = v.plugins(raw.plugins, base);
         let egress = v.egress(raw.egress);

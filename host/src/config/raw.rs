@@ -32,6 +32,8 @@ pub(super) struct RawServer {
     pub(super) body_timeout_ms: u64,
     pub(super) shutdown_timeout_ms: u64,
     pub(super) shutdown_delay_ms: u64,
+    pub(super) max_connections: u32,
+    pub(super) min_body_bytes_per_sec: u64,
 }
 
 impl Default for RawServer {
@@ -43,6 +45,8 @@ impl Default for RawServer {
             body_timeout_ms: 30_000,
             shutdown_timeout_ms: 10_000,
             shutdown_delay_ms: 0,
+            max_connections: 4096,
+            min_body_bytes_per_sec: 16 * 1024,
         }
     }
 }
@@ -52,12 +56,14 @@ impl Default for RawServer {
 #[serde(deny_unknown_fields, default)]
 pub(super) struct RawAdmin {
     pub(super) token_env: String,
+    pub(super) listen: Option<String>,
 }
 
 impl Default for RawAdmin {
     fn default() -> Self {
         RawAdmin {
             token_env: "HOOKGATE_ADMIN_TOKEN".into(),
+            listen: None,
         }
     }
 }
@@ -73,6 +79,24 @@ pub(super) struct RawStorage {
     pub(super) dedupe_window_days: u64,
     pub(super) require_durable: Option<bool>,
     pub(super) key_prefix: Option<String>,
+    pub(super) retention: RawRetention,
+}
+
+/// `[storage.retention]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RawRetention {
+    pub(super) delivered: String,
+    pub(super) dead_lettered: String,
+}
+
+impl Default for RawRetention {
+    fn default() -> Self {
+        RawRetention {
+            delivered: "30d".into(),
+            dead_lettered: "90d".into(),
+        }
+    }
 }
 
 impl Default for RawStorage {
@@ -84,6 +108,7 @@ impl Default for RawStorage {
             dedupe_window_days: 7,
             require_durable: None,
             key_prefix: None,
+            retention: RawRetention::default(),
         }
     }
 }
@@ -201,12 +226,17 @@ fn default_max_in_flight() -> u32 {
     DEFAULT_MAX_IN_FLIGHT
 }
 
-/// A route's `breaker = { failures, cooldown }`.
+/// A route's `breaker = { min_attempts, failure_rate, window, cooldown, probes }`; `failures`
+/// is the older name of `min_attempts`. Unset fields keep their defaults.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawBreaker {
-    pub(super) failures: u32,
-    pub(super) cooldown: String,
+    pub(super) min_attempts: Option<u32>,
+    pub(super) failures: Option<u32>,
+    pub(super) failure_rate: Option<f64>,
+    pub(super) window: Option<String>,
+    pub(super) cooldown: Option<String>,
+    pub(super) probes: Option<u32>,
 }
 
 /// `retry = { schedule = [...] }` of a route or schedule.

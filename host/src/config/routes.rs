@@ -4,7 +4,7 @@
 
 use super::action::ActionConfig;
 use super::parse::{parse_cron, parse_duration, toml_to_json, valid_name};
-use super::raw::{RawRoute, RawSchedule};
+use super::raw::{RawBreaker, RawRoute, RawSchedule};
 use super::types::{
     BreakerConfig, FILTER_FIELDS, MAX_IN_FLIGHT_TOTAL, RouteConfig, ScheduleConfig, SourceConfig,
 };
@@ -91,21 +91,9 @@ fn route(
             format!("must be between 1 and {MAX_IN_FLIGHT_TOTAL}"),
         );
     }
-    let breaker = match r.breaker {
-        None => BreakerConfig::default(),
-        Some(b) => {
-            if b.failures == 0 {
-                v.problem(format!("{path}.breaker.failures"), "must be at least 1");
-            }
-            let cooldown = parse_duration(&b.cooldown)
-                .map_err(|e| v.problem(format!("{path}.breaker.cooldown"), e))
-                .unwrap_or_default();
-            BreakerConfig {
-                failures: b.failures.max(1),
-                cooldown,
-            }
-        }
-    };
+    let breaker = r
+        .breaker
+        .map_or_else(BreakerConfig::default, |b| breaker(v, &path, b));
     // The name is derived from the config as written (secret references and templates as
     // text), so it never depends on a secret's value.
     let identity_config = toml_to_json(r.config.clone());
@@ -237,4 +225,49 @@ fn refuse_duplicates<'a>(
             v.problem(format!("{list}[{i}].name"), message(name));
         }
     }
+}
+
+/// A route's `breaker` table over the defaults.
+fn breaker(v: &mut Validator, path: &str, b: RawBreaker) -> BreakerConfig {
+    let mut config = BreakerConfig::default();
+    if b.min_attempts.is_some() && b.failures.is_some() {
+        v.problem(
+            format!("{path}.breaker.failures"),
+            "is the older name of min_attempts: give one of them",
+        );
+    }
+    if let Some(n) = b.min_attempts.or(b.failures) {
+        if n == 0 {
+            v.problem(format!("{path}.breaker.min_attempts"), "must be at least 1");
+        }
+        config.min_attempts = n.max(1);
+    }
+    if let Some(rate) = b.failure_rate {
+        if !(rate > 0.0 && rate <= 1.0) {
+            v.problem(
+                format!("{path}.breaker.failure_rate"),
+                "must be above 0 and at most 1",
+            );
+        }
+        config.failure_rate = rate;
+    }
+    if let Some(probes) = b.probes {
+        if !(1..=64).contains(&probes) {
+            v.problem(format!("{path}.breaker.probes"), "must be between 1 and 64");
+        }
+        config.probes = probes.clamp(1, 64);
+    }
+    for (field, text, slot) in [
+        ("window", b.window, &mut config.window),
+        ("cooldown", b.cooldown, &mut config.cooldown),
+    ] {
+        if let Some(text) = text {
+            match parse_duration(&text) {
+                Ok(d) if !d.is_zero() => *slot = d,
+                Ok(_) => v.problem(format!("{path}.breaker.{field}"), "must be longer than 0"),
+                Err(e) => v.problem(format!("{path}.breaker.{field}"), e),
+            }
+        }
+    }
+    config
 }

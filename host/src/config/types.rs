@@ -50,6 +50,12 @@ pub struct ServerConfig {
     /// How long, after SIGTERM, `/ready` fails while the listener still accepts: load
     /// balancers need a probe interval or two to stop sending before the port closes.
     pub shutdown_delay: Duration,
+    /// Connections the listener holds open at once; beyond, new ones wait in the kernel's
+    /// backlog. One client address may hold a quarter of them.
+    pub max_connections: u32,
+    /// After a short grace, a body must arrive at least this fast (bytes per second), so a
+    /// trickling upload cannot hold a connection for the whole `body_timeout`; 0 turns it off.
+    pub min_body_bytes_per_sec: u64,
 }
 
 /// `[admin]`.
@@ -57,6 +63,9 @@ pub struct ServerConfig {
 pub struct AdminConfig {
     /// Environment variable holding the Bearer token; the admin API is off when it is unset.
     pub token_env: String,
+    /// Where the admin API, the console and `/metrics` listen, when not on `server.listen`
+    /// (which then serves webhooks, `/health` and `/ready` only).
+    pub listen: Option<SocketAddr>,
 }
 
 /// Storage backend. The Redis-only settings live in the Redis variant, so nothing can read
@@ -107,8 +116,30 @@ pub struct StorageConfig {
     pub backend: Backend,
     /// Data directory (database, compiled-plugin cache).
     pub path: PathBuf,
-    /// How long a redelivery is recognised as a duplicate.
+    /// How long a redelivery is recognised as a duplicate (at least; an event still kept
+    /// is recognised as long as it is kept).
     pub dedupe_window: Duration,
+    /// How long finished events are kept.
+    pub retention: Retention,
+}
+
+/// `[storage.retention]`: how long an event is kept once nothing is left to do for it. An
+/// event with a job still pending is kept whatever its age.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Events whose every job was delivered, and events no route matched.
+    pub delivered: Duration,
+    /// Events with a dead-lettered job, and payloads that could not be normalized.
+    pub dead_lettered: Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            delivered: Duration::from_secs(30 * 86_400),
+            dead_lettered: Duration::from_secs(90 * 86_400),
+        }
+    }
 }
 
 /// `[plugins]`.
@@ -255,21 +286,32 @@ pub struct ScheduleConfig {
     pub signing_secret: Option<Secret>,
 }
 
-/// When a destination's circuit breaker opens, and for how long.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// When a destination's circuit breaker opens, and for how long (see
+/// [`crate::delivery::breaker`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BreakerConfig {
-    /// Consecutive failed attempts that open the circuit.
-    pub failures: u32,
-    /// How long it stays open before one probe is let through (doubling, up to 16x, while
-    /// probes keep failing).
+    /// Attempts the window must hold before its failure rate counts (`failures`, this field's
+    /// name before 0.17, is read as it: a dead destination still opens after that many).
+    pub min_attempts: u32,
+    /// The share of failed attempts in the window that opens the circuit.
+    pub failure_rate: f64,
+    /// How far back attempts count.
+    pub window: Duration,
+    /// How long it stays open before probes are let through (doubling, up to 16x, while every
+    /// probe fails).
     pub cooldown: Duration,
+    /// Attempts let through half-open; the first success closes the circuit.
+    pub probes: u32,
 }
 
 impl Default for BreakerConfig {
     fn default() -> Self {
         BreakerConfig {
-            failures: 5,
+            min_attempts: 10,
+            failure_rate: 0.5,
+            window: Duration::from_secs(60),
             cooldown: Duration::from_secs(30),
+            probes: 3,
         }
     }
 }

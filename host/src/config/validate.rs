@@ -14,8 +14,8 @@ use super::raw::{
 };
 use super::secret::{Secret, SecretSpec};
 use super::types::{
-    AdminConfig, Backend, EgressConfig, PluginsConfig, RateLimit, ServerConfig, SourceConfig,
-    SourceSettings, StorageConfig,
+    AdminConfig, Backend, EgressConfig, PluginsConfig, RateLimit, Retention, ServerConfig,
+    SourceConfig, SourceSettings, StorageConfig,
 };
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -74,7 +74,12 @@ impl Validator {
                 600_000,
             ),
             shutdown_delay: Duration::from_millis(raw.shutdown_delay_ms),
+            max_connections: raw.max_connections,
+            min_body_bytes_per_sec: raw.min_body_bytes_per_sec,
         };
+        if !(4..=1_000_000).contains(&raw.max_connections) {
+            self.problem("server.max_connections", "must be between 4 and 1000000");
+        }
         if raw.shutdown_delay_ms > 600_000 {
             self.problem(
                 "server.shutdown_delay_ms",
@@ -85,12 +90,27 @@ impl Validator {
     }
 
     /// `[admin]`.
-    pub(super) fn admin(&mut self, raw: RawAdmin) -> AdminConfig {
+    pub(super) fn admin(&mut self, raw: RawAdmin, server: &ServerConfig) -> AdminConfig {
         if raw.token_env.is_empty() {
             self.problem("admin.token_env", "must name an environment variable");
         }
+        let listen = raw.listen.and_then(|text| match parse_listen(&text) {
+            Ok(addr) if addr == server.listen && addr.port() != 0 => {
+                self.problem(
+                    "admin.listen",
+                    "is server.listen: give the admin listener its own address, or leave it out to serve everything on server.listen",
+                );
+                None
+            }
+            Ok(addr) => Some(addr),
+            Err(e) => {
+                self.problem("admin.listen", e);
+                None
+            }
+        });
         AdminConfig {
             token_env: raw.token_env,
+            listen,
         }
     }
 
@@ -157,6 +177,29 @@ impl Validator {
             },
             path: base.join(&raw.path),
             dedupe_window,
+            retention: Retention {
+                delivered: self.retention("storage.retention.delivered", &raw.retention.delivered),
+                dead_lettered: self.retention(
+                    "storage.retention.dead_lettered",
+                    &raw.retention.dead_lettered,
+                ),
+            },
+        }
+    }
+
+    /// One `[storage.retention]` duration: at least a second (tests use seconds; production
+    /// days).
+    fn retention(&mut self, field: &str, text: &str) -> Duration {
+        match parse_duration(text) {
+            Ok(d) if d >= Duration::from_secs(1) => d,
+            Ok(_) => {
+                self.problem(field, "must be at least 1s");
+                Duration::from_secs(1)
+            }
+            Err(e) => {
+                self.problem(field, e);
+                Duration::from_secs(1)
+            }
         }
     }
 

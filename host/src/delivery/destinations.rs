@@ -306,7 +306,7 @@ impl Destinations {
             state.paused_until = Some(state.paused_until.map_or(until, |p| p.max(until)));
         }
         if healthy {
-            state.breaker.on_success();
+            state.breaker.on_success(now);
             false
         } else {
             state.breaker.on_failure(now)
@@ -415,7 +415,7 @@ impl Destinations {
 fn reset(state: &mut Live) {
     state.disabled = None;
     state.disable_stored = true;
-    state.breaker.on_success();
+    state.breaker.reset();
 }
 
 fn wait(state: &Live, now: Instant) -> Option<Wait> {
@@ -456,8 +456,10 @@ mod tests {
             retry_schedule: vec![],
             rate_limit,
             breaker: BreakerConfig {
-                failures: 1,
+                min_attempts: 1,
+                probes: 1,
                 cooldown: Duration::from_secs(10),
+                ..BreakerConfig::default()
             },
             max_in_flight: 4,
         };

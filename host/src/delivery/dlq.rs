@@ -114,26 +114,30 @@ impl Dlq {
         Ok(queued)
     }
 
-    /// Replays every dead letter matching `filter` from `cursor` on, or with `one_page` only
-    /// that many (and where to continue). The entries are collected first and replayed after,
-    /// so one that dead-letters again during the run is not met twice; paging is by key, not
-    /// offset, so replayed entries leaving the queue shift nothing.
+    /// Replays at most `max` dead letters matching `filter` from `cursor` on, read from the
+    /// store `page_size` at a time, and says where to continue when more remain. The entries
+    /// are collected first and replayed after, so one that dead-letters again during the run
+    /// is not met twice; paging is by key, not offset, so replayed entries leaving the queue
+    /// shift nothing.
     pub async fn replay_matching(
         &self,
         filter: DlqFilter,
         mut cursor: Option<String>,
-        one_page: Option<usize>,
+        max: usize,
         page_size: usize,
     ) -> Result<BulkReplay, StoreError> {
         let mut events = BTreeSet::new();
+        let mut listed = 0;
         let next_cursor = loop {
+            let want = page_size.min(max - listed).max(1);
             let page = self
                 .store
-                .dead_letters(filter.clone(), cursor.take(), one_page.unwrap_or(page_size))
+                .dead_letters(filter.clone(), cursor.take(), want)
                 .await?;
+            listed += page.items.len();
             events.extend(page.items.into_iter().map(|d| d.event_id));
             match page.next_cursor {
-                Some(next) if one_page.is_some() => break Some(next),
+                Some(next) if listed >= max => break Some(next),
                 Some(next) => cursor = Some(next),
                 None => break None,
             }

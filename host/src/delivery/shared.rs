@@ -262,8 +262,9 @@ rate_limit = { per_second = 1, burst = 1 }
             "B skips the route meanwhile"
         );
 
-        // A's circuit opens (5 failures by default): B holds off after its next refresh.
-        for _ in 0..5 {
+        // A's circuit opens (10 failed attempts, the default volume): B holds off after its
+        // next refresh.
+        for _ in 0..10 {
             a.begin("crm", Instant::now()).unwrap();
             a.end("crm", Instant::now(), false, None);
         }

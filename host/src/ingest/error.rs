@@ -27,6 +27,9 @@ pub enum IngestError {
     /// The client did not send its body in time.
     #[error("body not received in time")]
     BodyTimeout,
+    /// The client sent its body slower than the minimum rate (bytes per second).
+    #[error("body arrived slower than {0} bytes per second")]
+    TooSlow(u64),
     /// The body stream broke (client went away, malformed chunking).
     #[error("could not read the request body")]
     BadBody,
@@ -37,8 +40,8 @@ pub enum IngestError {
     /// retries once it is fixed) rather than a 401 that would make it give up.
     #[error("no usable secret configured for this source")]
     NoSecret,
-    /// Too many request bodies are in memory at once; shedding load rather than running out of
-    /// memory.
+    /// Too many request bodies are in memory at once (all together, towards the source, or
+    /// from the sender's address): shedding load rather than running out of memory.
     #[error("server busy")]
     Busy,
     /// The source's plugin is not loaded.
@@ -81,7 +84,9 @@ impl IngestError {
             IngestError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, None),
             IngestError::RateLimited(wait) => (StatusCode::TOO_MANY_REQUESTS, Some(*wait)),
             IngestError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, None),
-            IngestError::BodyTimeout => (StatusCode::REQUEST_TIMEOUT, None),
+            IngestError::BodyTimeout | IngestError::TooSlow(_) => {
+                (StatusCode::REQUEST_TIMEOUT, None)
+            }
             IngestError::BadBody => (StatusCode::BAD_REQUEST, None),
             IngestError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, None),
             IngestError::PluginNotLoaded(_) | IngestError::NoSecret => (
@@ -133,6 +138,7 @@ mod tests {
             ),
             (IngestError::TooLarge(10), 413, None),
             (IngestError::BodyTimeout, 408, None),
+            (IngestError::TooSlow(16384), 408, None),
             (IngestError::BadBody, 400, None),
             (VerifyError::SignatureMismatch.into(), 401, None),
             (VerifyError::TimestampOutsideTolerance(5).into(), 401, None),

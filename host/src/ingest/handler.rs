@@ -1,5 +1,6 @@
 //! `POST /webhooks/{source}`: raw bytes in, plugin verify + normalize, durable write, 202.
 
+use super::body::{BodyRules, IncomingBody};
 use super::error::IngestError;
 use super::{Ingest, intake};
 use crate::model::EventId;
@@ -10,7 +11,6 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -58,15 +58,45 @@ pub async fn ingest(
     } else {
         "unknown".to_owned()
     };
-    let response = handle(state, source_name, request).await.into_response();
+    let (parts, body) = request.into_parts();
+    let expects_continue = parts
+        .headers
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    let mut body = IncomingBody::new(body, expects_continue);
+    let _in_flight = InFlight::enter();
+    let response = handle(state, source_name, parts, &mut body)
+        .await
+        .into_response();
+    // Answered before the body was read (413, 404, 429, 503...): drained, bounded, so the
+    // sender reads this answer rather than a reset.
+    body.finish(response.status());
     crate::metrics::metrics().ingest(&label, response.status().as_u16(), started.elapsed());
     response
+}
+
+/// Counts a request in `hookgate_ingest_in_flight` while it lives, also when hyper drops its
+/// handler because the client went away.
+struct InFlight;
+
+impl InFlight {
+    fn enter() -> InFlight {
+        crate::metrics::metrics().ingest_in_flight.inc();
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        crate::metrics::metrics().ingest_in_flight.dec();
+    }
 }
 
 async fn handle(
     state: Arc<Ingest>,
     source_name: String,
-    request: Request<Body>,
+    parts: axum::http::request::Parts,
+    body: &mut IncomingBody,
 ) -> Result<Response, IngestError> {
     let received_at = SystemTime::now();
     let source = state
@@ -75,8 +105,8 @@ async fn handle(
         .ok_or(IngestError::UnknownSource)?;
     // The cheap check before the plugin runs, per client address; the source's own limit is
     // spent after verification, so junk cannot use up a platform's share (see `guard`).
-    let peer = request
-        .extensions()
+    let peer = parts
+        .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip());
     if let (Some(guard), Some(peer)) = (&source.guard, peer) {
@@ -86,14 +116,12 @@ async fn handle(
         .registry
         .get(&source.config.plugin)
         .ok_or_else(|| IngestError::PluginNotLoaded(source.config.plugin.clone()))?;
-    if request.method() == Method::GET && !plugin.info.has_handshake {
+    if parts.method == Method::GET && !plugin.info.has_handshake {
         return Err(IngestError::MethodNotAllowed);
     }
     let limit = state
         .config
         .body_limit(&source.config, plugin.info.suggested_max_body_bytes);
-
-    let (parts, body) = request.into_parts();
     let declared = parts
         .headers
         .get(header::CONTENT_LENGTH)
@@ -101,22 +129,18 @@ async fn handle(
     if declared.is_some_and(|n| n > limit) {
         return Err(IngestError::TooLarge(limit));
     }
-    // Reserve the body's memory before reading it (the declared length, else the limit).
-    let reserve_kib = declared.unwrap_or(limit).div_ceil(1024).max(1);
-    let _reservation = u32::try_from(reserve_kib)
-        .ok()
-        .and_then(|n| state.body_budget.try_acquire_many(n).ok())
-        .ok_or(IngestError::Busy)?;
-    let limited = Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX));
-    let body = match tokio::time::timeout(state.config.server.body_timeout, limited.collect()).await
-    {
-        Err(_) => return Err(IngestError::BodyTimeout),
-        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            return Err(IngestError::TooLarge(limit));
-        }
-        Ok(Err(_)) => return Err(IngestError::BadBody),
-        Ok(Ok(collected)) => collected.to_bytes(),
+    // Memory is charged as the bytes arrive: an announced body that never comes holds none.
+    let mut charge = state.body_memory.charge(source.slot, peer);
+    let rules = BodyRules {
+        limit,
+        timeout: state.config.server.body_timeout,
+        min_bytes_per_sec: state.config.server.min_body_bytes_per_sec,
     };
+    let body = body.read(rules, &mut charge).await.inspect_err(|e| {
+        if matches!(e, IngestError::Busy) {
+            tracing::warn!(source = %source_name, "request-body memory share used up (all requests, this source, or this address); answering 503");
+        }
+    })?;
 
     // From here to the insert the request only needs CPU (the plugin's checks).
     let incoming = state.store.incoming();
@@ -135,7 +159,7 @@ async fn handle(
                 value: value.as_bytes().to_vec(),
             })
             .collect(),
-        body: Vec::from(body),
+        body,
     };
     let body_len = plugin_request.body.len();
     let context = SourceContext {

@@ -3,10 +3,12 @@
 //! routes of the [`routes`] table it matches), the durable insert, and the 2xx built from its
 //! receipt.
 
+pub mod body;
 mod error;
 pub mod guard;
 pub mod handler;
 pub mod intake;
+pub mod memory;
 pub mod routes;
 
 #[cfg(test)]
@@ -22,10 +24,12 @@ use crate::runtime::Registry;
 use crate::store::EventLog;
 use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 
 /// A configured source with what the hot path needs precomputed.
 pub struct Source {
+    /// Its place in the per-source ledgers ([`memory::BodyMemory`]).
+    pub slot: usize,
     /// Its configuration.
     pub config: SourceConfig,
     /// Secret bytes in the form handed to plugins, newest first.
@@ -41,6 +45,7 @@ impl std::fmt::Debug for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // `secrets` holds raw secret bytes: never printed.
         f.debug_struct("Source")
+            .field("slot", &self.slot)
             .field("config", &self.config)
             .field(
                 "secrets",
@@ -51,10 +56,6 @@ impl std::fmt::Debug for Source {
             .finish()
     }
 }
-
-/// Request-body memory all in-flight requests may hold together, unless one source's body
-/// limit is larger (then that limit).
-pub const BODY_BUDGET_BYTES: u64 = 512 << 20;
 
 /// Everything the ingest handler needs, built once from the config.
 #[derive(Debug)]
@@ -69,9 +70,8 @@ pub struct Ingest {
     pub sources: HashMap<String, Source>,
     /// The configured routes, compiled.
     pub routes: RouteTable,
-    /// Budget of request-body memory (in KiB permits): every request reserves its body's size
-    /// before reading it, so many large concurrent bodies get 503s instead of exhausting memory.
-    pub body_budget: Semaphore,
+    /// Request-body memory, charged as bytes arrive, per source and per sender address.
+    pub body_memory: memory::BodyMemory,
     /// Alone, or one of several nodes sharing rate limits (see [`crate::cluster`]).
     pub cluster: Cluster,
     /// Notified after new jobs were stored (the delivery engine waits on it); none when
@@ -82,11 +82,13 @@ pub struct Ingest {
 impl Ingest {
     /// Builds the ingest side from a validated config.
     pub fn new(config: Arc<Config>, registry: Arc<Registry>, store: Arc<dyn EventLog>) -> Self {
-        let sources = config
+        let sources: HashMap<String, Source> = config
             .sources
             .iter()
-            .map(|(name, s)| {
+            .enumerate()
+            .map(|(slot, (name, s))| {
                 let source = Source {
+                    slot,
                     config: s.clone(),
                     secrets: s.secrets.iter().map(|k| k.expose().to_vec()).collect(),
                     rate_limit: s
@@ -97,17 +99,16 @@ impl Ingest {
                 (name.clone(), source)
             })
             .collect();
-        let largest = config
-            .sources
-            .values()
-            .filter_map(|s| s.max_body_bytes)
-            .max()
-            .unwrap_or(0);
-        let budget_kib = BODY_BUDGET_BYTES
-            .max(largest)
-            .max(config.server.max_body_bytes)
-            / 1024;
-        let body_budget = Semaphore::new(usize::try_from(budget_kib).unwrap_or(usize::MAX));
+        // A plugin may suggest a larger limit than the server's default; the ledgers are sized
+        // for the configured limits, and a body past a share is shed with a 503 either way.
+        let mut limits = vec![config.server.max_body_bytes; sources.len()];
+        for source in sources.values() {
+            limits[source.slot] = source
+                .config
+                .max_body_bytes
+                .unwrap_or(config.server.max_body_bytes);
+        }
+        let body_memory = memory::BodyMemory::new(&limits);
         let routes = RouteTable::new(&config.routes);
         Ingest {
             config,
@@ -115,7 +116,7 @@ impl Ingest {
             store,
             sources,
             routes,
-            body_budget,
+            body_memory,
             cluster: Cluster::Local,
             jobs_stored: None,
         }

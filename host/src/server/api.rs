@@ -314,7 +314,7 @@ pub struct BulkReplayRequest {
     /// Required (true) when no filter is given: replaying everything is never an accident.
     #[serde(default)]
     pub all: bool,
-    /// Replay one page of at most this many; without it, all of them.
+    /// Replay one page of at most this many (up to 500); without it, up to 10,000.
     pub limit: Option<usize>,
     /// A previous answer's `next_cursor`.
     pub cursor: Option<String>,
@@ -331,7 +331,8 @@ pub struct BulkReplayed {
     pub event_ids: Vec<EventId>,
     /// Events that could not be replayed, with why.
     pub failed: Vec<ReplayFailure>,
-    /// With `limit`: where the next page starts; null when done.
+    /// Where the next page starts while more remain (after `limit` entries, or 10,000
+    /// without one); null when done.
     pub next_cursor: Option<String>,
 }
 

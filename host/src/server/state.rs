@@ -25,6 +25,8 @@ pub struct AppState {
     pub failed_admin_tokens: super::admin::throttle::FailedTokens,
     /// The delivery engine (absent in tests of the ingest alone).
     pub deliverer: Option<Arc<Deliverer>>,
+    /// The store's figures for `/metrics`, read at most every few seconds.
+    pub store_snapshot: super::snapshot::StoreSnapshot,
     /// Set when a graceful shutdown began: `/ready` fails so load balancers stop sending.
     pub shutting_down: AtomicBool,
 }
@@ -45,6 +47,7 @@ impl AppState {
             admin_token,
             failed_admin_tokens: Default::default(),
             deliverer: None,
+            store_snapshot: Default::default(),
             shutting_down: AtomicBool::new(false),
         }
     }

@@ -14,6 +14,7 @@
 pub(crate) mod batch;
 pub mod conformance;
 mod page;
+pub mod pruning;
 pub mod queue;
 pub mod redis;
 mod roles;
@@ -23,9 +24,9 @@ mod sqlite;
 pub use self::redis::{RedisOptions, RedisShared, RedisStore};
 pub use queue::{
     Attempt, DeadLetter, DisabledRoute, DlqFilter, DlqPage, EventFilter, EventPage, EventSummary,
-    Finished, LeasedJob, Next, QueueStats,
+    Finished, LeasedJob, Next, PrunePolicy, Pruned, QueueStats,
 };
-pub use roles::{EventLog, Inspection, JobQueue, RouteState, Store};
+pub use roles::{EventLog, Inspection, JobQueue, Retention, RouteState, Store};
 pub use shared::{MAX_TOKEN_WAIT, SharedState, Token};
 pub use sqlite::SqliteStore;
 

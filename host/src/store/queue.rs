@@ -182,3 +182,26 @@ pub struct DisabledRoute {
     /// Since when, Unix ms.
     pub since_ms: i64,
 }
+
+/// What a prune may delete, as cut-off instants (Unix ms). An event with a pending job is
+/// never deleted, whatever its age.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrunePolicy {
+    /// Events whose jobs were all delivered (or that had none), received before this.
+    pub delivered_before_ms: i64,
+    /// Events with a dead-lettered job (or stored dead-lettered), received before this.
+    pub dead_lettered_before_ms: i64,
+    /// Events received at or after this are inside the dedupe window: a backend whose
+    /// duplicate check is the stored event itself keeps its id (a tombstone) until the window
+    /// has passed, so a redelivery is still recognised.
+    pub dedupe_since_ms: i64,
+}
+
+/// What one prune call did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Events deleted, with their jobs and attempts.
+    pub events: usize,
+    /// Where the next call continues; `None` once the pass reached events too young to go.
+    pub next: Option<String>,
+}

@@ -5,7 +5,7 @@
 
 use super::queue::{
     Attempt, DisabledRoute, DlqFilter, DlqPage, EventFilter, EventPage, Finished, LeasedJob, Next,
-    QueueStats,
+    PrunePolicy, Pruned, QueueStats,
 };
 use super::{Incoming, JobRecord, Receipt, StoreError};
 use crate::model::{EventId, EventRecord, NewEvents};
@@ -141,7 +141,26 @@ pub trait Inspection: Send + Sync + std::fmt::Debug + 'static {
     async fn queue_stats(&self, now_ms: i64) -> Result<QueueStats, StoreError>;
 }
 
-/// A whole backend: every role.
-pub trait Store: EventLog + JobQueue + RouteState + Inspection {}
+/// Keeping the store bounded: deleting what `[storage.retention]` lets go (see
+/// [`crate::store::pruning`], which calls it in the background), and its size.
+#[async_trait::async_trait]
+pub trait Retention: Send + Sync + std::fmt::Debug + 'static {
+    /// Deletes up to `max` of the events `policy` lets go, each with its jobs and attempts,
+    /// in one short step, walking events by receive time from `cursor` (a previous call's
+    /// [`Pruned::next`]; `None` starts a pass from the oldest).
+    async fn prune(
+        &self,
+        policy: PrunePolicy,
+        cursor: Option<String>,
+        max: usize,
+    ) -> Result<Pruned, StoreError>;
 
-impl<T: EventLog + JobQueue + RouteState + Inspection> Store for T {}
+    /// Bytes the store takes: SQLite its files (database and WAL), Redis the server's used
+    /// memory (shared with anything else on that server).
+    async fn size_bytes(&self) -> Result<u64, StoreError>;
+}
+
+/// A whole backend: every role.
+pub trait Store: EventLog + JobQueue + RouteState + Inspection + Retention {}
+
+impl<T: EventLog + JobQueue + RouteState + Inspection + Retention> Store for T {}

@@ -80,9 +80,15 @@ pub async fn replay(
     }))
 }
 
+/// Dead letters one bulk-replay request replays when it gives no `limit`: a queue larger than
+/// this takes several requests (each answer's `next_cursor` continues), so no request runs
+/// unbounded, holding the store and the client's connection for minutes.
+pub const UNPAGED_REPLAY_MAX: usize = 10_000;
+
 /// `POST /admin/dlq/replay` with a JSON body of filters (`{}` or `{"all": true}` for
-/// everything): replays every matching dead-lettered event, or with `limit` one page of them
-/// (and `next_cursor` to continue from), so a client can show progress through a large queue.
+/// everything): replays the matching dead-lettered events, `limit` of them (at most
+/// [`UNPAGED_REPLAY_MAX`] without it), and answers `next_cursor` to continue from while more
+/// remain, so a client can show progress through a large queue.
 /// Paging is by key, not offset, so the replayed entries leaving the queue shift nothing.
 /// An empty body is `{}`, so a bare `curl -X POST` gets the "give a filter" answer.
 pub async fn replay_bulk(
@@ -107,10 +113,12 @@ pub async fn replay_bulk(
             "give a filter (source, route, since, until) or {\"all\": true}".into(),
         ));
     }
-    let one_page = body.limit.map(|l| l.clamp(1, MAX_PAGE));
+    let max = body
+        .limit
+        .map_or(UNPAGED_REPLAY_MAX, |l| l.clamp(1, MAX_PAGE));
     let done = engine
         .dlq()
-        .replay_matching(filter, body.cursor, one_page, MAX_PAGE)
+        .replay_matching(filter, body.cursor, max, MAX_PAGE)
         .await?;
     Ok(Json(done.into()))
 }

@@ -6,8 +6,10 @@ use crate::model::{EventId, EventRecord, EventStatus, JobStatus, NewEvents, even
 use std::sync::Arc;
 
 mod queue;
+mod retention;
 
 pub use queue::run_queue;
+pub use retention::run_retention;
 
 /// A one-event request, as if a plugin had verified and normalized it.
 pub fn sample(source: &str, platform_event_id: &str) -> NewEvents {

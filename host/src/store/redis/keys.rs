@@ -20,6 +20,7 @@
 //! | `P disabled` | hash | route → `{"reason", "since_ms"}` |
 //! | `P bucket:route:<r>`, `P bucket:source:<s>` | hash, TTL = time to refill | a shared token bucket: `tokens`, `ts` (µs, Redis's clock); absent = full |
 //! | `P holds` | hash | route → end of its hold (ms, Redis's clock): no node delivers along it until then |
+//! | `P layout` | string | the number of this layout (see `layout.rs`) |
 //!
 //! Scripts derive keys from their arguments rather than declaring them, which a single Redis
 //! (or a primary with replicas) allows and Redis Cluster does not: hookgate's Redis backend
@@ -97,6 +98,10 @@ impl Keys {
     /// [`crate::model::names::source_bucket`]).
     pub(super) fn bucket(&self, name: &str) -> String {
         self.key(&["bucket:", name])
+    }
+
+    pub(super) fn layout(&self) -> String {
+        self.key(&["layout"])
     }
 
     pub(super) fn holds(&self) -> String {

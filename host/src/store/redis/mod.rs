@@ -32,8 +32,10 @@ mod error;
 mod events;
 mod inspect;
 mod keys;
+mod layout;
 mod queue;
 mod reply;
+mod retention;
 mod scripts;
 mod shared;
 #[cfg(test)]
@@ -151,6 +153,8 @@ impl Inner {
                         tracing::error!(url = %url, "cannot verify that acknowledged events survive a crash: {reason}")
                     }
                 }
+                // Before the first ack: data this build would misread is never written to.
+                layout::ensure(&mut self.conn.clone(), &self.keys).await?;
                 Ok(verdict.uses_waitaof())
             })
             .await

@@ -47,6 +47,12 @@ async fn redis_passes_the_queue_conformance_suite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_passes_the_retention_conformance_suite() {
+    let server = RedisServer::shared();
+    conformance::run_retention(Arc::new(open(&server).await)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixteen_concurrent_copies_store_one_event_with_one_set_of_jobs() {
     let server = RedisServer::shared();
     let store = Arc::new(open(&server).await);
@@ -568,4 +574,47 @@ async fn insert_throughput() {
             );
         }
     }
+}
+
+/// Data of the first layout (no `layout` key) is read as it is and stamped; a prefix whose
+/// data a newer build wrote is refused before anything is written (issue 17 item 14).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stores_carry_their_layout_and_newer_ones_are_refused() {
+    let server = RedisServer::shared();
+    let options = options(&server);
+    let keys = Keys::new(&options.prefix);
+    let id = {
+        let store = RedisStore::open(options.clone()).await.unwrap();
+        let receipt = store
+            .insert(store.incoming(), routed("stripe", "evt_layout", &["crm"]))
+            .await
+            .unwrap();
+        receipt.events()[0].0.clone()
+    };
+    let mut conn = redis_conn(&server).await;
+    // As the first layout left it: no number.
+    let _: () = redis::cmd("DEL")
+        .arg(keys.layout())
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let store = RedisStore::open(options.clone()).await.unwrap();
+    assert!(store.get_event(&id).await.unwrap().is_some());
+    assert_eq!(store.jobs_for_event(&id).await.unwrap().len(), 1);
+    let stamped: String = redis::cmd("GET")
+        .arg(keys.layout())
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(stamped, layout::LATEST.to_string());
+    drop(store);
+
+    let _: () = redis::cmd("SET")
+        .arg(keys.layout())
+        .arg(layout::LATEST + 1)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let err = RedisStore::open(options).await.unwrap_err().to_string();
+    assert!(err.contains("written by a newer hookgate"), "{err}");
 }

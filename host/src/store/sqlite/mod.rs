@@ -7,7 +7,9 @@
 mod checkpoint;
 mod events;
 mod inspect;
+mod layout;
 mod queue;
+mod retention;
 mod words;
 
 use super::batch::{BatchLimits, BatchWrite, Batcher};
@@ -39,58 +41,13 @@ const COMMIT_WINDOW: std::time::Duration = std::time::Duration::from_millis(1);
 /// Idle reader connections kept open.
 const MAX_IDLE_READERS: usize = 4;
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS events (
-    id                TEXT PRIMARY KEY,
-    source            TEXT NOT NULL,
-    platform_event_id TEXT NOT NULL,
-    type              TEXT NOT NULL,
-    status            TEXT NOT NULL,
-    error             TEXT,
-    received_at_ms    INTEGER NOT NULL,
-    envelope          TEXT NOT NULL,
-    payload           BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS jobs (
-    id             INTEGER PRIMARY KEY,
-    event_id       TEXT NOT NULL,
-    route          TEXT NOT NULL,
-    status         TEXT NOT NULL,
-    attempts       INTEGER NOT NULL DEFAULT 0,
-    due_at_ms      INTEGER NOT NULL,
-    lease_until_ms INTEGER,
-    last_error     TEXT,
-    updated_at_ms  INTEGER NOT NULL DEFAULT 0,
-    UNIQUE (event_id, route)
-);
-CREATE INDEX IF NOT EXISTS jobs_due ON jobs (status, due_at_ms);
-CREATE INDEX IF NOT EXISTS jobs_updated ON jobs (status, updated_at_ms);
-CREATE TABLE IF NOT EXISTS attempts (
-    id            INTEGER PRIMARY KEY,
-    job_id        INTEGER NOT NULL,
-    number        INTEGER NOT NULL,
-    started_at_ms INTEGER NOT NULL,
-    duration_ms   INTEGER NOT NULL,
-    outcome       TEXT NOT NULL,
-    http_status   INTEGER,
-    error         TEXT
-);
-CREATE INDEX IF NOT EXISTS attempts_job ON attempts (job_id);
-CREATE TABLE IF NOT EXISTS disabled_routes (
-    route    TEXT PRIMARY KEY,
-    reason   TEXT NOT NULL,
-    since_ms INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_schedule ON events (source, received_at_ms)
-    WHERE source LIKE 'schedule:%';
-CREATE INDEX IF NOT EXISTS events_received ON events (received_at_ms);
-CREATE INDEX IF NOT EXISTS events_dead ON events (received_at_ms)
-    WHERE status = 'dead_lettered';
-";
-
+/// A new event, unless its id is stored, or is a tombstone of an event pruned inside the dedupe
+/// window (see [`retention`]). The `WHERE` also settles SQLite's parsing of an upsert after a
+/// `SELECT`.
 const INSERT: &str = "INSERT INTO events
     (id, source, platform_event_id, type, status, error, received_at_ms, envelope, payload)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+    SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9
+    WHERE NOT EXISTS (SELECT 1 FROM dedupe WHERE id = ?1)
     ON CONFLICT (id) DO NOTHING";
 
 const INSERT_JOB: &str =
@@ -294,7 +251,7 @@ fn configure_writer(conn: &Connection) -> Result<(), String> {
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(format!("cannot use WAL mode (got {mode})"));
     }
-    conn.execute_batch(SCHEMA).map_err(|e| e.to_string())
+    layout::migrate(conn)
 }
 
 /// Writes one batch in one transaction and commits it (one fsync): each insert answered with
@@ -374,6 +331,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
         super::super::conformance::run_queue(store).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_passes_the_retention_conformance_suite() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        super::super::conformance::run_retention(store).await;
     }
 
     #[tokio::test]
