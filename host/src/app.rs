@@ -212,11 +212,19 @@ async fn open_store(config: &Config) -> anyhow::Result<(Arc<dyn Store>, Cluster)
             url,
             require_durable,
             key_prefix,
+            tls_ca_file,
         } => {
+            let tls_ca = match tls_ca_file {
+                Some(file) => Some(std::fs::read(file).with_context(|| {
+                    format!("storage.tls_ca_file: cannot read {}", file.display())
+                })?),
+                None => None,
+            };
             let store = RedisStore::open(RedisOptions {
                 dedupe_window: config.storage.dedupe_window,
                 require_durable: *require_durable,
                 prefix: key_prefix.clone(),
+                tls_ca,
                 ..RedisOptions::new(url.clone())
             })
             .await

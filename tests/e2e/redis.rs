@@ -449,3 +449,65 @@ async fn a_gateway_started_while_redis_is_down_serves_once_it_is_up() {
     })
     .await;
 }
+
+/// `rediss://` with an ACL user (issue 17 item 19): against a redis-server speaking TLS on
+/// certificates generated for the test, verified with `storage.tls_ca_file`, webhooks are
+/// acknowledged and stored; a wrong password is refused at start without the password in the
+/// message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_over_tls_with_an_acl_user() {
+    let redis = RedisServer::private_tls("hookgate", "acl-pass-4417");
+    let ca = redis.ca_file();
+    let storage = |url: &str, ca: Option<&std::path::Path>| {
+        let ca = ca.map_or(String::new(), |ca| {
+            format!("tls_ca_file = \"{}\"\n", ca.display())
+        });
+        format!(
+            "backend = \"redis\"\nurl = \"{url}\"\nkey_prefix = \"{}\"\n{ca}",
+            unique_prefix()
+        )
+    };
+    let gw = start_with(GatewayConfig {
+        plugin_files: vec![plugin("stripe")],
+        storage: storage(redis.url(), Some(&ca)),
+        body: format!("[sources.stripe]\nplugin = \"stripe\"\nsecrets = [\"{SECRET}\"]\n"),
+        env: vec![("HOOKGATE_ADMIN_TOKEN".into(), TOKEN.into())],
+        ..Default::default()
+    })
+    .await;
+    let response = post(&gw, "evt_tls_1").await;
+    assert_eq!(response.status(), 202);
+    assert_eq!(gw.count_events().await, 1);
+    drop(gw);
+
+    let refused = |storage: String| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("hookgate.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\npath = \"data\"\n{storage}\n[plugins]\ndir = \"plugins\"\n"
+            ),
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.path().join("plugins")).unwrap();
+        let out = tokio::time::timeout(
+            Duration::from_secs(30),
+            crate::run_to_exit(vec!["serve".into(), "--config".into(), config.into()]),
+        )
+        .await;
+        out.ok().map(|out| {
+            assert!(!out.status.success(), "started");
+            String::from_utf8_lossy(&out.stderr).into_owned()
+        })
+    };
+    let wrong = redis.url().replace("acl-pass-4417", "not-the-password");
+    let stderr = refused(storage(&wrong, Some(&ca)))
+        .await
+        .expect("a wrong password is refused at start");
+    assert!(!stderr.contains("not-the-password"), "{stderr}");
+    assert!(
+        stderr.to_lowercase().contains("password") || stderr.contains("WRONGPASS"),
+        "{stderr}"
+    );
+}

@@ -48,6 +48,15 @@ struct Private {
     persistence: Persistence,
     child: Option<Child>,
     dir: tempfile::TempDir,
+    tls: Option<Tls>,
+}
+
+/// A TLS listener of a private server, with the ACL user its clients log in as.
+#[derive(Debug, Clone)]
+struct Tls {
+    port: u16,
+    user: String,
+    password: String,
 }
 
 impl RedisServer {
@@ -75,6 +84,7 @@ impl RedisServer {
                 persistence,
                 child: None,
                 dir,
+                tls: None,
             };
             match private.spawn() {
                 Ok(()) => {
@@ -90,6 +100,41 @@ impl RedisServer {
             }
         }
         panic!("could not start redis-server on a free loopback port (see the messages above)");
+    }
+
+    /// A private durable server that also listens with TLS, on certificates generated for it
+    /// now (a CA of its own and a server certificate for 127.0.0.1, by `openssl`), with an ACL
+    /// user `user` / `password` allowed everything. [`RedisServer::url`] is then the
+    /// `rediss://user:password@127.0.0.1:port/0` URL and [`RedisServer::ca_file`] the CA; the
+    /// plain port stays for the harness's readiness check only.
+    pub fn private_tls(user: &str, password: &str) -> RedisServer {
+        let mut server = RedisServer::private(Persistence::Durable);
+        let private = server.private.as_mut().expect("private");
+        generate_certificates(private.dir.path());
+        private.tls = Some(Tls {
+            port: free_port(),
+            user: user.to_owned(),
+            password: password.to_owned(),
+        });
+        private
+            .spawn_again()
+            .unwrap_or_else(|e| panic!("redis-server with TLS did not start: {e}"));
+        let tls = private.tls.as_ref().expect("tls");
+        server.url = format!(
+            "rediss://{}:{}@127.0.0.1:{}/0",
+            tls.user, tls.password, tls.port
+        );
+        server
+    }
+
+    /// The CA certificate (PEM) of a [`RedisServer::private_tls`] server.
+    pub fn ca_file(&self) -> PathBuf {
+        self.private
+            .as_ref()
+            .expect("a private server")
+            .dir
+            .path()
+            .join("ca.pem")
     }
 
     /// Connection URL.
@@ -127,6 +172,11 @@ impl RedisServer {
 }
 
 impl Private {
+    fn spawn_again(&mut self) -> Result<(), String> {
+        self.stop();
+        self.spawn()
+    }
+
     fn spawn(&mut self) -> Result<(), String> {
         let log = self.dir.path().join("redis.log");
         let aof = match self.persistence {
@@ -138,10 +188,35 @@ impl Private {
             Persistence::ConfigHidden => &["--rename-command", "CONFIG", ""],
             _ => &[],
         };
+        let dir = self.dir.path();
+        let tls: Vec<String> = match &self.tls {
+            Some(tls) => vec![
+                "--tls-port".into(),
+                tls.port.to_string(),
+                "--tls-cert-file".into(),
+                dir.join("server.pem").display().to_string(),
+                "--tls-key-file".into(),
+                dir.join("server.key").display().to_string(),
+                "--tls-ca-cert-file".into(),
+                dir.join("ca.pem").display().to_string(),
+                "--tls-auth-clients".into(),
+                "no".into(),
+                // One argument per word: redis-server joins them into the config line.
+                "--user".into(),
+                tls.user.clone(),
+                "on".into(),
+                format!(">{}", tls.password),
+                "~*".into(),
+                "&*".into(),
+                "+@all".into(),
+            ],
+            None => Vec::new(),
+        };
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args(aof)
             .args(hidden)
+            .args(&tls)
             .arg("--dir")
             .arg(self.dir.path())
             .args(["--save", "", "--daemonize", "no", "--logfile"])
@@ -185,6 +260,68 @@ impl Drop for RedisServer {
             private.stop();
         }
     }
+}
+
+/// A CA and a server certificate for 127.0.0.1 signed by it, in `dir` (`ca.pem`, `server.pem`,
+/// `server.key`), valid for two days.
+fn generate_certificates(dir: &Path) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl (Debian's openssl package) generates the test certificates");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    std::fs::write(dir.join("san.cnf"), "subjectAltName=IP:127.0.0.1\n").expect("san.cnf");
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=hookgate test CA",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "san.cnf",
+    ]);
 }
 
 /// A key prefix no other test (in this process or another) uses: `hgtest:<pid>:<n>:<nanos>:`.

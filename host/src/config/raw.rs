@@ -79,6 +79,7 @@ pub(super) struct RawStorage {
     pub(super) dedupe_window_days: u64,
     pub(super) require_durable: Option<bool>,
     pub(super) key_prefix: Option<String>,
+    pub(super) tls_ca_file: Option<String>,
     pub(super) retention: RawRetention,
 }
 
@@ -108,6 +109,7 @@ impl Default for RawStorage {
             dedupe_window_days: 7,
             require_durable: None,
             key_prefix: None,
+            tls_ca_file: None,
             retention: RawRetention::default(),
         }
     }

@@ -112,6 +112,7 @@ fn redis_durability_can_be_relaxed_explicitly() {
             url: "redis://127.0.0.1:6379/0".into(),
             require_durable: true,
             key_prefix: "hookgate:".into(),
+            tls_ca_file: None,
         },
         "refusing to lose acks is the default, and so is the prefix"
     );
@@ -125,8 +126,28 @@ fn redis_durability_can_be_relaxed_explicitly() {
             url: "rediss://127.0.0.1:6379/0".into(),
             require_durable: false,
             key_prefix: "a:".into(),
+            tls_ca_file: None,
         }
     );
+}
+
+/// `storage.tls_ca_file` is read relative to the config, and only with a `rediss://` URL.
+#[test]
+fn the_redis_ca_file_goes_with_tls_urls_only() {
+    let tls = parse(
+        "[storage]\nbackend = \"redis\"\nurl = \"rediss://hookgate:pw@redis.internal:6380/0\"\ntls_ca_file = \"ca.pem\"",
+    )
+    .unwrap();
+    let Backend::Redis { tls_ca_file, .. } = &tls.storage.backend else {
+        panic!("redis");
+    };
+    assert_eq!(tls_ca_file.as_deref(), Some(Path::new("/etc/hookgate/ca.pem")));
+    let plain = parse(
+        "[storage]\nbackend = \"redis\"\nurl = \"redis://127.0.0.1:6379/0\"\ntls_ca_file = \"ca.pem\"",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(plain.contains("storage.tls_ca_file: only used with a rediss:// url"), "{plain}");
 }
 
 /// `Debug` of a config (what a panic message or a `{:?}` in a log line prints) never shows the

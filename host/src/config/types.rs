@@ -88,6 +88,9 @@ pub enum Backend {
         /// The prefix of every key, so several gateways (or test runs) can share one Redis
         /// database without seeing each other's data. Nodes of one cluster share it.
         key_prefix: String,
+        /// With `rediss://`: the CA certificate (PEM) that signed the server's, when it is not
+        /// one the system trusts (a private CA, a test server).
+        tls_ca_file: Option<PathBuf>,
     },
 }
 
@@ -99,11 +102,13 @@ impl std::fmt::Debug for Backend {
                 url,
                 require_durable,
                 key_prefix,
+                tls_ca_file,
             } => f
                 .debug_struct("Redis")
                 .field("url", &super::secret::redact_url(url))
                 .field("require_durable", require_durable)
                 .field("key_prefix", key_prefix)
+                .field("tls_ca_file", tls_ca_file)
                 .finish(),
         }
     }

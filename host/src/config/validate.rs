@@ -163,6 +163,16 @@ impl Validator {
                 );
             }
         }
+        if let Some(ca) = &raw.tls_ca_file {
+            if !redis_url.as_deref().is_some_and(|u| u.starts_with("rediss://")) {
+                self.problem(
+                    "storage.tls_ca_file",
+                    "only used with a rediss:// url (Redis over TLS)",
+                );
+            } else if ca.is_empty() {
+                self.problem("storage.tls_ca_file", "must name a PEM file");
+            }
+        }
         let dedupe_window = Duration::from_secs(
             86_400 * self.positive("storage.dedupe_window_days", raw.dedupe_window_days),
         );
@@ -173,6 +183,7 @@ impl Validator {
                     url,
                     require_durable: raw.require_durable.unwrap_or(true),
                     key_prefix: raw.key_prefix.unwrap_or_else(|| "hookgate:".into()),
+                    tls_ca_file: raw.tls_ca_file.map(|ca| base.join(ca)),
                 },
             },
             path: base.join(&raw.path),

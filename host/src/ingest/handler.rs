@@ -163,7 +163,7 @@ async fn handle(
     };
     let body_len = plugin_request.body.len();
     let context = SourceContext {
-        secrets: source.secrets.clone(),
+        secrets: source.secrets.iter().map(|s| s.expose().to_vec()).collect(),
         tolerance_secs: source.config.tolerance_secs,
         now_unix_secs: crate::model::unix_ms(received_at) / 1000,
         config: source.config.settings.json().to_owned(),

@@ -19,7 +19,7 @@ pub use intake::intake;
 pub use routes::RouteTable;
 
 use crate::cluster::{Cluster, TokenBucket};
-use crate::config::{Config, SourceConfig};
+use crate::config::{Config, Secret, SourceConfig};
 use crate::runtime::Registry;
 use crate::store::EventLog;
 use std::collections::HashMap;
@@ -27,34 +27,20 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 /// A configured source with what the hot path needs precomputed.
+#[derive(Debug)]
 pub struct Source {
     /// Its place in the per-source ledgers ([`memory::BodyMemory`]).
     pub slot: usize,
     /// Its configuration.
     pub config: SourceConfig,
-    /// Secret bytes in the form handed to plugins, newest first.
-    pub secrets: Vec<Vec<u8>>,
+    /// Its secrets in the form handed to plugins, newest first (the one secret type: `Debug`
+    /// never shows them).
+    pub secrets: Vec<Secret>,
     /// Its rate limiter, if limited (unused in a cluster, whose bucket is shared): spent by
     /// verified requests only.
     pub rate_limit: Option<TokenBucket>,
     /// The per-address check before verification, if limited.
     pub guard: Option<guard::PeerGuard>,
-}
-
-impl std::fmt::Debug for Source {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // `secrets` holds raw secret bytes: never printed.
-        f.debug_struct("Source")
-            .field("slot", &self.slot)
-            .field("config", &self.config)
-            .field(
-                "secrets",
-                &format_args!("<{} redacted>", self.secrets.len()),
-            )
-            .field("rate_limit", &self.rate_limit)
-            .field("guard", &self.guard)
-            .finish()
-    }
 }
 
 /// Everything the ingest handler needs, built once from the config.
@@ -90,7 +76,7 @@ impl Ingest {
                 let source = Source {
                     slot,
                     config: s.clone(),
-                    secrets: s.secrets.iter().map(|k| k.expose().to_vec()).collect(),
+                    secrets: s.secrets.clone(),
                     rate_limit: s
                         .rate_limit
                         .map(|r| TokenBucket::new(r.per_second, r.burst)),

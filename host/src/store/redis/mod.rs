@@ -85,6 +85,9 @@ pub struct RedisOptions {
     pub dedupe_window: Duration,
     /// Refuse to open when the server's persistence could lose an acknowledged event.
     pub require_durable: bool,
+    /// With `rediss://`: the PEM certificate(s) of the CA that signed the server's, instead of
+    /// the system's roots.
+    pub tls_ca: Option<Vec<u8>>,
 }
 
 impl RedisOptions {
@@ -96,6 +99,7 @@ impl RedisOptions {
             prefix: "hookgate:".into(),
             dedupe_window: Duration::from_secs(7 * 86_400),
             require_durable: true,
+            tls_ca: None,
         }
     }
 }
@@ -236,7 +240,19 @@ impl RedisStore {
             url: url.clone(),
             reason: error::scrub(&e.to_string(), password.as_deref()),
         };
-        let client = redis::Client::open(options.url.as_str()).map_err(bad_url)?;
+        // `rediss://` is TLS (rustls): verified against the given CA, else the system's roots.
+        // An ACL user is the URL's user name (`rediss://user:password@host`).
+        let client = match &options.tls_ca {
+            Some(ca) => redis::Client::build_with_tls(
+                options.url.as_str(),
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(ca.clone()),
+                },
+            ),
+            None => redis::Client::open(options.url.as_str()),
+        }
+        .map_err(bad_url)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
             .set_response_timeout(Some(Duration::from_secs(10)))
