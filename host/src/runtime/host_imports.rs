@@ -77,6 +77,16 @@ macro_rules! host_imports {
                 }
             }
 
+            /// Runs a host-side computation for the guest and charges its time to the call.
+            fn timed<T>(state: &mut $state, f: impl FnOnce() -> T) -> T {
+                let started = std::time::Instant::now();
+                let out = f();
+                let $s = state;
+                let call: &mut $crate::runtime::state::CallState = $call;
+                call.charge_host_time(started.elapsed());
+                out
+            }
+
             impl crypto::Host for $state {
                 fn hmac(
                     &mut self,
@@ -85,7 +95,7 @@ macro_rules! host_imports {
                     prefix: Vec<u8>,
                     message: Vec<u8>,
                 ) -> Vec<u8> {
-                    native::hmac(hash(algorithm), &key, &[&prefix, &message])
+                    timed(self, || native::hmac(hash(algorithm), &key, &[&prefix, &message]))
                 }
 
                 fn hmac_verify(
@@ -96,11 +106,13 @@ macro_rules! host_imports {
                     message: Vec<u8>,
                     expected: Vec<u8>,
                 ) -> bool {
-                    native::hmac_verify(hash(algorithm), &key, &[&prefix, &message], &expected)
+                    timed(self, || {
+                        native::hmac_verify(hash(algorithm), &key, &[&prefix, &message], &expected)
+                    })
                 }
 
                 fn sha256(&mut self, message: Vec<u8>) -> Vec<u8> {
-                    native::sha256(&[&message])
+                    timed(self, || native::sha256(&[&message]))
                 }
 
                 fn ed25519_verify(
@@ -109,7 +121,7 @@ macro_rules! host_imports {
                     message: Vec<u8>,
                     signature: Vec<u8>,
                 ) -> bool {
-                    native::ed25519_verify(&public_key, &message, &signature)
+                    timed(self, || native::ed25519_verify(&public_key, &message, &signature))
                 }
 
                 fn ecdsa_p256_verify(
@@ -118,7 +130,9 @@ macro_rules! host_imports {
                     message: Vec<u8>,
                     signature: Vec<u8>,
                 ) -> bool {
-                    native::ecdsa_p256_verify(&public_key, &message, &signature)
+                    timed(self, || {
+                        native::ecdsa_p256_verify(&public_key, &message, &signature)
+                    })
                 }
             }
         };

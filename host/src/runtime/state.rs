@@ -27,6 +27,10 @@ pub struct CallState {
     ticks_run: u64,
     tick_budget: u64,
     budget: Duration,
+    /// The epoch period, to turn host time into ticks.
+    tick: Duration,
+    /// Host time not yet a whole tick, carried to the next host call.
+    host_carry: Duration,
     /// Set when the host stopped the call.
     pub cutoff: Option<Cutoff>,
 }
@@ -45,6 +49,8 @@ impl CallState {
             ticks_run: 0,
             tick_budget,
             budget,
+            tick,
+            host_carry: Duration::ZERO,
             cutoff: None,
         }
     }
@@ -58,13 +64,34 @@ impl CallState {
     pub fn start_call(&mut self) {
         self.ticks_run = 0;
         self.log_lines = 0;
+        self.host_carry = Duration::ZERO;
+    }
+
+    /// Charges time the host spent on the guest's behalf (a host-run HMAC over a large body,
+    /// say) to the call's budget, as the ticks the guest would have run through doing it: a
+    /// plugin cannot escape its deadline by making expensive host calls, which the epoch
+    /// counts as one tick however long they take. The deadline itself is enforced at the
+    /// guest's next epoch check.
+    pub fn charge_host_time(&mut self, spent: Duration) {
+        let total = self.host_carry + spent;
+        let tick = self.tick.max(Duration::from_nanos(1));
+        let ticks = total.as_nanos() / tick.as_nanos();
+        self.host_carry = total - tick * u32::try_from(ticks).unwrap_or(u32::MAX);
+        self.ticks_run = self
+            .ticks_run
+            .saturating_add(u64::try_from(ticks).unwrap_or(u64::MAX));
+    }
+
+    /// Whether the budget is spent (host time included).
+    pub fn over_budget(&self) -> bool {
+        self.ticks_run > self.tick_budget
     }
 
     /// Called on every epoch tick the guest runs through: whether its CPU budget is spent
     /// (recording the cutoff if so).
     pub fn tick(&mut self) -> bool {
         self.ticks_run += 1;
-        let spent = self.ticks_run > self.tick_budget;
+        let spent = self.over_budget();
         if spent {
             self.cutoff = Some(Cutoff::Deadline);
         }
@@ -97,5 +124,31 @@ impl wasmtime::ResourceLimiter for CallState {
     ) -> wasmtime::Result<bool> {
         // Tables hold function references; a plugin needing more than this is misbehaving.
         Ok(desired <= 100_000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_time_counts_against_the_budget() {
+        let mut call = CallState::new(
+            "p".into(),
+            1 << 20,
+            Duration::from_millis(10),
+            Duration::from_millis(1),
+        );
+        call.start_call();
+        for _ in 0..30 {
+            // 30 host calls of 0.4 ms: 12 ms, more than the 10 ms budget.
+            call.charge_host_time(Duration::from_micros(400));
+        }
+        assert!(call.over_budget());
+        assert!(call.tick(), "the next epoch check cuts the call off");
+        assert_eq!(call.cutoff, Some(Cutoff::Deadline));
+        call.start_call();
+        call.charge_host_time(Duration::from_micros(900));
+        assert!(!call.over_budget(), "a fresh call starts with its whole budget");
     }
 }
