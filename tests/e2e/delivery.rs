@@ -37,6 +37,13 @@ pub async fn gateway_on(backend: Backend, routes: &str, allow_loopback: bool) ->
     .await
 }
 
+/// Posts `body` to the Stripe source, signed with its secret.
+pub async fn post_signed(gw: &Gateway, body: String) -> reqwest::Response {
+    let signature = sign::stripe(&[SECRET], now(), body.as_bytes());
+    gw.post("stripe", &[("stripe-signature", signature)], body)
+        .await
+}
+
 /// Sends one signed Stripe event; returns its hookgate event id.
 pub async fn send(gw: &Gateway, stripe_id: &str) -> String {
     let body = format!(
@@ -455,17 +462,7 @@ async fn events_a_receiver_refuses_do_not_stall_the_others() {
             let body = format!(
                 r#"{{"id":"{id}","type":"payment_intent.succeeded","created":1700000000,"data":{{"object":{{"id":"pi_{id}","object":"payment_intent","amount":1250,"currency":"usd","description":"{target}"}}}}}}"#
             );
-            let response = gw
-                .post(
-                    "stripe",
-                    &[(
-                        "stripe-signature",
-                        sign::stripe(&[SECRET], now(), body.as_bytes()),
-                    )],
-                    body,
-                )
-                .await;
-            assert_eq!(response.status(), 202);
+            assert_eq!(post_signed(gw, body).await.status(), 202);
         }
     };
     for i in 0..5 {
@@ -846,16 +843,7 @@ async fn large_events_are_delivered_once() {
             r#"{{"id":"evt_big_{i}","type":"payment_intent.succeeded","created":1700000000,"data":{{"object":{{"id":"pi_big_{i}","object":"payment_intent","amount":100,"currency":"usd","blob":"{}"}}}}}}"#,
             "x".repeat(mib << 20)
         );
-        let response = gw
-            .post(
-                "stripe",
-                &[(
-                    "stripe-signature",
-                    sign::stripe(&[SECRET], now(), body.as_bytes()),
-                )],
-                body,
-            )
-            .await;
+        let response = post_signed(&gw, body).await;
         assert_eq!(response.status(), 202);
         ids.push(
             json(response).await["events"][0]

@@ -3,9 +3,9 @@
 //! still being retried stays, a redelivery inside the dedupe window stays a duplicate, and
 //! `/metrics` shows the store's size and what was pruned. On SQLite and on Redis.
 
-use crate::delivery::{SECRET, TOKEN, send};
+use crate::delivery::{SECRET, TOKEN, post_signed, send};
 use crate::{plugin, start_with};
-use hookgate_testkit::{Backend, GatewayConfig, Receiver, Reply, eventually, now, sign};
+use hookgate_testkit::{Backend, GatewayConfig, Receiver, Reply, eventually};
 use std::time::Duration;
 
 on_both_backends!(finished_events_are_pruned_and_pending_ones_kept);
@@ -48,26 +48,16 @@ async fn finished_events_are_pruned_and_pending_ones_kept(backend: Backend) {
             r#"{{"id":"{id}","type":"{kind}","created":1700000000,"data":{{"object":{{"id":"pi_{id}","object":"payment_intent","amount":1250,"currency":"usd"}}}}}}"#
         )
     };
-    let post = |body: String| {
-        let gw = &gw;
-        async move {
-            gw.post(
-                "stripe",
-                &[(
-                    "stripe-signature",
-                    sign::stripe(&[SECRET], now(), body.as_bytes()),
-                )],
-                body,
-            )
-            .await
-        }
-    };
     let delivered = send(&gw, "evt_ret_ok").await;
     for (id, kind) in [
         ("evt_ret_refused", "payment_intent.payment_failed"),
         ("evt_ret_retrying", "charge.refunded"),
     ] {
-        assert_eq!(post(typed(id, kind)).await.status(), 202, "{id}");
+        assert_eq!(
+            post_signed(&gw, typed(id, kind)).await.status(),
+            202,
+            "{id}"
+        );
     }
     assert_eq!(gw.count_events().await, 3);
 
@@ -85,20 +75,7 @@ async fn finished_events_are_pruned_and_pending_ones_kept(backend: Backend) {
     assert_eq!(dlq["items"], serde_json::json!([]), "{dlq}");
 
     // The dedupe window (7 days) outlasts the pruned event: Stripe's redelivery is a duplicate.
-    let again = gw
-        .post(
-            "stripe",
-            &[(
-                "stripe-signature",
-                sign::stripe(
-                    &[SECRET],
-                    now(),
-                    typed("evt_ret_ok", "payment_intent.succeeded").as_bytes(),
-                ),
-            )],
-            typed("evt_ret_ok", "payment_intent.succeeded"),
-        )
-        .await;
+    let again = post_signed(&gw, typed("evt_ret_ok", "payment_intent.succeeded")).await;
     assert_eq!(again.status(), 200, "a duplicate, not stored again");
     assert_eq!(rx.received("/ok").len(), 1, "delivered once");
 
