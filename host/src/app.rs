@@ -275,7 +275,10 @@ pub async fn check(config: &Config) -> anyhow::Result<Vec<String>> {
 }
 
 /// Loads the plugins; with `cache`, compiled code is kept in (and reused from) the data
-/// directory. `check` passes false: validating a config creates no files.
+/// directory, which is then made private (0700) and gets the cache's key (see
+/// `runtime::cache`). Only the service passes true: `check` passes false because validating a
+/// config creates no files, and `send` because an operator's command must not run code from,
+/// or write code into, the service's cache.
 pub async fn load_plugins(config: &Config, cache: bool) -> anyhow::Result<Arc<Registry>> {
     let runtime = Runtime::new(Limits {
         call_timeout: config.plugins.call_timeout,

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 /// Top-level modules, lowest layer first; a module may use only those of lower layers.
 const LAYERS: &[&[&str]] = &[
-    &["model"],
+    &["model", "fsmode"],
     &["template"],
     &["config", "metrics"],
     &["store", "egress"],

@@ -33,7 +33,8 @@
 //!     (attempts recorded in batches: delivery::recorder; cron ticks: delivery::scheduler)
 //! ```
 //!
-//! Layers, lowest first: [`model`] (the event, ids, names, time) ← [`template`] (route
+//! Layers, lowest first: [`model`] (the event, ids, names, time) and [`fsmode`] (private
+//! files and directories) ← [`template`] (route
 //! templates and conditions) ← [`config`], [`metrics`] ←
 //! [`store`], [`egress`] ← [`runtime`], [`cluster`] ← [`ingest`] ← [`delivery`] ← [`server`]
 //! ← [`app`] (the composition root) ← [`cli`].
@@ -52,6 +53,7 @@ pub mod cluster;
 pub mod config;
 pub mod delivery;
 pub mod egress;
+pub mod fsmode;
 pub mod ingest;
 pub mod metrics;
 pub mod model;

@@ -5,11 +5,14 @@
 
 use super::admin::gateway_base;
 use crate::config::Config;
-use crate::runtime::{Header, Request, SignContext};
+use crate::runtime::{
+    Header, Limits, Loaded, PlatformPlugin, Request, Runtime, SignContext, load_file,
+};
 use anyhow::{Context, bail};
 use clap::Args;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// `hookgate send ...`.
 #[derive(Args)]
@@ -65,17 +68,16 @@ pub async fn send(config: Config, args: SendArgs) -> anyhow::Result<()> {
     // otherwise the URL of this very request.
     let signed_url = source.public_url.clone().unwrap_or_else(|| target.clone());
 
-    // The running gateway's compiled-code cache makes this fast; none is created for it.
-    let cached = config.storage.path.join("plugin-cache").is_dir();
-    let registry = crate::app::load_plugins(&config, cached).await?;
-    let plugin = registry.get(&source.plugin).with_context(|| {
-        format!(
-            "sources.{}.plugin: plugin {:?} is not loaded from {}",
-            args.source,
-            source.plugin,
-            config.plugins.dir.display()
-        )
-    })?;
+    let (runtime, plugin) = platform_plugin(&config, &source.plugin)
+        .await?
+        .with_context(|| {
+            format!(
+                "sources.{}.plugin: plugin {:?} is not loaded from {}",
+                args.source,
+                source.plugin,
+                config.plugins.dir.display()
+            )
+        })?;
     let secret = match &args.key {
         Some(key) => Some(key.trim().as_bytes().to_vec()),
         None => source.secrets.first().map(|s| s.expose().to_vec()),
@@ -104,7 +106,7 @@ pub async fn send(config: Config, args: SendArgs) -> anyhow::Result<()> {
         nonce: nonce(),
         config: source.settings.json().to_owned(),
     };
-    let signed = plugin.sign(registry.runtime(), &request, &context).await?;
+    let signed = plugin.sign(&runtime, &request, &context).await?;
 
     let mut post = reqwest::Client::new().post(&target);
     for (name, value) in headers.into_iter().chain(signed.headers) {
@@ -129,6 +131,42 @@ pub async fn send(config: Config, args: SendArgs) -> anyhow::Result<()> {
         bail!("the gateway answered {status}");
     }
     Ok(())
+}
+
+/// The platform plugin serving `name`, compiled for this command alone. Never through the
+/// service's compiled-code cache: that holds machine code the service runs, and an operator's
+/// command (perhaps another user, perhaps root) must neither run code it did not compile and
+/// check itself, nor leave code there for the service to run. Without a cache every plugin
+/// loaded is compiled (~150 ms each), so the file named after the plugin, where plugins
+/// normally live, is tried alone first; only if it is absent or serves another name is the
+/// whole directory loaded, as the service loads it. (Should two files claim the name, an
+/// error the service and `hookgate check` report, this signs with the one named after it.)
+async fn platform_plugin(
+    config: &Config,
+    name: &str,
+) -> anyhow::Result<Option<(Arc<Runtime>, Arc<PlatformPlugin>)>> {
+    // A plugin name is 1-64 of [a-z0-9_-]: nothing else can name a file of the directory.
+    let plain = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    let file = config.plugins.dir.join(format!("{name}.wasm"));
+    if plain && file.is_file() {
+        let runtime = Runtime::new(Limits {
+            call_timeout: config.plugins.call_timeout,
+            memory_limit_bytes: config.plugins.memory_limit_bytes,
+        })?;
+        if let Ok(Loaded::Platform(plugin)) = load_file(&runtime, &file).await
+            && *plugin.info.name == *name
+        {
+            return Ok(Some((runtime, Arc::new(plugin))));
+        }
+    }
+    let registry = crate::app::load_plugins(config, false).await?;
+    Ok(registry
+        .get(name)
+        .map(|plugin| (registry.runtime().clone(), plugin)))
 }
 
 fn read_payload(file: &std::path::Path) -> anyhow::Result<Vec<u8>> {
@@ -169,6 +207,49 @@ fn nonce() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `send` finds its plugin by the name it reports, under its own file name or not, and
+    /// never touches the service's compiled-code cache: nothing is read from it (a plugin is
+    /// compiled, not loaded from there) and nothing written (no key, no entry).
+    #[tokio::test]
+    async fn the_plugin_is_compiled_apart_from_the_services_cache() {
+        let built = std::path::Path::new(env!("HOOKGATE_BUILT_PLUGINS_DIR"));
+        let root = tempfile::tempdir().unwrap();
+        let plugins = root.path().join("plugins");
+        std::fs::create_dir(&plugins).unwrap();
+        std::fs::copy(built.join("stripe.wasm"), plugins.join("stripe.wasm")).unwrap();
+        std::fs::copy(built.join("github.wasm"), plugins.join("renamed.wasm")).unwrap();
+        std::fs::write(plugins.join("broken.wasm"), b"not wasm").unwrap();
+        let cache = root.path().join("data/plugin-cache");
+        std::fs::create_dir_all(&cache).unwrap();
+        std::fs::write(cache.join("planted.cwasm"), b"code for the service").unwrap();
+        let config = Config::parse(
+            "[storage]\npath = \"data\"\n[plugins]\ndir = \"plugins\"\n",
+            &root.path().join("hookgate.toml"),
+        )
+        .unwrap();
+
+        let (_, stripe) = platform_plugin(&config, "stripe").await.unwrap().unwrap();
+        assert_eq!(stripe.info.file, plugins.join("stripe.wasm"));
+        assert!(!stripe.info.from_cache);
+        let (_, github) = platform_plugin(&config, "github").await.unwrap().unwrap();
+        assert_eq!(github.info.file, plugins.join("renamed.wasm"));
+        assert!(!github.info.from_cache);
+        assert!(platform_plugin(&config, "absent").await.unwrap().is_none());
+        assert!(
+            platform_plugin(&config, "../plugins/stripe")
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        let left: Vec<_> = std::fs::read_dir(&cache)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["planted.cwasm"]);
+        assert!(!root.path().join("data/plugin-cache.key").exists());
+    }
 
     #[test]
     fn headers_parse_and_refuse_garbage() {

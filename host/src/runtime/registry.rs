@@ -37,8 +37,14 @@ pub enum LoadError {
     /// The metadata is unusable.
     #[error("invalid metadata: {0}")]
     BadMetadata(String),
-    /// Another file already provides this plugin name.
-    #[error("plugin name {name:?} is already provided by {existing}")]
+    /// Another file already provides this plugin name. A file never takes a name over from
+    /// the file serving it: while running, the file that has the name keeps it; at start-up,
+    /// the first file by file name gets it (deterministic, whatever order the directory lists
+    /// in). Either way the refusal is an error, counted and reported by `hookgate check`, so
+    /// which file serves is never left for the operator to guess.
+    #[error(
+        "plugin name {name:?} is already provided by {existing}, which keeps serving it; remove one of the two files, or give one of the plugins another name"
+    )]
     DuplicateName {
         /// The contested name.
         name: String,
@@ -107,7 +113,9 @@ impl Registry {
     }
 
     /// Loads every `*.wasm` in `dir` (in file-name order). Files that fail are logged and
-    /// recorded; they never stop the others from loading.
+    /// recorded; they never stop the others from loading. Of two files that claim one plugin
+    /// name, the first by file name serves it and the other is refused, as an error naming
+    /// both (see [`LoadError::DuplicateName`]); the refused one is loaded if the first goes.
     pub async fn load_dir(&self, dir: &Path) -> std::io::Result<()> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -153,12 +161,16 @@ impl Registry {
     }
 
     fn record_error(&self, file: &Path, error: &LoadError) {
-        tracing::error!(file = %file.display(), reason = %error, "plugin rejected");
-        if let LoadError::DuplicateName { name, .. } = error {
+        if let LoadError::DuplicateName { name, existing } = error {
+            // Both files and the name in fields of their own: the line is about a conflict
+            // between two files, not about this one alone.
+            tracing::error!(file = %file.display(), plugin = %name, served_by = %existing, reason = %error, "plugin rejected: two files claim one plugin name");
             self.waiting
                 .lock()
                 .expect("lock poisoned")
                 .insert(file.to_owned(), name.clone());
+        } else {
+            tracing::error!(file = %file.display(), reason = %error, "plugin rejected");
         }
         crate::metrics::metrics().plugin_reload_failures.inc();
         *self
@@ -497,6 +509,136 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(matches!(loaded, Loaded::Action(_)), action, "{name}");
         }
+    }
+
+    fn test_runtime() -> Arc<Runtime> {
+        Runtime::new(super::super::Limits {
+            call_timeout: std::time::Duration::from_secs(1),
+            memory_limit_bytes: 64 << 20,
+        })
+        .unwrap()
+    }
+
+    /// Where a test's log lines go, to be read back.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Two files claiming one name at start-up: the first by file name serves, the other is
+    /// refused with an error line naming both files and the name, is counted, is kept for
+    /// `hookgate check` (which lists `errors()`), and takes over only once the first goes.
+    #[tokio::test]
+    async fn two_files_claiming_one_name_at_start_up_is_an_error_naming_both() {
+        let stripe =
+            std::fs::read(Path::new(env!("HOOKGATE_BUILT_PLUGINS_DIR")).join("stripe.wasm"))
+                .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (first, second) = (
+            dir.path().join("a-stripe.wasm"),
+            dir.path().join("stripe.wasm"),
+        );
+        std::fs::write(&first, &stripe).unwrap();
+        std::fs::write(&second, &stripe).unwrap();
+        let registry = Registry::new(test_runtime());
+        let failures = crate::metrics::metrics().plugin_reload_failures.get();
+
+        let logs = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer({
+                let logs = logs.clone();
+                move || logs.clone()
+            })
+            .with_ansi(false)
+            .finish();
+        {
+            let _guard = tracing::subscriber::set_default(subscriber);
+            registry.load_dir(dir.path()).await.unwrap();
+        }
+
+        assert_eq!(registry.get("stripe").unwrap().info.file, first);
+        let errors = registry.errors();
+        let error = &errors[&second];
+        assert!(error.contains("already provided by"), "{error}");
+        assert!(error.contains(&first.display().to_string()), "{error}");
+        assert!(error.contains("remove one of the two files"), "{error}");
+        assert_eq!(registry.rejections()[&second], 1);
+        assert!(crate::metrics::metrics().plugin_reload_failures.get() > failures);
+        let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        let line = logs
+            .lines()
+            .find(|l| l.contains("two files claim one plugin name"))
+            .unwrap_or_else(|| panic!("no conflict line in:\n{logs}"));
+        assert!(line.contains("ERROR"), "{line}");
+        assert!(line.contains("plugin=stripe"), "{line}");
+        assert!(
+            line.contains(&format!("file={}", second.display())),
+            "{line}"
+        );
+        assert!(
+            line.contains(&format!("served_by={}", first.display())),
+            "{line}"
+        );
+
+        // The hot-reload rule is untouched: once the first file goes, the other serves.
+        std::fs::remove_file(&first).unwrap();
+        registry.unload_file(&first).await;
+        assert_eq!(registry.get("stripe").unwrap().info.file, second);
+        assert!(registry.errors().is_empty(), "{:?}", registry.errors());
+    }
+
+    /// The cache the service uses, end to end: a second start loads from it, and a forged
+    /// entry (another plugin's genuine, tagged code under this wasm's name) is refused and
+    /// recompiled rather than run.
+    #[tokio::test]
+    async fn a_restart_loads_from_the_cache_and_a_swapped_entry_is_recompiled() {
+        let built = Path::new(env!("HOOKGATE_BUILT_PLUGINS_DIR"));
+        let (plugins, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        for name in ["stripe", "github"] {
+            std::fs::copy(
+                built.join(format!("{name}.wasm")),
+                plugins.path().join(format!("{name}.wasm")),
+            )
+            .unwrap();
+        }
+        let start = || async {
+            let runtime = test_runtime();
+            runtime
+                .enable_code_cache(data.path().join("plugin-cache"))
+                .unwrap();
+            let registry = Registry::new(runtime);
+            registry.load_dir(plugins.path()).await.unwrap();
+            registry
+        };
+        let first = start().await;
+        assert!(!first.get("stripe").unwrap().info.from_cache);
+        let second = start().await;
+        assert!(second.get("stripe").unwrap().info.from_cache);
+        assert!(second.get("github").unwrap().info.from_cache);
+
+        let entries: Vec<PathBuf> = std::fs::read_dir(data.path().join("plugin-cache"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(entries.len(), 2);
+        let stripe_sha = &second.get("stripe").unwrap().info.sha256;
+        let (stripe_entry, github_entry): (Vec<_>, Vec<_>) = entries
+            .iter()
+            .partition(|p| p.to_string_lossy().contains(stripe_sha.as_str()));
+        std::fs::copy(github_entry[0], stripe_entry[0]).unwrap();
+        let third = start().await;
+        let stripe = third.get("stripe").unwrap();
+        assert!(!stripe.info.from_cache, "the swapped entry is not used");
+        assert_eq!(&*stripe.info.name, "stripe");
+        assert!(third.get("github").unwrap().info.from_cache);
     }
 
     #[test]

@@ -113,12 +113,15 @@ impl std::fmt::Debug for SqliteStore {
 /// The OS drops the lock when the process dies, so a crash never leaves it stuck.
 fn lock_dir(dir: &Path) -> Result<std::fs::File, StoreError> {
     let path = dir.join("hookgate.lock");
-    let file = std::fs::File::options()
+    let file = crate::fsmode::private_file_options()
         .create(true)
         .truncate(false)
         .write(true)
         .open(&path)
         .map_err(|e| unavailable(format!("opening {}: {e}", path.display())))?;
+    // A lock file an older version created with the umask's mode is tightened.
+    crate::fsmode::restrict_file(&file, &path)
+        .map_err(|e| unavailable(format!("{}: {e}", path.display())))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(unavailable(format!(
@@ -139,10 +142,15 @@ fn unavailable(e: impl std::fmt::Display) -> StoreError {
 impl SqliteStore {
     /// Opens (creating if needed) `dir/hookgate.db` and starts the writer thread.
     pub fn open(dir: &Path) -> Result<SqliteStore, StoreError> {
-        std::fs::create_dir_all(dir)
+        // The data directory is private (0700), and so is the database (0600, which SQLite
+        // gives its -wal and -shm files too): events hold payloads and the directory holds
+        // the compiled-code cache's key.
+        crate::fsmode::create_private_dir(dir)
             .map_err(|e| unavailable(format!("creating {}: {e}", dir.display())))?;
         let lock = lock_dir(dir)?;
         let path = dir.join("hookgate.db");
+        crate::fsmode::ensure_private_file(&path)
+            .map_err(|e| unavailable(format!("{}: {e}", path.display())))?;
         let conn = Connection::open(&path)
             .map_err(|e| unavailable(format!("opening {}: {e}", path.display())))?;
         configure_writer(&conn).map_err(|e| unavailable(format!("{}: {e}", path.display())))?;
@@ -382,6 +390,29 @@ mod tests {
                 "no checkpoint within 10 s: the database file stayed at {before} bytes"
             );
             std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// The data directory is 0700 and the database, its WAL and the lock file 0600, whatever
+    /// the umask (issue 17 item 10).
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_store_is_private_to_its_user() {
+        use std::os::unix::fs::PermissionsExt;
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("data");
+        let store = SqliteStore::open(&dir).unwrap();
+        store
+            .insert(
+                store.incoming(),
+                super::super::conformance::sample("stripe", "evt_private"),
+            )
+            .await
+            .unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        for file in ["hookgate.db", "hookgate.db-wal", "hookgate.lock"] {
+            assert_eq!(mode(&dir.join(file)), 0o600, "{file}");
         }
     }
 
