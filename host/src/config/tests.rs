@@ -141,13 +141,19 @@ fn the_redis_ca_file_goes_with_tls_urls_only() {
     let Backend::Redis { tls_ca_file, .. } = &tls.storage.backend else {
         panic!("redis");
     };
-    assert_eq!(tls_ca_file.as_deref(), Some(Path::new("/etc/hookgate/ca.pem")));
+    assert_eq!(
+        tls_ca_file.as_deref(),
+        Some(Path::new("/etc/hookgate/ca.pem"))
+    );
     let plain = parse(
         "[storage]\nbackend = \"redis\"\nurl = \"redis://127.0.0.1:6379/0\"\ntls_ca_file = \"ca.pem\"",
     )
     .unwrap_err()
     .to_string();
-    assert!(plain.contains("storage.tls_ca_file: only used with a rediss:// url"), "{plain}");
+    assert!(
+        plain.contains("storage.tls_ca_file: only used with a rediss:// url"),
+        "{plain}"
+    );
 }
 
 /// `Debug` of a config (what a panic message or a `{:?}` in a log line prints) never shows the

@@ -164,7 +164,10 @@ impl Validator {
             }
         }
         if let Some(ca) = &raw.tls_ca_file {
-            if !redis_url.as_deref().is_some_and(|u| u.starts_with("rediss://")) {
+            if !redis_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("rediss://"))
+            {
                 self.problem(
                     "storage.tls_ca_file",
                     "only used with a rediss:// url (Redis over TLS)",

@@ -149,6 +149,9 @@ mod tests {
         assert_eq!(call.cutoff, Some(Cutoff::Deadline));
         call.start_call();
         call.charge_host_time(Duration::from_micros(900));
-        assert!(!call.over_budget(), "a fresh call starts with its whole budget");
+        assert!(
+            !call.over_budget(),
+            "a fresh call starts with its whole budget"
+        );
     }
 }
