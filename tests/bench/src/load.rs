@@ -66,10 +66,24 @@ pub async fn run(
     warmup: Duration,
     duration: Duration,
 ) -> anyhow::Result<Outcome> {
+    let start = Instant::now() + Duration::from_millis(50);
+    run_at(addr, generator, mode, start, warmup, duration).await
+}
+
+/// [`run`] from a `start` the caller chose (at least a few milliseconds ahead, for the
+/// connections to open), so that it can observe the server at the very instants the
+/// measured window opens and closes (`start + warmup`, `start + warmup + duration`).
+pub async fn run_at(
+    addr: SocketAddr,
+    generator: Arc<Generator>,
+    mode: Mode,
+    start: Instant,
+    warmup: Duration,
+    duration: Duration,
+) -> anyhow::Result<Outcome> {
     let connections = match mode {
         Mode::Closed { connections } | Mode::Open { connections, .. } => connections,
     };
-    let start = Instant::now() + Duration::from_millis(50);
     let measure_from = start + warmup;
     let end = measure_from + duration;
     let next = Arc::new(AtomicU64::new(0));
@@ -107,15 +121,105 @@ pub async fn run(
     })
 }
 
+/// What a [`fill`] did.
+#[derive(Debug, Clone, Copy)]
+pub struct Filled {
+    /// Requests answered 2xx: events stored.
+    pub ok: u64,
+    /// Requests answered otherwise, or failed.
+    pub errors: u64,
+    /// Wall-clock seconds, first request to last answer.
+    pub seconds: f64,
+}
+
+/// Sends exactly `count` webhooks (`generator`'s numbers `0..count`) over `connections`
+/// connections in a closed loop and waits for every answer. Scenarios that need a known
+/// number of stored events (a store to pre-fill, bytes per event) use this rather than a
+/// timed run, whose count depends on how fast the machine happens to be.
+pub async fn fill(
+    addr: SocketAddr,
+    generator: Arc<Generator>,
+    connections: usize,
+    count: u64,
+) -> anyhow::Result<Filled> {
+    let started = Instant::now();
+    let next = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let (generator, next) = (generator.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut sender = connect(addr).await?;
+            let (mut ok, mut errors) = (0u64, 0u64);
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= count {
+                    break;
+                }
+                if exchange(&mut sender, addr, &generator, n).await? {
+                    ok += 1;
+                } else {
+                    errors += 1;
+                    sender = connect(addr).await?;
+                }
+            }
+            anyhow::Ok((ok, errors))
+        }));
+    }
+    let (mut ok, mut errors) = (0, 0);
+    for t in tasks {
+        let (o, e) = t.await??;
+        ok += o;
+        errors += e;
+    }
+    Ok(Filled {
+        ok,
+        errors,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Sends webhook `n` on `sender` (reconnecting first if the server closed it) and reads the
+/// whole answer; true when it was a 2xx. After a false the caller replaces the connection,
+/// which a failed exchange may have broken, once it has taken its timing.
+async fn exchange(
+    sender: &mut Sender,
+    addr: SocketAddr,
+    generator: &Generator,
+    n: u64,
+) -> anyhow::Result<bool> {
+    let hook = generator.webhook(n);
+    let mut request = hyper::Request::post(hook.path).header("host", addr.to_string());
+    for (name, value) in &hook.headers {
+        request = request.header(*name, value);
+    }
+    let request = request.body(Full::new(hook.body))?;
+    if sender.ready().await.is_err() {
+        *sender = connect(addr).await?;
+    }
+    let result = match sender.send_request(request).await {
+        Ok(response) => {
+            let status = response.status();
+            // Read the whole answer: the next request reuses the connection.
+            let drained = response.into_body().collect().await.is_ok();
+            status.is_success() && drained
+        }
+        Err(_) => false,
+    };
+    Ok(result)
+}
+
 struct Part {
     ok: u64,
     errors: u64,
     latencies_us: Vec<u32>,
 }
 
-type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+/// One HTTP/1.1 connection's request side.
+pub type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 
-async fn connect(addr: SocketAddr) -> anyhow::Result<Sender> {
+/// Opens a keep-alive HTTP/1.1 connection to `addr` (no Nagle: requests are small and
+/// latency is what is measured).
+pub async fn connect(addr: SocketAddr) -> anyhow::Result<Sender> {
     let stream = tokio::net::TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
     let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
@@ -162,24 +266,7 @@ async fn connection(
         if due.is_none() && sent >= end {
             break;
         }
-        let hook = generator.webhook(n);
-        let mut request = hyper::Request::post(hook.path).header("host", addr.to_string());
-        for (name, value) in &hook.headers {
-            request = request.header(*name, value);
-        }
-        let request = request.body(Full::new(hook.body))?;
-        if sender.ready().await.is_err() {
-            sender = connect(addr).await?;
-        }
-        let result = match sender.send_request(request).await {
-            Ok(response) => {
-                let status = response.status();
-                // Read the whole answer: the next request reuses the connection.
-                let drained = response.into_body().collect().await.is_ok();
-                status.is_success() && drained
-            }
-            Err(_) => false,
-        };
+        let result = exchange(&mut sender, addr, &generator, n).await?;
         let origin = due.unwrap_or(sent);
         if origin >= measure_from {
             if result {

@@ -11,7 +11,9 @@
 //! other. Scenarios: ingest at maximum throughput (Stripe-like 2 KB, GitHub-like 15 KB, a mix)
 //! on SQLite, and on Redis when `REDIS_URL` is set; acknowledgement latency at a fixed rate;
 //! end to end to a loopback receiver; plugin call overhead against the same code run
-//! natively; hot reload under load; cold and warm start. Peak RSS of every server.
+//! natively; hot reload under load; cold and warm start; retention (ingest latency while a
+//! large prune runs, against the same run with nothing to prune; bytes per stored event).
+//! Peak RSS of every server.
 //!
 //! `HOOKGATE_BENCH_BEFORE_PLUGINS=DIR` adds DIR's `stripe.wasm` and `github.wasm` (for example
 //! built from an earlier commit, for an earlier plugin interface) to the overhead scenario,
@@ -21,7 +23,9 @@ mod baseline;
 mod load;
 mod overhead;
 mod payload;
+mod redis_keys;
 mod report;
+mod retention;
 mod scenarios;
 mod server;
 
@@ -43,7 +47,7 @@ struct Cli {
     #[arg(long)]
     quick: bool,
     /// Run only these scenarios (comma-separated: ingest, latency, e2e, overhead, reload,
-    /// startup).
+    /// startup, retention).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Where to write the results as JSON.
@@ -87,6 +91,7 @@ fn main() -> anyhow::Result<()> {
                 measure: std::time::Duration::from_secs(seconds),
                 warmup: std::time::Duration::from_secs(warmup),
                 only: cli.only,
+                quick: cli.quick,
             };
             let results = runtime.block_on(scenarios::run_all(&settings))?;
             let markdown = report::markdown(&results);

@@ -17,10 +17,10 @@ pub const SERVER_CORE: usize = 0;
 /// The load generator's (and the receiver's) core.
 pub const LOAD_CORE: usize = 1;
 /// Connections of the maximum-throughput runs.
-const CLOSED_CONNECTIONS: usize = 64;
+pub(crate) const CLOSED_CONNECTIONS: usize = 64;
 /// The fixed rate of the latency runs, and its connections.
-const OPEN_RATE: u64 = 2_000;
-const OPEN_CONNECTIONS: usize = 64;
+pub(crate) const OPEN_RATE: u64 = 2_000;
+pub(crate) const OPEN_CONNECTIONS: usize = 64;
 
 /// How long each load run lasts, and which scenarios run.
 #[derive(Debug, Clone)]
@@ -29,9 +29,12 @@ pub struct Settings {
     pub measure: Duration,
     /// Unmeasured warm-up before it.
     pub warmup: Duration,
-    /// Only these scenarios (`ingest`, `latency`, `e2e`, `overhead`, `reload`, `startup`);
-    /// all when empty.
+    /// Only these scenarios (`ingest`, `latency`, `e2e`, `overhead`, `reload`, `startup`,
+    /// `retention`); all when empty.
     pub only: Vec<String>,
+    /// `--quick`: scenarios sized by event counts rather than by time (retention's pre-fill
+    /// and fills) use smaller counts too.
+    pub quick: bool,
 }
 
 impl Settings {
@@ -111,6 +114,8 @@ pub struct Results {
     pub reload: Option<Reload>,
     /// Start-up.
     pub startup: Option<Startup>,
+    /// Retention: ingest latency while pruning, bytes per stored event.
+    pub retention: Option<crate::retention::RetentionFigures>,
 }
 
 fn bench_binary() -> anyhow::Result<PathBuf> {
@@ -135,12 +140,24 @@ fn gateway(binary: &Path, dir: &GatewayDir) -> anyhow::Result<Server> {
     Server::spawn(dir.command(binary), Some(SERVER_CORE))
 }
 
+/// The Redis server of the Redis scenarios (`REDIS_URL`), when one is set.
+pub(crate) fn redis_url() -> Option<String> {
+    std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty())
+}
+
+/// A key prefix of this bench run's own, so that its data never mixes with another run's
+/// (or another program's) on a shared Redis; `scope` sets a scenario's data apart too.
+pub(crate) fn redis_prefix(scope: &str) -> String {
+    format!("hookgate-bench-{}{scope}:", std::process::id())
+}
+
+/// The `[storage]` lines of a gateway on Redis at `url` under `prefix`.
+pub(crate) fn redis_storage_lines(url: &str, prefix: &str) -> String {
+    format!("backend = \"redis\"\nurl = \"{url}\"\nkey_prefix = \"{prefix}\"\n")
+}
+
 fn redis_storage() -> Option<String> {
-    let url = std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty())?;
-    let run = std::process::id();
-    Some(format!(
-        "backend = \"redis\"\nurl = \"{url}\"\nkey_prefix = \"hookgate-bench-{run}:\"\n"
-    ))
+    Some(redis_storage_lines(&redis_url()?, &redis_prefix("")))
 }
 
 async fn drive(
@@ -250,6 +267,11 @@ pub async fn run_all(settings: &Settings) -> anyhow::Result<Results> {
     } else {
         None
     };
+    let retention = if settings.wants("retention") {
+        Some(crate::retention::measure(&binary, settings).await?)
+    } else {
+        None
+    };
     Ok(Results {
         machine: machine(),
         seconds: settings.measure.as_secs_f64(),
@@ -259,6 +281,7 @@ pub async fn run_all(settings: &Settings) -> anyhow::Result<Results> {
         overhead,
         reload,
         startup,
+        retention,
     })
 }
 
@@ -274,8 +297,8 @@ fn row(scenario: &str, shape: Shape, server: &str, outcome: Outcome, process: &S
 
 /// A loopback receiver that counts what arrives. It reads each body, as a real endpoint
 /// does (a server that answers before reading may close the connection instead).
-async fn receiver() -> anyhow::Result<(SocketAddr, Arc<AtomicU64>, Arc<std::sync::Mutex<Instant>>)>
-{
+pub(crate) async fn receiver()
+-> anyhow::Result<(SocketAddr, Arc<AtomicU64>, Arc<std::sync::Mutex<Instant>>)> {
     let count = Arc::new(AtomicU64::new(0));
     let last = Arc::new(std::sync::Mutex::new(Instant::now()));
     let (c, l) = (count.clone(), last.clone());
@@ -299,7 +322,8 @@ async fn receiver() -> anyhow::Result<(SocketAddr, Arc<AtomicU64>, Arc<std::sync
 }
 
 /// The end-to-end route: `forward` sends the normalized event as it is.
-const FORWARD_ROUTE: &str = "action = \"forward\"\nconfig = { url = \"http://ADDR/sink\" }";
+pub(crate) const FORWARD_ROUTE: &str =
+    "action = \"forward\"\nconfig = { url = \"http://ADDR/sink\" }";
 
 /// The same route as an `http` action whose body is rendered per event: typed values, filters,
 /// a default, as an operator's integration would have them.

@@ -20,11 +20,35 @@ impl Server {
     /// Spawns `command` pinned to `core`; it must print `... listening on http://ADDR` on
     /// stdout once it serves.
     pub fn spawn(command: Command, core: Option<usize>) -> anyhow::Result<Server> {
+        Server::spawn_with_stderr(command, core, Stdio::null())
+    }
+
+    /// [`Server::spawn`], appending the server's stderr (the gateway's log) to `log`, for a
+    /// scenario that must check what the server said (warnings, errors) as well as how fast
+    /// it answered.
+    pub fn spawn_logged(
+        command: Command,
+        core: Option<usize>,
+        log: &Path,
+    ) -> anyhow::Result<Server> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .with_context(|| format!("opening {}", log.display()))?;
+        Server::spawn_with_stderr(command, core, file.into())
+    }
+
+    fn spawn_with_stderr(
+        command: Command,
+        core: Option<usize>,
+        stderr: Stdio,
+    ) -> anyhow::Result<Server> {
         let mut command = pinned(command, core);
         let started = Instant::now();
         let mut child = command
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .context("spawning the server")?;
         let stdout = child.stdout.take().expect("piped");
@@ -61,6 +85,11 @@ impl Server {
         self.addr
     }
 
+    /// The process id (`taskset` execs the server, so it is the server's own).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Peak resident memory so far, in MiB (`VmHWM`).
     pub fn peak_rss_mib(&self) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
@@ -78,6 +107,17 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// CPU time (user + system, every thread) process `pid` has used so far, in seconds: over
+/// a span of wall time, how much of its core a pinned server kept busy.
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The name (field 2) is in parentheses and may hold spaces: count from after it.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // utime and stime are fields 14 and 15, in clock ticks of 1/100 s (USER_HZ on Linux).
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
 }
 
 /// `command` under `taskset -c core` (same arguments, environment and directory).
@@ -143,14 +183,42 @@ impl GatewayDir {
                 std::fs::copy(&path, plugins.join(path.file_name().expect("file name")))?;
             }
         }
+        let gateway = GatewayDir { dir };
+        gateway.configure(storage, body)?;
+        Ok(gateway)
+    }
+
+    /// (Re)writes the config with `storage` and `body` lines. Called again on a directory
+    /// whose gateway has stopped, to restart it on the same data with another setting (the
+    /// storage settings, `[storage.retention]` among them, are read at start only).
+    pub fn configure(&self, storage: &str, body: &str) -> anyhow::Result<()> {
         std::fs::write(
-            dir.path().join("hookgate.toml"),
+            self.dir.path().join("hookgate.toml"),
             format!(
                 "[server]\nlisten = \"127.0.0.1:0\"\n\n[storage]\npath = \"data\"\n{storage}\n\n\
                  [plugins]\ndir = \"plugins\"\n\n{body}\n"
             ),
         )?;
-        Ok(GatewayDir { dir })
+        Ok(())
+    }
+
+    /// The SQLite database of a gateway on the SQLite backend.
+    pub fn database(&self) -> PathBuf {
+        self.dir.path().join("data/hookgate.db")
+    }
+
+    /// Deletes every plugin but `keep` (file stems): a scenario whose figures do not depend
+    /// on how many plugins are loaded starts in a second instead of compiling all of them
+    /// (about 10 s on the 2-core machine for every new directory).
+    pub fn keep_plugins(&self, keep: &[&str]) -> anyhow::Result<()> {
+        for entry in std::fs::read_dir(self.plugins())? {
+            let path = entry?.path();
+            let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+            if path.extension().is_some_and(|e| e == "wasm") && !keep.contains(&stem) {
+                std::fs::remove_file(&path)?;
+            }
+        }
+        Ok(())
     }
 
     /// The plugins directory (watched by the gateway).
