@@ -10,8 +10,10 @@ use crate::config::Retention;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-/// Events examined per prune call.
-pub const BATCH: usize = 200;
+/// Events examined per prune call. Measured (bench `--only retention`, SQLite, 2,000 req/s of
+/// ingest): batches of 200 raised the ingest p99 from ~5.5 ms to 25-47 ms, batches of 50 to
+/// ~9 ms, still pruning ~2,000 events a second.
+pub const BATCH: usize = 50;
 /// The pause between two batches of one pass: other writers get the store in between.
 const PAUSE: Duration = Duration::from_millis(20);
 
