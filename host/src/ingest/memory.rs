@@ -50,15 +50,16 @@ pub enum OverBudget {
 
 impl BodyMemory {
     /// Ledgers for sources whose body limits are `limits` (a source's index in it is its slot),
-    /// with the budget raised to the largest limit, so every source can take one whole body.
+    /// with the budget and shares raised to twice the largest limit, so every source can take
+    /// one whole body (a body read in several chunks is charged twice while they are joined).
     pub fn new(limits: &[u64]) -> BodyMemory {
-        let largest = limits.iter().copied().max().unwrap_or(0);
+        let largest = limits.iter().copied().max().unwrap_or(0).saturating_mul(2);
         let total_cap = BODY_BUDGET_BYTES.max(largest);
         BodyMemory {
             total_cap,
             source_caps: limits
                 .iter()
-                .map(|&limit| limit.max(total_cap / SOURCE_SHARE))
+                .map(|&limit| limit.saturating_mul(2).max(total_cap / SOURCE_SHARE))
                 .collect(),
             peer_cap: largest.max(total_cap / PEER_SHARE),
             ledger: Mutex::new(Ledger {
@@ -208,11 +209,12 @@ mod tests {
 
     #[test]
     fn a_large_limit_raises_the_budget_and_shares() {
+        // A 600 MiB body, joined from its chunks, is charged twice for a moment: it fits.
         let memory = BodyMemory::new(&[600 * MIB]);
         let mut one = memory.charge(0, addr(1));
-        one.grow(600 * MIB).unwrap();
+        one.grow(1200 * MIB).unwrap();
         assert_eq!(one.grow(1), Err(OverBudget::Total));
-        one.shrink(100 * MIB);
+        one.shrink(700 * MIB);
         assert_eq!(one.bytes(), 500 * MIB);
         assert_eq!(memory.in_use(), 500 * MIB);
     }

@@ -376,9 +376,7 @@ fn gateway(binary: &Path, dir: &GatewayDir) -> anyhow::Result<Server> {
 /// depend on how many are loaded).
 fn gateway_dir(storage: &str, body: &str) -> anyhow::Result<GatewayDir> {
     let dir = GatewayDir::new(storage, body)?;
-    if std::env::var_os("RT_ALL_PLUGINS").is_none() {
-        dir.keep_plugins(&["stripe", "github", "shopify", "forward-action"])?;
-    }
+    dir.keep_plugins(&["stripe", "github", "shopify", "forward-action"])?;
     Ok(dir)
 }
 
