@@ -283,11 +283,20 @@ impl Inspection for RedisStore {
                 &SCRIPTS.event_items,
                 limit,
                 |id, _, mut c| {
+                    let source = c.text()?;
+                    let event_type = c.text()?;
+                    let status = c.text()?;
+                    // Pruned by retention between the index read and this script: skipped.
+                    if status.is_empty() {
+                        return Ok(None);
+                    }
                     let e = EventSummary {
                         id: EventId::stored(id.to_owned()),
-                        source: c.text()?,
-                        event_type: c.text()?,
-                        status: c.word(EventStatus::parse)?,
+                        source,
+                        event_type,
+                        status: EventStatus::parse(&status).ok_or_else(|| {
+                            Error::Reply(format!("unknown stored word {status:?}"))
+                        })?,
                         received_at_ms: c.int()?,
                         jobs: c.u32()?,
                         delivered: c.u32()?,
