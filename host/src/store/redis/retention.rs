@@ -21,10 +21,11 @@ impl Retention for RedisStore {
         cursor: Option<String>,
         max: usize,
     ) -> Result<Pruned, StoreError> {
-        let (after_score, after_member) = match cursor.as_deref().and_then(|c| c.split_once('.')) {
-            Some((score, member)) => (score.to_owned(), member.to_owned()),
-            None => (String::new(), String::new()),
-        };
+        let (after_score, after_member) =
+            match crate::store::page::parse_cursor::<String>(cursor.as_deref())? {
+                Some((score, member)) => (score.to_string(), member),
+                None => (String::new(), String::new()),
+            };
         let max = max.clamp(1, MAX_PER_CALL);
         let script = &SCRIPTS.prune;
         let mut cmd = script.call();

@@ -39,15 +39,13 @@ impl Retention for SqliteStore {
     }
 
     async fn size_bytes(&self) -> Result<u64, StoreError> {
-        let wal = self.path.with_extension("db-wal");
-        let pages = self
-            .read(|c| {
-                let count: i64 = c.query_row("PRAGMA page_count", [], |r| r.get(0))?;
-                let size: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0))?;
-                Ok(count.max(0) as u64 * size.max(0) as u64)
-            })
-            .await?;
-        Ok(pages + std::fs::metadata(wal).map_or(0, |m| m.len()))
+        // The files as they stand on disk: `page_count` would count pages still in the WAL a
+        // second time.
+        let mut bytes = 0;
+        for file in [self.path.clone(), self.path.with_extension("db-wal")] {
+            bytes += tokio::fs::metadata(&file).await.map_or(0, |m| m.len());
+        }
+        Ok(bytes)
     }
 }
 
